@@ -1,0 +1,51 @@
+"""Who is acting, where from, and at what time: passed to every service call."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from models.clock import Clock
+from models.config import Settings
+from models.policy import PolicySet, build_policy
+from models.store import Store
+
+
+def origin_of_session() -> str:
+    """'local' or 'ssh 203.0.113.5': the audit names where an action came from."""
+    conn = os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_CLIENT")
+    if conn:
+        return "ssh " + conn.split()[0]
+    return "local"
+
+
+@dataclass
+class Actor:
+    username: str
+    role: str = "viewer"
+    display_name: str = ""
+    origin: str = field(default_factory=origin_of_session)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+@dataclass
+class Context:
+    store: Store
+    actor: Actor
+    clock: Clock
+    settings: Settings
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @cached_property
+    def policy(self) -> PolicySet:
+        return build_policy(self.settings.regimes, self.settings.targets)
+
+    @property
+    def zone(self):
+        return self.settings.zone

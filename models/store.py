@@ -1,0 +1,228 @@
+"""Opening the SQLite file safely: pragmas, identity, schema version, migrations.
+
+Two sessions (the registry terminal and a colleague over SSH) share one file,
+so every write runs ``BEGIN IMMEDIATE`` with a busy timeout, reads run in
+autocommit, and no transaction is held while a person thinks. A file that is
+not ours, or is newer than this program, is refused and left untouched.
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import peewee
+from peewee import SqliteDatabase
+
+from models.errors import StoreError
+from models.tables import ALL_MODELS, SchemaMeta, database
+
+APP_MARKER = "xueji-duty"
+APPLICATION_ID = 0x58554A44  # "XUJD", written into the SQLite header
+CURRENT_SCHEMA = 1
+BUSY_TIMEOUT_S = 5.0
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+# version -> function(db) that brings a database from version-1 to version.
+MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {}
+
+_active: "Store | None" = None
+
+
+def _map_sqlite_error(exc: BaseException, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StoreError("error.db_locked", path=str(path))
+    if "readonly" in text or "read-only" in text:
+        return StoreError("error.db_readonly", path=str(path))
+    if "disk is full" in text or "disk or i/o" in text or "file too large" in text:
+        return StoreError("error.db_full", path=str(path))
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError("error.db_corrupt", path=str(path))
+    if "unable to open" in text:
+        return StoreError("error.db_unopenable", path=str(path))
+    return StoreError("error.db_other", path=str(path), detail=str(exc))
+
+
+@contextlib.contextmanager
+def store_errors(path: Path) -> Iterator[None]:
+    """Turn sqlite failures into a ``StoreError`` the officer can act on."""
+    try:
+        yield
+    except (sqlite3.OperationalError, sqlite3.DatabaseError, peewee.OperationalError,
+            peewee.DatabaseError) as exc:
+        if isinstance(exc, peewee.IntegrityError):
+            raise
+        raise _map_sqlite_error(exc, path) from exc
+    except OSError as exc:
+        if exc.errno == 27:  # EFBIG: the file size limit was hit
+            raise StoreError("error.db_full", path=str(path)) from exc
+        raise
+
+
+def _make_db(path: Path) -> SqliteDatabase:
+    return SqliteDatabase(
+        str(path), timeout=BUSY_TIMEOUT_S, lock_type="IMMEDIATE", check_same_thread=False,
+        pragmas={"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal",
+                 "busy_timeout": int(BUSY_TIMEOUT_S * 1000), "cache_size": -16000},
+    )
+
+
+def inspect_file(path: Path) -> None:
+    """Refuse, without writing a byte, a file that is not an SQLite database."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head != SQLITE_HEADER:
+        raise StoreError("error.db_not_ours", path=str(path))
+
+
+def _read_only_probe(path: Path) -> tuple[int, int | None, bool]:
+    """(application_id, schema_version, has_tables) read through a read-only connection."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as exc:
+        raise _map_sqlite_error(exc, path) from exc
+    try:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = None
+        if "schema_meta" in names:
+            row = con.execute("SELECT value FROM schema_meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else None
+        return app_id, version, bool(names)
+    except sqlite3.DatabaseError as exc:
+        raise _map_sqlite_error(exc, path) from exc
+    finally:
+        con.close()
+
+
+class Store:
+    """One open database; the services write through it."""
+
+    def __init__(self, path: Path, db: SqliteDatabase) -> None:
+        self.path = path
+        self.db = db
+        self.backup_made: Path | None = None
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.path.parent / f"{self.path.stem}-evidence"
+
+    @property
+    def identity(self) -> str:
+        return self.meta("db_uuid") or ""
+
+    def meta(self, key: str) -> str | None:
+        row = SchemaMeta.get_or_none(SchemaMeta.key == key)
+        return row.value if row else None
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One short ``BEGIN IMMEDIATE`` transaction; failures become ``StoreError``."""
+        with store_errors(self.path):
+            with self.db.atomic():
+                yield
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        with store_errors(self.path):
+            yield
+
+    def data_version(self) -> int:
+        return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        global _active
+        if not self.db.is_closed():
+            self.db.close()
+        if _active is self:
+            _active = None
+
+
+def _backup_before_migration(path: Path, version: int) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    dest = path.with_name(f"{path.stem}.v{version}-{stamp}.bak")
+    src = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    try:
+        dst = sqlite3.connect(str(dest))
+        with dst:
+            src.backup(dst)
+        dst.close()
+    finally:
+        src.close()
+    return dest
+
+
+def open_store(path: Path | str, *, create: bool = True) -> Store:
+    """Open (and if asked, create) the database; refuse foreign, newer or corrupt files."""
+    global _active
+    path = Path(path).expanduser()
+    inspect_file(path)
+    exists = path.exists() and path.stat().st_size > 0
+    backup = None
+    if exists:
+        app_id, version, has_tables = _read_only_probe(path)
+        if has_tables and app_id != APPLICATION_ID:
+            raise StoreError("error.db_not_ours", path=str(path))
+        if version is not None and version > CURRENT_SCHEMA:
+            raise StoreError("error.db_newer", path=str(path), found=version, supported=CURRENT_SCHEMA)
+        if version is not None and version < CURRENT_SCHEMA:
+            with store_errors(path):
+                backup = _backup_before_migration(path, version)
+    elif not create:
+        raise StoreError("error.db_missing", path=str(path))
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError("error.db_unopenable", path=str(path)) from exc
+
+    if _active is not None:
+        _active.close()
+    db = _make_db(path)
+    database.initialize(db)
+    store = Store(path, db)
+    store.backup_made = backup
+    with store_errors(path):
+        db.connect(reuse_if_open=True)
+        _ensure_schema(db)
+    _active = store
+    return store
+
+
+def _ensure_schema(db: SqliteDatabase) -> None:
+    names = set(db.get_tables())
+    version = None
+    if "schema_meta" in names:
+        version = int(SchemaMeta.get(SchemaMeta.key == "schema_version").value)
+        missing = {m._meta.table_name for m in ALL_MODELS} - names
+        if version == CURRENT_SCHEMA and not missing:
+            return  # nothing to write: a read-only file still opens for reading
+    with db.atomic():
+        if version is None:
+            db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.create_tables(ALL_MODELS)
+            SchemaMeta.insert_many([
+                {"key": "app", "value": APP_MARKER},
+                {"key": "schema_version", "value": str(CURRENT_SCHEMA)},
+                {"key": "db_uuid", "value": str(uuid.uuid4())},
+                {"key": "created_at", "value": datetime.now(timezone.utc).isoformat()},
+            ]).execute()
+            return
+        for target in range(version + 1, CURRENT_SCHEMA + 1):
+            MIGRATIONS[target](db)
+            SchemaMeta.update(value=str(target)).where(SchemaMeta.key == "schema_version").execute()
+        # Tables added without a schema bump (new, independent tables) appear here.
+        db.create_tables(ALL_MODELS, safe=True)
+
+
+def active_store() -> Store:
+    if _active is None:
+        raise StoreError("error.db_not_open", path="")
+    return _active

@@ -1,0 +1,302 @@
+"""The peewee models: one table per kind of record.
+
+Every editable record carries ``version`` for optimistic locking (see
+``services/base.py``); instants are UTC text; nothing secret is stored in
+clear (accounts keep only scrypt verifiers and token hashes).
+"""
+from __future__ import annotations
+
+from peewee import (BooleanField, DatabaseProxy, ForeignKeyField, IntegerField, Model,
+                    TextField)
+
+from models.fields import JSONTextField, UTCDateTimeField
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaMeta(BaseModel):
+    """schema_version, app marker and the database's identity (used in keyring service names)."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
+class Setting(BaseModel):
+    key = TextField(primary_key=True)
+    value = JSONTextField(null=True)
+    version = IntegerField(default=1)
+    updated_at = UTCDateTimeField(null=True)
+
+
+class User(BaseModel):
+    username = TextField(unique=True)
+    display_name = TextField(default="")
+    role = TextField(default="officer")  # viewer | officer | leader | admin
+    password_hash = TextField(null=True)  # scrypt verifier, never the password
+    password_changed_at = UTCDateTimeField(null=True)
+    disabled = BooleanField(default=False)
+    locked_until = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField()
+    version = IntegerField(default=1)
+
+
+class LoginToken(BaseModel):
+    """A remembered login: the token itself lives in the OS keyring, only its hash here."""
+
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    token_hash = TextField(unique=True)
+    label = TextField(default="")
+    created_at = UTCDateTimeField()
+    last_used_at = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
+
+
+class LoginFailure(BaseModel):
+    username = TextField(index=True)
+    at = UTCDateTimeField(index=True)
+    origin = TextField(default="")
+
+
+class Incident(BaseModel):
+    code = TextField(unique=True)
+    title = TextField()
+    category = TextField()
+    subcategory = TextField(null=True)
+    grade = TextField(null=True)                 # I | II | III | IV
+    grade_decided = BooleanField(default=False)  # preliminary until the leader decides
+    occurred_at = UTCDateTimeField()
+    discovered_at = UTCDateTimeField()
+    location = TextField(default="")
+    asset = TextField(default="")
+    personal_info = BooleanField(default=False)
+    reported_by = TextField(default="")
+    description = TextField(default="")
+    delay_reason = TextField(null=True)
+    status = TextField(default="open", index=True)  # open | handled | closed | withdrawn
+    handling_closed_at = UTCDateTimeField(null=True)
+    closed_at = UTCDateTimeField(null=True)
+    is_drill = BooleanField(default=False)
+    created_by = TextField(default="")
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    version = IntegerField(default=1)
+
+
+class Report(BaseModel):
+    """One report of one stage. A submitted report is frozen; a correction is a new revision."""
+
+    incident = ForeignKeyField(Incident, backref="reports", on_delete="CASCADE")
+    regime = TextField()
+    stage = TextField()
+    seq = IntegerField(default=1)
+    revision = IntegerField(default=1)
+    fields = JSONTextField(default=dict)
+    status = TextField(default="draft", index=True)  # draft | submitted | superseded
+    submitted_at = UTCDateTimeField(null=True)
+    submitted_by = TextField(null=True)
+    channel = TextField(null=True)      # phone | fax | email | in_person | online
+    recipient = TextField(null=True)
+    receipt_confirmed_by = TextField(null=True)
+    late_reason = TextField(null=True)
+    correction_reason = TextField(null=True)
+    supersedes = ForeignKeyField("self", null=True, backref="corrections", on_delete="SET NULL")
+    created_by = TextField(default="")
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("incident", "regime", "stage", "seq", "revision"), True),)
+
+
+class Evidence(BaseModel):
+    incident = ForeignKeyField(Incident, backref="evidence", on_delete="CASCADE")
+    original_path = TextField()
+    stored_path = TextField(null=True)  # relative to the evidence folder when copied
+    copied = BooleanField(default=False)
+    sha256 = TextField()
+    size = IntegerField()
+    collected_by = TextField(default="")
+    collected_at = UTCDateTimeField()
+    custody_note = TextField(default="")
+    created_at = UTCDateTimeField()
+    version = IntegerField(default=1)
+
+
+class Note(BaseModel):
+    incident = ForeignKeyField(Incident, backref="notes", on_delete="CASCADE")
+    author = TextField()
+    at = UTCDateTimeField()
+    text = TextField()
+
+
+class Contact(BaseModel):
+    name = TextField(default="")
+    role = TextField(index=True)  # leader | deputy | academic_affairs | … | bureau | cac | police
+    department = TextField(default="")
+    mobile = TextField(default="")
+    office = TextField(default="")
+    notes = TextField(default="")
+    quiet_hours = TextField(default="")
+    upstream = BooleanField(default=False)
+    sort = IntegerField(default=0)
+    active = BooleanField(default=True)
+    version = IntegerField(default=1)
+
+
+class CallTreeStep(BaseModel):
+    situation = TextField(index=True)  # e.g. new_incident
+    position = IntegerField()
+    role = TextField(null=True)
+    contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL")
+    version = IntegerField(default=1)
+
+
+class CallLog(BaseModel):
+    """A phone call. Keeps the name and number as dialled, so removing a contact loses nothing."""
+
+    incident = ForeignKeyField(Incident, null=True, backref="calls", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL")
+    contact_name = TextField(default="")
+    contact_role = TextField(default="")
+    number = TextField(default="")
+    at = UTCDateTimeField()
+    outcome = TextField()  # reached | no_answer | busy | message
+    said = TextField(default="")
+    instructions = TextField(default="")
+    logged_by = TextField(default="")
+
+
+class AuditEvent(BaseModel):
+    """Append-only, hash-chained: each row's hash covers its content and the previous hash."""
+
+    at = UTCDateTimeField()
+    actor = TextField()
+    origin = TextField(default="")
+    action = TextField()
+    entity = TextField()
+    entity_id = TextField(default="")
+    changes = JSONTextField(null=True)
+    reason = TextField(null=True)
+    prev_hash = TextField()
+    hash = TextField()
+
+
+class AlarmState(BaseModel):
+    """An alarm that fired: once per obligation and threshold, shared by every session."""
+
+    incident = ForeignKeyField(Incident, on_delete="CASCADE")
+    regime = TextField()
+    stage = TextField()
+    seq = IntegerField(default=1)
+    threshold = IntegerField()
+    fired_at = UTCDateTimeField()
+    acked_at = UTCDateTimeField(null=True)
+    acked_by = TextField(null=True)
+
+    class Meta:
+        indexes = ((("incident", "regime", "stage", "seq", "threshold"), True),)
+
+
+class Draft(BaseModel):
+    """Unsaved form content, written every few seconds so a dropped SSH session loses nothing."""
+
+    owner = TextField()
+    kind = TextField()      # new_incident | report | …
+    key = TextField(default="")
+    payload = JSONTextField(default=dict)
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("owner", "kind", "key"), True),)
+
+
+class Check(BaseModel):
+    """A recurring prevention duty (隐患排查, 安全检查, backups, drills…)."""
+
+    title = TextField()
+    cadence = TextField()  # daily | weekly | monthly | semester | every_n_days
+    every_days = IntegerField(null=True)
+    responsible = TextField(default="")
+    checklist = JSONTextField(default=list)
+    last_done_at = UTCDateTimeField(null=True)
+    next_due_at = UTCDateTimeField(null=True)
+    active = BooleanField(default=True)
+    builtin = TextField(null=True)
+    version = IntegerField(default=1)
+
+
+class CheckRun(BaseModel):
+    check = ForeignKeyField(Check, backref="runs", on_delete="CASCADE")
+    done_at = UTCDateTimeField()
+    done_by = TextField()
+    findings = TextField(default="")
+    items = JSONTextField(default=dict)
+    incident = ForeignKeyField(Incident, null=True, on_delete="SET NULL")
+
+
+class RegistryAccount(BaseModel):
+    """An account on the national student-registration system. Never its password."""
+
+    login = TextField()
+    holder = TextField()
+    role = TextField(default="")
+    password_changed_at = UTCDateTimeField(null=True)
+    last_used_at = UTCDateTimeField(null=True)
+    handed_over_at = UTCDateTimeField(null=True)
+    retired_at = UTCDateTimeField(null=True)
+    notes = TextField(default="")
+    version = IntegerField(default=1)
+
+
+class DataUse(BaseModel):
+    """学籍使用台账: every export or external use of registry data (谁导出谁负责)."""
+
+    at = UTCDateTimeField()
+    who = TextField()
+    data = TextField()
+    purpose = TextField()
+    approved_by = TextField(default="")
+    recipient = TextField(default="")
+    recorded_by = TextField(default="")
+
+
+class Warning(BaseModel):
+    level = TextField()  # red | orange | yellow | blue
+    source = TextField(default="")
+    content = TextField(default="")
+    received_at = UTCDateTimeField()
+    valid_until = UTCDateTimeField(null=True)
+    lifted_at = UTCDateTimeField(null=True)
+    lifted_by = TextField(null=True)
+    created_by = TextField(default="")
+    version = IntegerField(default=1)
+
+
+class WarningAction(BaseModel):
+    warning = ForeignKeyField(Warning, backref="actions", on_delete="CASCADE")
+    department = TextField()
+    action = TextField()
+    done_at = UTCDateTimeField(null=True)
+    done_by = TextField(null=True)
+
+
+class BackupRecord(BaseModel):
+    at = UTCDateTimeField()
+    path = TextField(default="")
+    ok = BooleanField()
+    message = TextField(default="")
+    automatic = BooleanField(default=False)
+
+
+ALL_MODELS = [
+    SchemaMeta, Setting, User, LoginToken, LoginFailure, Incident, Report, Evidence, Note,
+    Contact, CallTreeStep, CallLog, AuditEvent, AlarmState, Draft, Check, CheckRun,
+    RegistryAccount, DataUse, Warning, WarningAction, BackupRecord,
+]

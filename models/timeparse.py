@@ -1,0 +1,129 @@
+"""One parser for every time a user types, in the CLI or the TUI.
+
+Accepted: ISO 8601 with an offset; ``YYYY-MM-DD HH:MM`` and ``HH:MM`` (today)
+in the school's zone; ``now``; relative ``-90m``, ``-2h``, ``-1d``. Results
+are aware UTC datetimes; display goes through ``fmt_local``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from models.errors import ValidationError
+
+_REL = re.compile(r"^([+-])\s*(\d+)\s*(m|min|h|d)$", re.IGNORECASE)
+_HM = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+_LOCAL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2})[:：](\d{2})(?::(\d{2}))?$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def _bad(field: str, text: str) -> ValidationError:
+    return ValidationError({field: ("error.time_unreadable", {"text": text})})
+
+
+def parse_time(text: str, *, now: datetime, zone: ZoneInfo, field: str = "time") -> datetime:
+    raw = (text or "").strip()
+    if not raw:
+        raise ValidationError({field: ("error.time_empty", {})})
+    low = raw.lower()
+    if low in ("now", "现在"):
+        return now.astimezone(timezone.utc)
+    m = _REL.match(low)
+    if m:
+        sign, amount, unit = m.groups()
+        minutes = int(amount) * {"m": 1, "min": 1, "h": 60, "d": 1440}[unit]
+        if minutes > 60 * 24 * 3660:
+            raise _bad(field, raw)
+        delta = timedelta(minutes=minutes)
+        return (now - delta if sign == "-" else now + delta).astimezone(timezone.utc)
+    m = _HM.match(raw)
+    if m:
+        hh, mm = int(m.group(1)), int(m.group(2))
+        if hh > 23 or mm > 59:
+            raise _bad(field, raw)
+        today = now.astimezone(zone).date()
+        return _localize(datetime.combine(today, time(hh, mm)), zone, field, raw)
+    m = _LOCAL.match(raw)
+    if m:
+        y, mo, d, hh, mi, ss = m.groups()
+        try:
+            naive = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0))
+        except ValueError:
+            raise _bad(field, raw)
+        return _localize(naive, zone, field, raw)
+    m = _DATE.match(raw)
+    if m:
+        try:
+            naive = datetime.combine(date(int(m[1]), int(m[2]), int(m[3])), time(0, 0))
+        except ValueError:
+            raise _bad(field, raw)
+        return _localize(naive, zone, field, raw)
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(field, raw)
+    if parsed.tzinfo is None:
+        return _localize(parsed, zone, field, raw)
+    return parsed.astimezone(timezone.utc)
+
+
+def _localize(naive: datetime, zone: ZoneInfo, field: str, raw: str) -> datetime:
+    try:
+        return naive.replace(tzinfo=zone).astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise _bad(field, raw)
+
+
+def check_incident_times(occurred: datetime, discovered: datetime, now: datetime,
+                         slack: timedelta = timedelta(minutes=1)) -> None:
+    """An occurrence in the future, or a discovery before the occurrence, is refused."""
+    errors = {}
+    if occurred > now + slack:
+        errors["occurred_at"] = ("error.time_future", {})
+    if discovered > now + slack:
+        errors["discovered_at"] = ("error.time_future", {})
+    if discovered < occurred:
+        errors["discovered_at"] = ("error.discovered_before_occurred", {})
+    if errors:
+        raise ValidationError(errors)
+
+
+def to_local(dt: datetime, zone: ZoneInfo) -> datetime:
+    return dt.astimezone(zone)
+
+
+def host_zone_differs(zone: ZoneInfo, now: datetime) -> bool:
+    local_offset = now.astimezone().utcoffset()
+    return local_offset != now.astimezone(zone).utcoffset()
+
+
+def fmt_local(dt: datetime | None, zone: ZoneInfo, *, with_zone: bool | None = None,
+              seconds: bool = False, date: bool = True) -> str:
+    """Show an instant in the school's zone; the zone is named when the host's differs."""
+    if dt is None:
+        return "—"
+    local = dt.astimezone(zone)
+    fmt = ("%Y-%m-%d " if date else "") + ("%H:%M:%S" if seconds else "%H:%M")
+    text = local.strftime(fmt)
+    if with_zone is None:
+        with_zone = host_zone_differs(zone, dt)
+    if with_zone:
+        text += " " + (local.tzname() or str(zone))
+    return text
+
+
+def iso_local(dt: datetime | None, zone: ZoneInfo) -> str | None:
+    return None if dt is None else dt.astimezone(zone).isoformat(timespec="seconds")
+
+
+def fmt_duration(seconds: float) -> str:
+    """``2h05m`` / ``9m41s``: minutes while more than ten minutes remain, seconds after."""
+    s = int(abs(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if s > 600:
+        if h >= 48:
+            return f"{h // 24}d{h % 24:02d}h"
+        return f"{h}h{m:02d}m" if h else f"{m}m"
+    return f"{m}m{sec:02d}s"

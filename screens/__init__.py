@@ -1,0 +1,1 @@
+"""One Textual screen per job. Screens call domain functions; they never build SQL."""

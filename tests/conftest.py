@@ -1,0 +1,77 @@
+"""Shared fixtures: a real SQLite file in a temp dir, a fixed clock, the real CLI."""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models.clock import FixedClock
+from models.config import Settings
+from models.context import Actor, Context
+from models.i18n import set_language
+from models.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+SH = ZoneInfo("Asia/Shanghai")
+# 2026-11-25 10:00 in Shanghai: a weekday morning at the registry office.
+T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """No test reads the developer's own config or database, and messages are in Chinese."""
+    monkeypatch.setenv("XUEJI_DUTY_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("XUEJI_DUTY_DB", str(tmp_path / "default.db"))
+    monkeypatch.delenv("XUEJI_DUTY_LANG", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    set_language("zh")
+    yield
+    set_language("zh")
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "duty.db"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def store(db_path):
+    s = open_store(db_path)
+    yield s
+    s.close()
+
+
+def make_ctx(store, clock, role="admin", username="tester", settings=None) -> Context:
+    return Context(store=store, actor=Actor(username=username, role=role, origin="local"),
+                   clock=clock, settings=settings or Settings(school_name="海峰中学"))
+
+
+@pytest.fixture
+def ctx(store, clock) -> Context:
+    return make_ctx(store, clock)
+
+
+def run_cli(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The real command in a real process, as a user would type it."""
+    full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True,
+                          env=full_env, input=input, timeout=timeout, cwd=str(ROOT))
+
+
+def env_for(db_path: Path, **extra) -> "object":
+    """An Env as the CLI would build it, for driving the Textual app in-process."""
+    from tui.env import Env
+    args = argparse.Namespace(db=str(db_path), lang="zh", user=extra.pop("user", None),
+                              no_mouse=True, command=None, **extra)
+    return Env.from_args(args)

@@ -1,0 +1,1 @@
+"""The terminal front end: the Textual app, shared widgets and the CLI entry."""

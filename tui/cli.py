@@ -1,0 +1,93 @@
+"""The ``xueji-duty`` command: the TUI with no subcommand, scriptable commands otherwise.
+
+Exit codes: 0 ok, 1 a domain error (printed as one message), 2 usage. A
+user's mistake never shows a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import re
+import sys
+
+from models.errors import DomainError
+from models.i18n import detect_language, set_language, t
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=argparse.SUPPRESS, help=t("cli.db"))
+    p.add_argument("--config", default=argparse.SUPPRESS, help=t("cli.config"))
+    p.add_argument("--lang", default=argparse.SUPPRESS, choices=["zh", "en"], help=t("cli.lang"))
+    p.add_argument("--user", default=argparse.SUPPRESS, help=t("cli.user"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="xueji-duty", description=t("cli.description"))
+    add_common(parser)
+    parser.add_argument("--no-mouse", action="store_true", help=t("cli.no_mouse"))
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    import tui.commands as pkg
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"tui.commands.{info.name}")
+        module.register(sub, add_common)
+    return parser
+
+
+_RELATIVE = re.compile(r"^-\d+\s*(m|min|h|d)$", re.IGNORECASE)
+
+
+def _glue_relative_times(argv: list[str]) -> list[str]:
+    """``--occurred -90m`` would read as an unknown option; glue it to ``--occurred=-90m``."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _RELATIVE.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _pre_language(argv: list[str]) -> None:
+    lang = None
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif a.startswith("--lang="):
+            lang = a.split("=", 1)[1]
+    set_language(detect_language(lang))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = _glue_relative_times(list(sys.argv[1:] if argv is None else argv))
+    _pre_language(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from tui.env import Env
+    env = None
+    try:
+        env = Env.from_args(args)
+        if not getattr(args, "command", None):
+            from tui.app import run_app
+            return run_app(env)
+        return int(args.func(env) or 0)
+    except DomainError as exc:
+        sys.stderr.write(t("cli.error_prefix") + exc.message + "\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(t("error.interrupted") + "\n")
+        return 130
+    finally:
+        if env is not None:
+            env.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""``xueji-duty incident new|list|show``."""
+from __future__ import annotations
+
+from models.deadlines import next_obligation
+from models.i18n import t
+from models.incidents import IncidentInput, create_incident, get_incident, incident_obligations, list_incidents
+from models.taxonomy import load_taxonomy
+from models.timeparse import parse_time
+from tui.env import print_json
+from tui.present import incident_json, obligation_json, obligation_line
+
+
+def register(sub, add_common) -> None:
+    p = sub.add_parser("incident", help=t("cli.incident.help"))
+    add_common(p)
+    isub = p.add_subparsers(dest="incident_cmd", required=True, parser_class=type(p))
+    n = isub.add_parser("new")
+    add_common(n)
+    n.add_argument("--title", required=True)
+    n.add_argument("--category", required=True)
+    n.add_argument("--subcategory")
+    n.add_argument("--occurred", required=True)
+    n.add_argument("--discovered", default="now")
+    n.add_argument("--grade")
+    n.add_argument("--location", default="")
+    n.add_argument("--asset", default="")
+    n.add_argument("--reported-by", default="")
+    n.add_argument("--description", default="")
+    n.add_argument("--delay-reason")
+    n.add_argument("--personal-info", action="store_true")
+    n.add_argument("--json", action="store_true", help=t("cli.json"))
+    n.set_defaults(func=cmd_new)
+    ls = isub.add_parser("list")
+    add_common(ls)
+    ls.add_argument("--all", action="store_true")
+    ls.add_argument("--json", action="store_true", help=t("cli.json"))
+    ls.set_defaults(func=cmd_list)
+    sh = isub.add_parser("show")
+    add_common(sh)
+    sh.add_argument("id")
+    sh.add_argument("--json", action="store_true", help=t("cli.json"))
+    sh.set_defaults(func=cmd_show)
+
+
+def incident_input_from_args(env, ctx, a) -> IncidentInput:
+    now = ctx.now()
+    occurred = parse_time(a.occurred, now=now, zone=ctx.zone, field="occurred_at")
+    discovered = parse_time(a.discovered, now=now, zone=ctx.zone, field="discovered_at")
+    return IncidentInput(title=a.title, category=a.category, subcategory=a.subcategory,
+                         occurred_at=occurred, discovered_at=discovered, grade=a.grade,
+                         location=a.location, asset=a.asset, personal_info=a.personal_info,
+                         reported_by=a.reported_by, description=a.description,
+                         delay_reason=a.delay_reason, is_drill=getattr(a, "drill", False))
+
+
+def cmd_new(env) -> int:
+    ctx = env.context(write=True)
+    inc = create_incident(ctx, incident_input_from_args(env, ctx, env.args))
+    if env.args.json:
+        print_json(incident_json(ctx, inc))
+    else:
+        print(t("cli.incident.created", code=inc.code, title=inc.title))
+        for ob in incident_obligations(ctx, inc):
+            if ob.is_open:
+                print("  " + obligation_line(ctx, inc, ob))
+    return 0
+
+
+def cmd_list(env) -> int:
+    ctx = env.context()
+    incs = list_incidents(include_closed=env.args.all)
+    if env.args.json:
+        print_json([incident_json(ctx, i, with_obligations=False) | {"next": _next_json(ctx, i)} for i in incs])
+        return 0
+    if not incs:
+        print(t("cli.incident.none"))
+    tax = load_taxonomy()
+    for inc in incs:
+        nxt = next_obligation(incident_obligations(ctx, inc))
+        cat = tax.category(inc.category).name
+        line = f"{inc.code}  {inc.grade or '-':>3}  {t('status.' + inc.status)}  {cat}  {inc.title}"
+        if nxt:
+            line += "  → " + obligation_line(ctx, inc, nxt, with_code=False)
+        print(line)
+    return 0
+
+
+def _next_json(ctx, inc):
+    nxt = next_obligation(incident_obligations(ctx, inc))
+    return obligation_json(ctx, inc, nxt) if nxt else None
+
+
+def cmd_show(env) -> int:
+    ctx = env.context()
+    inc = get_incident(env.args.id)
+    data = incident_json(ctx, inc)
+    if env.args.json:
+        print_json(data)
+        return 0
+    for key in ("code", "title", "category_name", "subcategory_name", "grade", "status", "occurred_at",
+                "discovered_at", "handling_closed_at", "location", "asset", "personal_info",
+                "reported_by", "description", "delay_reason"):
+        value = data.get(key)
+        if value in (None, ""):
+            continue
+        label = t("field." + key.removesuffix("_name"), default=key)
+        print(f"{label}: {value}")
+    for ob in incident_obligations(ctx, inc):
+        print("  " + obligation_line(ctx, inc, ob, with_code=False))
+    return 0
