@@ -48,3 +48,6 @@ class BoardScreen(Screen):
                           Text(fmt_local(ob.due_at, ctx.zone, date=False)), Text(left),
                           Text(state_text(ob)), key=str(inc.id))
         self.query_one("#board-empty", Static).update("" if seen else t("app.no_incidents"))
+
+
+SCREEN = BoardScreen

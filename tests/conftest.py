@@ -75,3 +75,11 @@ def env_for(db_path: Path, **extra) -> "object":
     args = argparse.Namespace(db=str(db_path), lang="zh", user=extra.pop("user", None),
                               no_mouse=True, command=None, **extra)
     return Env.from_args(args)
+
+
+def make_app(db_path: Path, clock, role: str = "admin", username: str = "tester"):
+    """The real app, already logged in as ``username`` (tests of other screens start at the board)."""
+    from tui.app import DutyApp
+    env = env_for(db_path)
+    env.clock = clock
+    return DutyApp(env, clock=clock, actor=Actor(username=username, role=role, display_name=username, origin="local"))

@@ -1,7 +1,8 @@
 """The Textual application: owns the store, the clock and the acting user; screens do the rest.
 
-Screens are looked up by name in ``SCREENS_BY_NAME`` and imported lazily, so
-start-up stays cheap and a feature adds its screen without editing others.
+Screens are opened by name and imported lazily: ``open_screen("contacts")``
+imports ``screens/contacts.py`` and pushes its ``SCREEN`` class. A feature
+adds its screen module without editing this file, and start-up stays cheap.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
 
 from models.clock import Clock
 from models.context import Actor, Context
@@ -19,10 +21,6 @@ from tui.env import Env
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
-# name -> "module:Class". Later issues add their screens here.
-SCREENS_BY_NAME: dict[str, str] = {
-    "board": "screens.board:BoardScreen",
-}
 
 
 class DutyApp(App):
@@ -31,7 +29,11 @@ class DutyApp(App):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [Binding("ctrl+q", "quit", t("app.quit"), id="quit", priority=True)]
 
+    # True while the session is idle-locked: screens hide names, titles and numbers.
+    locked: reactive[bool] = reactive(False)
+
     def __init__(self, env: Env, clock: Clock | None = None, actor: Actor | None = None) -> None:
+        """``actor`` given means already logged in (tests and scripted runs start at the board)."""
         super().__init__()
         self.env = env
         self.clock = clock or env.clock
@@ -46,14 +48,13 @@ class DutyApp(App):
         return Context(store=self.store, actor=self.actor, clock=self.clock, settings=self.settings)
 
     def screen_class(self, name: str):
-        target = SCREENS_BY_NAME.get(name)
-        if not target:
-            return None
-        module, _, cls = target.partition(":")
         try:
-            return getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError):
-            return None
+            module = importlib.import_module(f"screens.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"screens.{name}":
+                return None
+            raise
+        return getattr(module, "SCREEN", None)
 
     def open_screen(self, name: str, *args: Any, **kwargs: Any) -> bool:
         """Push a screen by name; say so, rather than crash, if the feature is not there."""
