@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     import tui.commands as pkg
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # helpers shared by commands, not commands
+            continue
         module = importlib.import_module(f"tui.commands.{info.name}")
         module.register(sub, add_common)
     return parser
