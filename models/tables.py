@@ -221,8 +221,9 @@ class Check(BaseModel):
     """A recurring prevention duty (隐患排查, 安全检查, backups, drills…)."""
 
     title = TextField()
-    cadence = TextField()  # daily | weekly | monthly | semester | every_n_days
+    cadence = TextField()  # daily | weekly | monthly | semester | every_n_days | once
     every_days = IntegerField(null=True)
+    anchor_day = IntegerField(null=True)  # monthly: the day of month it keeps (31 → Feb 28 → Mar 31)
     responsible = TextField(default="")
     checklist = JSONTextField(default=list)
     last_done_at = UTCDateTimeField(null=True)
@@ -238,7 +239,9 @@ class CheckRun(BaseModel):
     done_by = TextField()
     findings = TextField(default="")
     items = JSONTextField(default=dict)
+    due_at = UTCDateTimeField(null=True)  # the due day this run counted for (late runs stay visible)
     incident = ForeignKeyField(Incident, null=True, on_delete="SET NULL")
+    follow_up = ForeignKeyField(Check, null=True, on_delete="SET NULL", backref="raised_by")
 
 
 class RegistryAccount(BaseModel):
@@ -252,6 +255,7 @@ class RegistryAccount(BaseModel):
     handed_over_at = UTCDateTimeField(null=True)
     retired_at = UTCDateTimeField(null=True)
     notes = TextField(default="")
+    created_at = UTCDateTimeField(null=True)
     version = IntegerField(default=1)
 
 

@@ -26,5 +26,7 @@ def run(env) -> int:
     ctx = Context(store=store, actor=actor, clock=env.clock, settings=env.settings)
     save_school_settings(ctx, {"school_name": env.args.school.strip(), "bureau": env.args.bureau.strip(),
                                "timezone": env.args.timezone.strip()})
+    from models.checks import seed_defaults  # the plan's prevention duties, as editable defaults
+    seed_defaults(ctx)
     print(t("cli.init.done", school=env.args.school, path=store.path))
     return 0
