@@ -1,53 +1,572 @@
-"""A plain first board: open incidents with their next deadline.
+"""The live board: the screen the duty officer keeps open all day.
 
-The live-board issue replaces this with countdowns, escalation, alarms and
-cross-session sync; this keeps the app useful from day one.
+It renders ``models.board``; it does not decide anything. Three clocks drive it:
+- every second, countdowns are recomputed from the cached obligations (no
+  database access) and only cells whose text changed are redrawn, so an idle
+  board over SSH writes a few bytes a minute;
+- every second, ``PRAGMA data_version`` on a dedicated connection says whether
+  another session (or this one) committed; only then a worker re-reads, and a
+  keyed diff updates the table without moving the cursor or the scroll;
+- every 60 s a full re-read anyway, as a safety net.
 """
 from __future__ import annotations
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from models.deadlines import next_obligation
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from models import alarms as alarm_model
+from models import board as vm
+from models.banners import Banner, collect
+from models.errors import DomainError
 from models.i18n import t
-from models.incidents import list_incidents, open_obligations
-from tui.present import stage_name, state_text
-from models.timeparse import fmt_duration, fmt_local
+from models.timeparse import fmt_local
+from tui.palette import BindingCommands
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+FULL_REREAD_S = 60.0
+
+# Rich styles per escalation level; the state word and reverse video carry the meaning without colour.
+LEVEL_STYLE = {"normal": "", "due_soon": "bold yellow", "urgent": "bold red", "overdue": "bold reverse red"}
+COLUMN_LABEL = {"code": "col.code", "title": "col.title", "category": "board.col.category",
+                "grade": "board.col.grade", "stage": "board.col.stage", "due": "col.due",
+                "left": "col.left", "state": "col.state"}
+BANNER_STYLE = {"info": "", "warning": "bold yellow", "error": "bold reverse red", "red": "bold reverse red",
+                "orange": "bold #ff8700", "yellow": "bold yellow", "blue": "bold blue"}
+
+
+class KeyedText(Text):
+    """The first cell of a row carries its row key, so ``DataTable.sort`` can order rows by key."""
+
+    row_key: str = ""
+
+
+def _keyed(text: str, key: str, style: str = "") -> KeyedText:
+    cell = KeyedText(text, style=style)
+    cell.row_key = key
+    return cell
+
+
+@dataclass
+class ReadResult:
+    data: vm.BoardData
+    banners: list[Banner]
+    banner_error: str
+    fired: set
+    pending: list
+    who: dict
 
 
 class BoardScreen(Screen):
+    CSS_PATH = [ASSETS / "tcss" / "board.tcss"]
+    COMMANDS = {BindingCommands}
+    BINDINGS = [
+        Binding("enter", "open_incident", t("board.key.open"), id="board.open", priority=True),
+        Binding("n", "new_incident", t("board.key.new"), id="board.new"),
+        Binding("c", "contacts", t("board.key.contacts"), id="board.contacts"),
+        Binding("x", "checks", t("board.key.checks"), id="board.checks"),
+        Binding("w", "warnings", t("board.key.warnings"), id="board.warnings"),
+        Binding("a", "ack_alarm", t("board.key.ack"), id="board.ack"),
+        Binding("space", "expand", t("board.key.expand"), id="board.expand", show=False),
+        Binding("slash", "filter", t("board.key.filter"), id="board.filter"),
+        Binding("escape", "clear_filter", t("board.key.clear_filter"), id="board.clear_filter", show=False),
+        Binding("question_mark", "help", t("board.key.help"), id="board.help"),
+        Binding("j", "cursor_down", t("board.key.down"), id="board.down", show=False),
+        Binding("k", "cursor_up", t("board.key.up"), id="board.up", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._data = vm.BoardData()
+        self._rows: list[vm.BoardRow] = []
+        self._rendered: dict[str, dict[str, tuple[str, str]]] = {}
+        self._columns: list[str] = []
+        self._title_width = 0
+        self._expanded: set[int] = set()
+        self._query = ""
+        self._poll: sqlite3.Connection | None = None
+        self._version: int | None = None
+        self._dirty = True
+        self._last_full = 0.0
+        self._fired: set = set()
+        self._pending: list = []
+        self._who: dict = {}
+        self._rang: set = set()
+        self._firing = False
+        self._texts: dict[str, str] = {}
+        self.ready_at: float | None = None     # monotonic time the first rows were on screen (bench)
+        self.reads = 0                          # re-reads applied (tests, bench)
+
+    # ------------------------------------------------------------------ layout
+
     def compose(self) -> ComposeResult:
-        yield Header()
+        with Horizontal(id="board-header"):
+            yield Static("", id="board-school")
+            yield Static("", id="board-clock")
+        yield Static("", id="board-counts")
+        yield Vertical(id="board-banners")
+        yield Input(placeholder=t("board.filter_placeholder"), id="board-filter")
+        yield DataTable(id="board-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="board-empty")
-        yield DataTable(id="board-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Static("", id="board-alarm")
+        yield Static("", id="board-status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#board-table", DataTable)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key in ("code", "title", "next", "due", "left", "state"):
-            table.add_column(t("col." + key), key=key)
-        self.reload()
+        app = self.app
+        self.query_one("#board-filter").display = False
+        self.query_one("#board-alarm").display = False
+        self.query_one("#board-status").display = False
+        self._open_poll()
+        self._setup_columns(self.size.width or app.size.width)
+        # The first read runs here, so the first paint already shows the incidents.
+        self._version = self._data_version()
+        try:
+            self._apply(self._read(app.clock.now()))
+        except DomainError as exc:
+            self._set_status(t("board.db_busy", detail=exc.message))
+            self._dirty = True
+        self._last_full = time.monotonic()
+        self.watch(app, "locked", self._locked_changed, init=False)
+        self.set_interval(1.0, self.tick, name="board-tick")
+        self.table.focus()
 
-    def reload(self) -> None:
+    def on_unmount(self) -> None:
+        if self._poll is not None:
+            self._poll.close()
+            self._poll = None
+
+    def on_resize(self) -> None:
+        self._setup_columns(self.size.width)
+
+    def _setup_columns(self, width: int) -> None:
+        names = set(self._data.stage_names.values())
+        shown, title_w = vm.layout(width, vm.column_widths(names))
+        if shown == self._columns and title_w == self._title_width:
+            return
+        table = self.table
+        cursor = self._cursor_key()
+        table.clear(columns=True)
+        self._rendered.clear()
+        self._columns, self._title_width = shown, title_w
+        widths = vm.column_widths(names)
+        for col in shown:
+            table.add_column(t(COLUMN_LABEL[col]), key=col, width=title_w if col == "title" else widths[col])
+        if self._rows:
+            self._sync_rows(self._rows, self.app.clock.now(), cursor)
+
+    # ------------------------------------------------------------------ reading
+
+    def _open_poll(self) -> None:
+        """A connection of its own: data_version only moves for commits made by other connections."""
+        try:
+            self._poll = sqlite3.connect(str(self.app.store.path), timeout=0, isolation_level=None,
+                                         check_same_thread=False)
+        except sqlite3.Error:
+            self._poll = None
+
+    def _data_version(self) -> int | None:
+        if self._poll is None:
+            self._open_poll()
+            if self._poll is None:
+                return None
+        try:
+            return self._poll.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            return None
+
+    def _read(self, now) -> ReadResult:
+        """Everything from the database in one go; runs in a worker thread after the first time."""
         app = self.app
         ctx = app.ctx
+        data = vm.snapshot(ctx, now)
+        ids = [i.id for i in data.incidents]
         with ctx.store.read():
-            incidents = list_incidents()
-            pairs = open_obligations(ctx, incidents=incidents)
-        table = self.query_one(DataTable)
-        table.clear()
-        seen = set()
-        for inc, ob in pairs:
-            if inc.id in seen or not ob.is_open:
-                continue
-            seen.add(inc.id)
-            left = "" if ob.seconds_left is None or ob.seconds_left < 0 else fmt_duration(ob.seconds_left)
-            table.add_row(Text(inc.code), Text(inc.title), Text(stage_name(ctx, ob)),
-                          Text(fmt_local(ob.due_at, ctx.zone, date=False)), Text(left),
-                          Text(state_text(ob)), key=str(inc.id))
-        self.query_one("#board-empty", Static).update("" if seen else t("app.no_incidents"))
+            fired = alarm_model.fired_keys(ids)
+            pending = alarm_model.pending(ids)
+            who = {p.obligation: alarm_model.who_to_call(ctx, p.incident_id, p.regime, p.stage)
+                   for p in pending}
+        banners: list[Banner] = []
+        banner_error = ""
+        try:
+            with ctx.store.read():
+                banners = collect(ctx, now)
+        except DomainError:
+            raise
+        except Exception as exc:  # another feature's provider failed: say so, keep the board
+            banner_error = t("board.banner_failed", detail=f"{type(exc).__name__}: {exc}")
+        return ReadResult(data, banners, banner_error, fired, pending, who)
+
+    @work(thread=True, exclusive=True, group="board-read", exit_on_error=False)
+    def reload(self) -> None:
+        worker = get_current_worker()
+        try:
+            result = self._read(self.app.clock.now())
+        except DomainError as exc:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._read_failed, exc.message)
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply, result)
+
+    def _read_failed(self, message: str) -> None:
+        self._dirty = True
+        self._set_status(t("board.db_busy", detail=message))
+
+    # ------------------------------------------------------------------ the one-second tick
+
+    def tick(self) -> None:
+        now = self.app.clock.now()
+        version = self._data_version()
+        if version is None:
+            self._dirty = True
+        elif (version != self._version or self._dirty
+              or time.monotonic() - self._last_full >= FULL_REREAD_S):
+            self._version = version
+            self._dirty = False
+            self._last_full = time.monotonic()
+            self.reload()
+        self._refresh_time(now)
+        self._check_alarms(now)
+
+    def _refresh_time(self, now) -> None:
+        """Countdowns, clock and counts from cached data; only changed text is redrawn."""
+        self._sync_rows(self._rows, now, self._cursor_key(), structural=False)
+        self._update_header(now)
+        self._update_alarm(now)
+
+    # ------------------------------------------------------------------ applying a read
+
+    def _apply(self, result: ReadResult) -> None:
+        now = self.app.clock.now()
+        self._data = result.data
+        self._fired = set(result.fired)
+        self._pending = list(result.pending)
+        self._who = dict(result.who)
+        self.reads += 1
+        self._set_status("")
+        self._setup_columns(self.size.width or self.app.size.width)
+        self._rebuild(now)
+        self._update_banners(result.banners, result.banner_error)
+        self._update_header(now)
+        self._update_alarm(now)
+        new = {p.obligation + (p.threshold,) for p in self._pending} - self._rang
+        if new:
+            self._rang |= new
+            self.app.bell()
+        if self.ready_at is None:
+            self.ready_at = time.monotonic()
+
+    def _rebuild(self, now) -> None:
+        rows = vm.build_rows(self._data, self._expanded, self._query, self.app.locked)
+        self._sync_rows(rows, now, self._cursor_key())
+        empty = self.query_one("#board-empty", Static)
+        if rows:
+            empty.update("")
+            empty.display = False
+        else:
+            empty.display = True
+            empty.update(t("board.no_match") if self._query else t("app.no_incidents"))
+
+    def _cursor_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        except Exception:
+            return None
+
+    def _sync_rows(self, rows: list[vm.BoardRow], now, cursor: str | None, structural: bool = True) -> None:
+        """Keyed diff: remove gone rows, update changed cells, add new rows, reorder; keep the cursor."""
+        settings = self.app.settings
+        zone = settings.zone
+        locked = self.app.locked
+        table = self.table
+        wanted = [r.key for r in rows]
+        with self.app.batch_update():
+            if structural:
+                for key in [k for k in self._rendered if k not in set(wanted)]:
+                    table.remove_row(key)
+                    del self._rendered[key]
+            for row in rows:
+                c = vm.cells(row, now, zone, settings.due_soon_minutes, settings.urgent_minutes, locked)
+                styled = {col: (c.values[col], self._style(col, row, c.level)) for col in self._columns}
+                old = self._rendered.get(row.key)
+                if old is None:
+                    if not structural:
+                        continue
+                    table.add_row(*[self._cell(col, text, style, row.key)
+                                    for col, (text, style) in styled.items()], key=row.key)
+                    self._rendered[row.key] = styled
+                    continue
+                for col, value in styled.items():
+                    if old.get(col) != value:
+                        table.update_cell(row.key, col, self._cell(col, value[0], value[1], row.key))
+                        old[col] = value
+            if structural:
+                self._rows = rows
+                current = [r.key.value for r in table.ordered_rows]
+                if current != wanted:
+                    rank = {k: i for i, k in enumerate(wanted)}
+                    table.sort(key=lambda values: rank.get(getattr(values[0], "row_key", ""), 1 << 30))
+                if cursor is not None and cursor in self._rendered:
+                    index = table.get_row_index(cursor)
+                    if index != table.cursor_row:
+                        table.move_cursor(row=index, scroll=False)
+
+    @staticmethod
+    def _cell(col: str, text: str, style: str, key: str) -> Text:
+        if col == "code":
+            return _keyed(text, key, style)
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+    @staticmethod
+    def _style(col: str, row: vm.BoardRow, level: str | None) -> str:
+        if col in ("left", "state") and level:
+            return LEVEL_STYLE[level]
+        if row.sub:
+            return "dim"
+        if col == "title" and row.incident.is_drill:
+            return "italic"
+        return ""
+
+    # ------------------------------------------------------------------ header, banners, status
+
+    def _set_text(self, selector: str, text: str | Text) -> None:
+        """Update a Static only when its text changed: nothing is redrawn for nothing."""
+        plain = text.plain if isinstance(text, Text) else text
+        if self._texts.get(selector) == plain:
+            return
+        self._texts[selector] = plain
+        widget = self.query_one(selector, Static)
+        widget.update(text if isinstance(text, Text) else Text(text))
+
+    def _update_header(self, now) -> None:
+        app = self.app
+        settings = app.settings
+        school = settings.school_name or t("app.title")
+        who = t("board.locked") if app.locked else t("board.user", user=app.actor.label)
+        self._set_text("#board-school", f"{school} · {who}")
+        self._set_text("#board-clock", fmt_local(now, settings.zone, with_zone=True, date=True)[5:])
+        n = vm.counts(self._data, now)
+        line = Text()
+        line.append(t("board.count_open", n=n.open_incidents))
+        line.append(" │ ")
+        line.append(t("board.count_overdue", n=n.overdue), style="bold reverse red" if n.overdue else "")
+        line.append(" │ ")
+        line.append(t("board.count_soon", n=n.due_within_hour), style="bold yellow" if n.due_within_hour else "")
+        if self._query:
+            line.append("   " + t("board.filter_on", query=self._query), style="italic")
+        self._set_text("#board-counts", line)
+
+    def _update_banners(self, banners: list[Banner], error: str) -> None:
+        box = self.query_one("#board-banners", Vertical)
+        lines = [(b.key, b.text, BANNER_STYLE.get(b.level, "")) for b in banners]
+        if error:
+            lines.append(("banner-error", error, "bold"))
+        signature = repr(lines)
+        if self._texts.get("#board-banners") == signature:
+            return
+        self._texts["#board-banners"] = signature
+        box.remove_children()
+        box.mount_all([Static(Text(text, style=style, no_wrap=True, overflow="ellipsis"),
+                              classes="board-banner") for _, text, style in lines])
+        box.display = bool(lines)
+
+    def _set_status(self, message: str) -> None:
+        status = self.query_one("#board-status", Static)
+        status.display = bool(message)
+        self._set_text("#board-status", message)
+
+    # ------------------------------------------------------------------ alarms
+
+    def _check_alarms(self, now) -> None:
+        if self._firing:
+            return
+        due = alarm_model.due_alarms(self._data.open_obligations(), self._fired,
+                                     self.app.settings.alarm_minutes, now)
+        if due:
+            self._firing = True
+            self._fire(due, now)
+
+    @work(thread=True, group="board-alarm", exit_on_error=False)
+    def _fire(self, keys, now) -> None:
+        try:
+            alarm_model.fire(self.app.ctx, keys, now)
+            result = self._read(self.app.clock.now())
+        except DomainError as exc:
+            self.app.call_from_thread(self._fire_failed, exc.message)
+            return
+        self.app.call_from_thread(self._fired_ok, result)
+
+    def _fire_failed(self, message: str) -> None:
+        self._firing = False
+        self._set_status(t("board.db_busy", detail=message))
+
+    def _fired_ok(self, result: ReadResult) -> None:
+        self._firing = False
+        self._apply(result)
+
+    def _alarm_text(self, now) -> Text | None:
+        if not self._pending:
+            return None
+        alarm = self._pending[0]
+        inc = next((i for i in self._data.incidents if i.id == alarm.incident_id), None)
+        ob = next((o for o in self._data.obligations.get(alarm.incident_id, [])
+                   if (o.regime, o.stage, o.seq) == alarm.obligation[1:]), None)
+        if inc is None:
+            return None
+        locked = self.app.locked
+        title = "" if locked else " " + inc.title.replace("\n", " ")
+        if inc.is_drill:
+            title = f" [{t('board.drill')}]" + title
+        stage = self._data.stage_names.get(alarm.obligation[1:], alarm.stage)
+        left = vm.seconds_left(ob, now)
+        if left is None:
+            when = t("state.met")
+        elif left < 0:
+            when = vm.countdown_text(left)
+        else:
+            when = t("board.alarm_left", left=vm.countdown_text(left))
+        who = vm.MASK if locked else (self._who.get(alarm.obligation) or "—")
+        text = t("board.alarm", code=inc.code, title=title, stage=stage, left=when, who=who)
+        text += " · " + t("board.alarm_ack_hint")
+        if len(self._pending) > 1:
+            text += " " + t("board.alarm_more", n=len(self._pending) - 1)
+        return Text(text, style="bold reverse")
+
+    def _update_alarm(self, now) -> None:
+        panel = self.query_one("#board-alarm", Static)
+        text = self._alarm_text(now)
+        if text is None:
+            if panel.display:
+                panel.display = False
+                self._texts.pop("#board-alarm", None)
+            self.refresh_bindings()
+            return
+        if not panel.display:
+            panel.display = True
+            self.refresh_bindings()
+        self._set_text("#board-alarm", text)
+
+    def action_ack_alarm(self) -> None:
+        if self._pending:
+            self._ack(self._pending[0])
+
+    @work(thread=True, group="board-alarm-ack", exit_on_error=False)
+    def _ack(self, alarm) -> None:
+        try:
+            alarm_model.acknowledge(self.app.ctx, alarm.incident_id, alarm.regime, alarm.stage, alarm.seq)
+            result = self._read(self.app.clock.now())
+        except DomainError as exc:
+            self.app.call_from_thread(self._set_status, t("board.db_busy", detail=exc.message))
+            return
+        self.app.call_from_thread(self._apply, result)
+
+    # ------------------------------------------------------------------ keys
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "open_incident":
+            # Enter in the filter box confirms the filter instead.
+            return not isinstance(self.focused, Input)
+        if action == "ack_alarm":
+            return bool(self._pending)
+        return True
+
+    def _selected_row(self) -> vm.BoardRow | None:
+        key = self._cursor_key()
+        return next((r for r in self._rows if r.key == key), None)
+
+    def _selected_incident(self) -> int | None:
+        row = self._selected_row()
+        return row.incident.id if row else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_incident()
+
+    def action_open_incident(self) -> None:
+        inc = self._selected_incident()
+        if inc is not None:
+            self.app.open_screen("incident", inc)
+
+    def action_new_incident(self) -> None:
+        self.app.open_screen("new_incident")
+
+    def action_contacts(self) -> None:
+        self.app.open_screen("contacts", self._selected_incident())
+
+    def action_checks(self) -> None:
+        self.app.open_screen("checks")
+
+    def action_warnings(self) -> None:
+        self.app.open_screen("warnings")
+
+    def action_help(self) -> None:
+        self.app.open_screen("help", self)
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def action_expand(self) -> None:
+        inc = self._selected_incident()
+        if inc is None:
+            return
+        self._expanded ^= {inc}
+        self._rebuild(self.app.clock.now())
+
+    def action_filter(self) -> None:
+        box = self.query_one("#board-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#board-filter", Input)
+        if not box.display and not self._query:
+            return
+        box.value = ""
+        box.display = False
+        self._query = ""
+        self._rebuild(self.app.clock.now())
+        self._update_header(self.app.clock.now())
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "board-filter":
+            self._query = event.value
+            now = self.app.clock.now()
+            self._rebuild(now)
+            self._update_header(now)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "board-filter":
+            if not event.value:
+                event.input.display = False
+            self.table.focus()
+
+    def _locked_changed(self, _locked: bool) -> None:
+        now = self.app.clock.now()
+        self._rebuild(now)
+        self._update_header(now)
+        self._update_alarm(now)
 
 
 SCREEN = BoardScreen

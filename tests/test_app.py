@@ -15,6 +15,7 @@ async def test_starts_on_empty_database_and_quits(tmp_path, clock):
         await pilot.pause()
         table = app.screen.query_one(DataTable)
         assert table.row_count == 0
+        assert "没有处置中的事件" in str(app.screen.query_one("#board-empty").render())
         await pilot.press("ctrl+q")
     assert (tmp_path / "fresh.db").exists()
     assert app.return_code == 0
@@ -30,6 +31,9 @@ async def test_lists_open_incident_with_its_next_deadline(tmp_path, clock):
         await pilot.pause()
         table = app.screen.query_one(DataTable)
         assert table.row_count == 1
-        row = [str(c) for c in table.get_row_at(0)]
-        assert row[0].endswith("-001") and "学籍账号被盗" in row[1]
-        assert "超时" in row[5]   # the oral report (30 min after discovery) is overdue
+        cols = [c.key.value for c in table.ordered_columns]
+        row = dict(zip(cols, (str(c) for c in table.get_row_at(0))))
+        assert row["code"].endswith("-001") and "学籍账号被盗" in row["title"]
+        assert row["stage"].startswith("口头报告")
+        # the oral report (30 min after discovery) is overdue by 20 minutes
+        assert row["left"] == "超时 +20m" and row["state"] == "超时"

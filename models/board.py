@@ -1,0 +1,308 @@
+"""The live board's view model: which rows, in which order, and what each cell says at ``now``.
+
+The screen only renders what this module computes, so the rules the officer
+relies on (most urgent first, escalation levels, the countdown's granularity,
+what a locked session may show) are tested without a terminal. Reading the
+database happens once per change (``snapshot``); everything else is a pure
+function of that snapshot and ``now``, cheap enough for a one-second tick.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from models.deadlines import OPEN_STATES, Obligation
+from models.i18n import t
+from models.timeparse import fmt_duration
+
+LEVELS = ("normal", "due_soon", "urgent", "overdue")
+# The word each level shows, so escalation never relies on colour alone.
+LEVEL_WORD = {"normal": "state.pending", "due_soon": "state.due_soon", "urgent": "state.urgent",
+              "overdue": "state.overdue"}
+MASK = "••••"
+
+# Columns in display order; the compact layout drops them in DROP_ORDER until the title fits.
+COLUMNS = ("code", "title", "category", "grade", "stage", "due", "left", "state")
+DROP_ORDER = ("category", "due", "grade", "stage")
+TITLE_MIN = 14
+CELL_PADDING = 2     # DataTable pads each cell by one on either side
+CHROME = 2           # the table's scrollbar gutter and rounding
+
+
+# ---------------------------------------------------------------- data read once per change
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    id: int
+    code: str
+    title: str
+    category: str          # display name, already in the user's language
+    grade: str | None
+    grade_decided: bool
+    status: str
+    is_drill: bool
+
+
+@dataclass
+class BoardData:
+    """Everything the board shows that comes from the database, read in one go."""
+
+    incidents: list[IncidentSummary] = field(default_factory=list)
+    obligations: dict[int, list[Obligation]] = field(default_factory=dict)
+    stage_names: dict[tuple[str, str, int], str] = field(default_factory=dict)
+
+    def open_obligations(self) -> Iterable[Obligation]:
+        for obls in self.obligations.values():
+            for ob in obls:
+                if ob.is_open and ob.due_at is not None:
+                    yield ob
+
+
+def _category_name(cat_id: str) -> str:
+    from models.taxonomy import load_taxonomy
+    try:
+        name = load_taxonomy().category(cat_id).name
+    except Exception:  # an unknown id stored by a newer version: show it as it is
+        return cat_id
+    return name.removesuffix("事件")
+
+
+def stage_label(ctx, ob: Obligation) -> str:
+    stage = ob.stage_spec or ctx.policy.stage(ob.regime, ob.stage)
+    name = stage.name
+    return f"{name}{ob.seq}" if stage.repeatable and ob.seq > 1 else name
+
+
+def snapshot(ctx, now: datetime) -> BoardData:
+    """Read open incidents and their obligations (two queries); call from a worker thread."""
+    from models.incidents import list_incidents, open_obligations
+    with ctx.store.read():
+        incs = list_incidents()
+        pairs = open_obligations(ctx, now=now, incidents=incs)
+    data = BoardData()
+    for inc in incs:
+        data.incidents.append(IncidentSummary(
+            id=inc.id, code=inc.code, title=inc.title, category=_category_name(inc.category),
+            grade=inc.grade, grade_decided=bool(inc.grade_decided), status=inc.status,
+            is_drill=bool(inc.is_drill)))
+        data.obligations[inc.id] = []
+    for inc, ob in pairs:
+        data.obligations[inc.id].append(ob)
+        data.stage_names[(ob.regime, ob.stage, ob.seq)] = stage_label(ctx, ob)
+    return data
+
+
+# ---------------------------------------------------------------- rows
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the table: an incident with its most urgent obligation, or a sub-row."""
+
+    key: str
+    incident: IncidentSummary
+    obligation: Obligation | None      # None: nothing to report right now
+    stage_name: str
+    more: int = 0                      # other open obligations hidden under this row
+    sub: bool = False                  # an expanded obligation under its incident
+
+
+def _incident_key(inc_id: int) -> str:
+    return f"i{inc_id}"
+
+
+def _obligation_key(ob: Obligation) -> str:
+    return f"o{ob.incident_id}:{ob.regime}:{ob.stage}:{ob.seq}"
+
+
+def _urgency(obls: Sequence[Obligation]) -> tuple:
+    open_ = [o for o in obls if o.is_open]
+    if open_:
+        return (0,) + min(o.sort_key() for o in open_)
+    return (1,)
+
+
+def build_rows(data: BoardData, expanded: Iterable[int] = (), query: str = "",
+               locked: bool = False) -> list[BoardRow]:
+    """Incidents most urgent first; an expanded incident lists its other open obligations below it."""
+    expanded = set(expanded)
+    incs = sorted(data.incidents, key=lambda i: (_urgency(data.obligations.get(i.id, [])), i.code))
+    rows: list[BoardRow] = []
+    needle = query.strip().lower()
+    for inc in incs:
+        obls = sorted(data.obligations.get(inc.id, []), key=Obligation.sort_key)
+        open_ = [o for o in obls if o.is_open]
+        head = open_[0] if open_ else next((o for o in obls if o.state == "waiting"), None)
+        name = data.stage_names.get((head.regime, head.stage, head.seq), head.stage) if head else ""
+        row = BoardRow(_incident_key(inc.id), inc, head, name, more=max(0, len(open_) - 1))
+        if needle and not _matches(row, open_, data, needle, locked):
+            continue
+        rows.append(row)
+        if inc.id in expanded:
+            for ob in open_[1:]:
+                rows.append(BoardRow(_obligation_key(ob), inc, ob,
+                                     data.stage_names.get((ob.regime, ob.stage, ob.seq), ob.stage),
+                                     sub=True))
+    return rows
+
+
+def _matches(row: BoardRow, open_: Sequence[Obligation], data: BoardData, needle: str,
+             locked: bool) -> bool:
+    """The filter looks only at what the officer can see: no titles while the session is locked."""
+    inc = row.incident
+    hay = [inc.code, inc.category, inc.grade or "", t("board.drill") if inc.is_drill else ""]
+    if not locked:
+        hay.append(inc.title)
+    hay += [data.stage_names.get((o.regime, o.stage, o.seq), "") for o in open_]
+    return any(needle in h.lower() for h in hay if h)
+
+
+# ---------------------------------------------------------------- time-dependent cells
+
+def seconds_left(ob: Obligation | None, now: datetime) -> float | None:
+    if ob is None or ob.due_at is None or ob.state not in OPEN_STATES:
+        return None
+    return (ob.due_at - now).total_seconds()
+
+
+def level(left: float | None, due_soon_minutes: int = 60, urgent_minutes: int = 15) -> str | None:
+    """≥ due-soon: normal; below it: due soon; below urgent: urgent; past the deadline: overdue."""
+    if left is None:
+        return None
+    if left < 0:
+        return "overdue"
+    if left < urgent_minutes * 60:
+        return "urgent"
+    if left < due_soon_minutes * 60:
+        return "due_soon"
+    return "normal"
+
+
+def fmt_overdue(seconds_over: float) -> str:
+    """Minutes past the deadline; never seconds, so an overdue row does not tick every second."""
+    s = int(seconds_over)
+    if s < 60:
+        return "<1m"
+    h, rem = divmod(s, 3600)
+    m = rem // 60
+    if h >= 48:
+        return f"{h // 24}d{h % 24:02d}h"
+    return f"{h}h{m:02d}m" if h else f"{m}m"
+
+
+def countdown_text(left: float | None) -> str:
+    """``1h05m`` while more than ten minutes are left, ``9m41s`` after, ``超时 +12m`` when late."""
+    if left is None:
+        return ""
+    if left < 0:
+        return f"{t('state.overdue')} +{fmt_overdue(-left)}"
+    return fmt_duration(left)
+
+
+def state_word(row: BoardRow, lvl: str | None) -> str:
+    if lvl is not None:
+        return t(LEVEL_WORD[lvl])
+    if row.obligation is not None:
+        return t("state." + row.obligation.state)
+    return t("board.nothing_due")
+
+
+def fmt_due(due: datetime | None, now: datetime, zone) -> str:
+    """``14:30`` within a day, ``11-27`` further out: five cells either way."""
+    if due is None:
+        return "—"
+    local = due.astimezone(zone)
+    if abs((due - now).total_seconds()) < 20 * 3600:
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d")
+
+
+def grade_text(inc: IncidentSummary) -> str:
+    if not inc.grade:
+        return "—"
+    return inc.grade if inc.grade_decided else inc.grade + "?"
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The text of every column for one row; ``level`` drives the style and the state word."""
+
+    values: dict[str, str]
+    level: str | None
+
+
+def cells(row: BoardRow, now: datetime, zone, due_soon_minutes: int = 60,
+          urgent_minutes: int = 15, locked: bool = False) -> Cells:
+    inc, ob = row.incident, row.obligation
+    left = seconds_left(ob, now)
+    lvl = level(left, due_soon_minutes, urgent_minutes)
+    if row.sub:
+        code, title, category, grade = "", "", "", ""
+    else:
+        code = inc.code
+        title = MASK if locked else inc.title.replace("\n", " ")
+        if inc.is_drill:
+            title = f"[{t('board.drill')}] {title}"
+        category, grade = inc.category, grade_text(inc)
+    stage = ("└ " if row.sub else "") + row.stage_name
+    if row.more:
+        stage += f" +{row.more}"
+    return Cells({
+        "code": code, "title": title, "category": category, "grade": grade, "stage": stage,
+        "due": fmt_due(ob.due_at if ob else None, now, zone) if ob and ob.due_at else "—",
+        "left": countdown_text(left), "state": state_word(row, lvl),
+    }, lvl)
+
+
+# ---------------------------------------------------------------- header counts
+
+@dataclass(frozen=True)
+class Counts:
+    open_incidents: int
+    overdue: int
+    due_within_hour: int
+
+
+def counts(data: BoardData, now: datetime) -> Counts:
+    overdue = soon = 0
+    for ob in data.open_obligations():
+        left = (ob.due_at - now).total_seconds()
+        if left < 0:
+            overdue += 1
+        elif left < 3600:
+            soon += 1
+    return Counts(len(data.incidents), overdue, soon)
+
+
+# ---------------------------------------------------------------- compact layout
+
+def cell_width(text: str) -> int:
+    """Terminal cells: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_widths(stage_names: Iterable[str] = ()) -> dict[str, int]:
+    """Fixed widths for every column but the title, wide enough for the current language's words."""
+    words = [t(k) for k in LEVEL_WORD.values()] + [t("state.waiting"), t("board.nothing_due")]
+    stage_w = max([cell_width(s) + 3 for s in stage_names] + [8])
+    return {
+        "code": 8, "category": 8, "grade": 4, "stage": min(stage_w, 12), "due": 5,
+        "left": max(cell_width(countdown_text(-3600 * 47)), 9),
+        "state": max(cell_width(w) for w in words),
+    }
+
+
+def layout(width: int, widths: dict[str, int]) -> tuple[list[str], int]:
+    """The columns that fit ``width`` and the title's width; drops columns in ``DROP_ORDER``."""
+    shown = list(COLUMNS)
+
+    def title_room() -> int:
+        fixed = sum(widths[c] + CELL_PADDING for c in shown if c != "title")
+        return width - CHROME - fixed - CELL_PADDING
+
+    for name in DROP_ORDER:
+        if title_room() >= TITLE_MIN:
+            break
+        shown.remove(name)
+    return shown, max(title_room(), 6)

@@ -1,0 +1,84 @@
+"""The ``?`` overlay: every key of the screen it was opened from, read from its bindings.
+
+Reading ``BINDINGS`` rather than keeping a hand-written list means the help
+can never disagree with what the keys do.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+from models.i18n import t
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def binding_lines(app, screen: Screen | None) -> list[tuple[str, str]]:
+    """(keys, description) for the screen's bindings and the app's, grouped by action."""
+    groups: dict[str, list] = {}
+    order: list[str] = []
+    sources = []
+    if screen is not None:
+        sources.append(getattr(type(screen), "BINDINGS", []))
+    sources.append(getattr(type(app), "BINDINGS", []))
+    descriptions: dict[str, str] = {}
+    for bindings in sources:
+        for b in bindings:
+            if not isinstance(b, Binding):
+                continue
+            for key in b.key.split(","):
+                single = Binding(key.strip(), b.action, b.description)
+                if b.action not in groups:
+                    groups[b.action] = []
+                    order.append(b.action)
+                    descriptions[b.action] = b.description
+                display = app.get_key_display(single)
+                if display not in groups[b.action]:
+                    groups[b.action].append(display)
+    lines = []
+    if screen is not None and screen.query(DataTable):
+        lines.append(("↑ ↓ PgUp PgDn", t("help.arrows")))
+    for action in order:
+        lines.append((" ".join(groups[action]), descriptions[action] or action))
+    lines.append(("ctrl+p", t("help.palette")))
+    return lines
+
+
+class HelpScreen(ModalScreen):
+    CSS_PATH = [ASSETS / "tcss" / "help.tcss"]
+    BINDINGS = [
+        Binding("escape", "close", t("board.key.close"), id="help.close"),
+        Binding("question_mark", "close", t("board.key.close"), show=False, id="help.close2"),
+        Binding("q", "close", t("board.key.close"), show=False, id="help.close3"),
+    ]
+
+    def __init__(self, source: Screen | None = None) -> None:
+        super().__init__()
+        self.source = source
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Static(Text(t("help.title"), style="bold"), id="help-title")
+            table = DataTable(id="help-table", cursor_type="row", show_cursor=False)
+            yield table
+            yield Static(t("help.hint"), id="help-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#help-table", DataTable)
+        table.add_column(t("help.key"), key="key")
+        table.add_column(t("help.action"), key="action")
+        for keys, desc in binding_lines(self.app, self.source):
+            table.add_row(Text(keys, style="bold"), Text(desc))
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+SCREEN = HelpScreen

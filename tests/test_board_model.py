@@ -1,0 +1,118 @@
+"""The board's view model without a screen: order, escalation, countdown text, filter, layout, alarms."""
+from datetime import timedelta
+
+import pytest
+
+from models import alarms
+from models import board as vm
+from models.incidents import IncidentInput, create_incident
+from tests.conftest import SH, T0, make_ctx
+
+
+def _incident(ctx, title, minutes_ago, **kw):
+    return create_incident(ctx, IncidentInput(
+        title=title, category="network_attack", occurred_at=T0 - timedelta(minutes=minutes_ago),
+        discovered_at=T0 - timedelta(minutes=minutes_ago), **kw))
+
+
+@pytest.mark.parametrize("left, expected", [
+    (3600, "normal"), (3599, "due_soon"), (900, "due_soon"), (899, "urgent"), (0, "urgent"),
+    (-1, "overdue"), (None, None)])
+def test_escalation_levels_at_each_threshold(left, expected):
+    assert vm.level(left, 60, 15) == expected
+
+
+@pytest.mark.parametrize("left, text", [
+    (3900, "1h05m"), (601, "10m"), (600, "10m00s"), (59, "0m59s"), (-30, "超时 +<1m"),
+    (-720, "超时 +12m"), (-3900, "超时 +1h05m")])
+def test_countdown_text(left, text):
+    assert vm.countdown_text(left) == text
+
+
+def test_countdown_changes_once_a_minute_until_the_last_ten_minutes():
+    above = {vm.countdown_text(3 * 3600 - s) for s in range(120)}
+    assert len(above) <= 3                       # two minute boundaries at most in 120 s
+    below = {vm.countdown_text(600 - s) for s in range(120)}
+    assert len(below) == 120                     # every second in the last ten minutes
+    overdue = {vm.countdown_text(-600 - s) for s in range(120)}
+    assert len(overdue) <= 3                     # overdue counts minutes, never seconds
+
+
+def test_rows_most_urgent_first_one_per_incident_with_hidden_count(ctx):
+    _incident(ctx, "late", 20)
+    _incident(ctx, "oldest", 170)
+    _incident(ctx, "middle", 100, personal_info=True)
+    data = vm.snapshot(ctx, T0)
+    rows = vm.build_rows(data)
+    assert [r.incident.title for r in rows] == ["oldest", "middle", "late"]
+    middle = rows[1]
+    # oral + first + two PIPL notices are open: one shown, three more under it
+    assert middle.more == 3 and middle.stage_name == "口头报告"
+    expanded = vm.build_rows(data, expanded={middle.incident.id})
+    subs = [r for r in expanded if r.sub]
+    assert len(subs) == 3 and all(r.incident.id == middle.incident.id for r in subs)
+    keys = [r.key for r in expanded]
+    assert keys.index(middle.key) + 1 == keys.index(subs[0].key)
+
+
+def test_filter_matches_visible_fields_only_and_not_titles_when_locked(ctx):
+    _incident(ctx, "学籍账号被盗", 20)
+    _incident(ctx, "硬盘故障", 30)
+    data = vm.snapshot(ctx, T0)
+    assert [r.incident.title for r in vm.build_rows(data, query="账号")] == ["学籍账号被盗"]
+    assert vm.build_rows(data, query="账号", locked=True) == []
+    assert len(vm.build_rows(data, query="2026-00")) == 2
+
+
+def test_cells_hide_titles_when_locked_and_mark_drills(ctx):
+    _incident(ctx, "钓鱼演练", 20, is_drill=True)
+    data = vm.snapshot(ctx, T0)
+    row = vm.build_rows(data)[0]
+    open_ = vm.cells(row, T0, SH).values
+    assert "钓鱼演练" in open_["title"] and "演练" in open_["title"]
+    shut = vm.cells(row, T0, SH, locked=True).values
+    assert "钓鱼演练" not in shut["title"] and "演练" in shut["title"] and shut["code"].endswith("-001")
+    assert shut["left"] == open_["left"] and shut["state"] == open_["state"]
+
+
+def test_overdue_cells_and_counts(ctx):
+    _incident(ctx, "a", 42)          # oral due 30 min after discovery: 12 min overdue
+    data = vm.snapshot(ctx, T0)
+    c = vm.cells(vm.build_rows(data)[0], T0, SH)
+    assert c.values["left"] == "超时 +12m" and c.level == "overdue" and c.values["state"] == "超时"
+    n = vm.counts(data, T0)
+    assert (n.open_incidents, n.overdue, n.due_within_hour) == (1, 1, 0)
+    assert vm.counts(data, T0 - timedelta(minutes=13)).due_within_hour == 1
+
+
+def test_compact_layout_drops_columns_in_a_fixed_order():
+    widths = vm.column_widths(["口头报告", "首报"])
+    wide, w_title = vm.layout(160, widths)
+    assert wide == list(vm.COLUMNS) and w_title >= vm.TITLE_MIN
+    at80, title80 = vm.layout(80, widths)
+    assert "category" not in at80 and {"code", "title", "left", "state", "stage"} <= set(at80)
+    assert title80 >= vm.TITLE_MIN
+    narrow, _ = vm.layout(50, widths)
+    dropped = [c for c in vm.COLUMNS if c not in narrow]
+    assert len(dropped) >= 2 and set(dropped) == set(vm.DROP_ORDER[:len(dropped)])
+
+
+def test_alarm_thresholds_fire_once_across_sessions_and_acknowledge(store, clock, ctx):
+    inc = _incident(ctx, "a", 0)                 # oral report due in 30 min
+    data = vm.snapshot(ctx, T0)
+    obls = list(data.open_obligations())
+    due = alarms.due_alarms(obls, set(), [60, 30, 10, 0], T0)
+    # 30 min left: the 60 and 30 thresholds are reached for the oral report; none for the 3 h first report
+    assert {(k.stage, k.threshold) for k in due} == {("oral", 60), ("oral", 30)}
+    other = make_ctx(store, clock, username="colleague")
+    assert len(alarms.fire(ctx, due, T0)) == 2
+    assert alarms.fire(other, due, T0) == []        # the other session finds them recorded
+    fired = alarms.fired_keys([inc.id])
+    assert alarms.due_alarms(obls, fired, [60, 30, 10, 0], T0) == []
+    later = T0 + timedelta(minutes=21)
+    assert [(k.stage, k.threshold) for k in alarms.due_alarms(obls, fired, [60, 30, 10, 0], later)] == [("oral", 10)]
+    pend = alarms.pending([inc.id])
+    assert len(pend) == 1 and pend[0].threshold == 30   # one notice per obligation, the latest threshold
+    assert alarms.acknowledge(other, inc.id, "school_plan", "oral", 1) == 2
+    assert alarms.pending([inc.id]) == []
+    assert alarms.who_to_call(ctx, inc.id, "school_plan", "oral")

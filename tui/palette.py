@@ -1,0 +1,35 @@
+"""Command-palette entries for a screen's own bindings, so ctrl+p finds every key the footer shows.
+
+Textual's palette lists system commands only; a screen that sets
+``COMMANDS = {BindingCommands}`` adds one entry per binding it declares.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class BindingCommands(Provider):
+    def _entries(self):
+        screen = self.screen
+        seen = set()
+        for binding in getattr(type(screen), "BINDINGS", []):
+            if not hasattr(binding, "action") or binding.action in seen or not binding.description:
+                continue
+            if screen.check_action(binding.action, ()) is False:
+                continue
+            seen.add(binding.action)
+            key = self.app.get_key_display(binding)
+            yield binding.description, key, partial(screen.run_action, binding.action)
+
+    async def discover(self) -> Hits:
+        for name, key, run in self._entries():
+            yield DiscoveryHit(name, run, help=key)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, key, run in self._entries():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=key)
