@@ -1,0 +1,176 @@
+"""The call log: every phone call of an emergency, and the oral report it may be.
+
+"Oral first, then written": a call that *reached* a contact whose role the
+policy names as an oral-report recipient (``oral_recipient_roles``; the
+school plan names the bureau) is the oral report. Logging it submits that
+stage's report in the same transaction as the call and its timeline event,
+so the board shows the stage met the moment the call is saved, and a call
+cannot be half-recorded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from models import audit
+from models.contacts import dial_number, display_name, get_contact, role_label
+from models.errors import ValidationError
+from models.incidents import get_incident
+from models.policy import Regime, Stage
+from models.roles import require
+from models.tables import CallLog, Contact, Incident, Report
+from models.versioning import update_versioned
+
+OUTCOMES = ("reached", "no_answer", "busy", "message")
+_OUTCOME_WORDS = {
+    "reached": ("reached", "接通", "已接通", "ok", "answered"),
+    "no_answer": ("no_answer", "no-answer", "noanswer", "无人接听", "未接", "未接通"),
+    "busy": ("busy", "占线", "忙"),
+    "message": ("message", "voicemail", "留言", "语音信箱", "短信"),
+}
+SAID_MAX = 4000
+
+
+def resolve_outcome(text: str) -> str:
+    low = (text or "").strip().lower()
+    for oid, words in _OUTCOME_WORDS.items():
+        if low in words:
+            return oid
+    raise ValidationError({"call.outcome": ("error.contacts.outcome_unknown", {"value": text, "choices": ", ".join(OUTCOMES)})})
+
+
+def _text(value: Any, name: str, limit: int = SAID_MAX) -> str:
+    text = "" if value is None else str(value)
+    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)).strip()
+    if len(text) > limit:
+        raise ValidationError({name: ("error.too_long", {"max": limit})})
+    return text
+
+
+def oral_stages_for(ctx, role: str) -> list[tuple[Regime, Stage]]:
+    """The oral stages a reached call to ``role`` would meet, by the regimes in force."""
+    out = []
+    for regime in ctx.policy.regimes:
+        if role not in regime.oral_recipient_roles:
+            continue
+        for stage in regime.stages:
+            if stage.kind == "oral":
+                out.append((regime, stage))
+    return out
+
+
+def _unmet(inc: Incident | None, oral: list[tuple[Regime, Stage]]) -> bool:
+    """Whether any of these oral stages still waits for its report."""
+    for regime, stage in oral:
+        done = (Report.select().where((Report.incident == inc) & (Report.regime == regime.id)
+                                      & (Report.stage == stage.id) & (Report.seq == 1)
+                                      & Report.status.in_(("submitted", "superseded"))).exists())
+        if not done:
+            return True
+    return False
+
+
+def counts_as_oral(ctx, contact: Contact) -> bool:
+    return bool(oral_stages_for(ctx, contact.role))
+
+
+@dataclass
+class LoggedCall:
+    call: CallLog
+    oral_reports: list[Report] = field(default_factory=list)
+    already_met: list[str] = field(default_factory=list)   # "regime.stage" keys met earlier
+
+
+def _submit_oral(ctx, inc: Incident, regime: Regime, stage: Stage, call: CallLog) -> Report | None:
+    """Submit the oral stage from this call, unless it was submitted before.
+
+    A draft of the stage (someone began writing it in the report screen) is
+    submitted with the call's words laid over it rather than duplicated.
+    """
+    rows = list(Report.select().where((Report.incident == inc) & (Report.regime == regime.id)
+                                      & (Report.stage == stage.id) & (Report.seq == 1)))
+    if any(r.status in ("submitted", "superseded") for r in rows):
+        return None
+    fields = {"summary": call.said, "instructions": call.instructions}
+    submitted = dict(status="submitted", submitted_at=call.at, submitted_by=ctx.actor.username,
+                     channel="phone", recipient=call.contact_name or role_label(call.contact_role),
+                     updated_at=ctx.now())
+    drafts = [r for r in rows if r.status == "draft"]
+    if drafts:
+        draft = max(drafts, key=lambda r: r.revision)
+        merged = {**(draft.fields or {}), **{k: v for k, v in fields.items() if v}}
+        report = update_versioned(Report, draft.id, draft.version, {**submitted, "fields": merged}, "report")
+    else:
+        report = Report.create(incident=inc, regime=regime.id, stage=stage.id, seq=1, revision=1,
+                               fields=fields, created_by=ctx.actor.username, created_at=ctx.now(),
+                               **submitted)
+    audit.record(ctx, "report.submit", "incident", inc.id,
+                 {"report": report.id, "regime": regime.id, "stage": stage.id, "seq": 1,
+                  "channel": "phone", "recipient": report.recipient, "call": call.id,
+                  "submitted_at": call.at.isoformat()})
+    return report
+
+
+def log_call(ctx, incident_ref: Any | None, contact_ref: Any, outcome: str, said: str = "",
+             instructions: str = "", number: str | None = None, at: datetime | None = None) -> LoggedCall:
+    """Record one call, into the incident's timeline; a reached oral recipient submits the oral report."""
+    require(ctx.actor, "officer")
+    from models.contacts import clean_phone
+    inc = get_incident(incident_ref) if incident_ref not in (None, "") else None
+    contact = get_contact(contact_ref)
+    errors: dict[str, tuple[str, dict]] = {}
+    clean: dict[str, Any] = {}
+    for name, fn in (("outcome", lambda: resolve_outcome(outcome)),
+                     ("said", lambda: _text(said, "call.said")),
+                     ("instructions", lambda: _text(instructions, "call.instructions")),
+                     ("number", lambda: clean_phone(number, "call.number") if number else dial_number(contact))):
+        try:
+            clean[name] = fn()
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    when = at or ctx.now()
+    if when > ctx.now() + timedelta(minutes=1):
+        errors["call.at"] = ("error.time_future", {})
+    oral = oral_stages_for(ctx, contact.role) if inc is not None else []
+    if not errors and clean["outcome"] == "reached" and not clean["said"] and _unmet(inc, oral):
+        # The call *is* the oral report: it must say what was reported.
+        errors["call.said"] = ("error.contacts.oral_needs_said", {})
+    if errors:
+        raise ValidationError(errors)
+    result_reports: list[Report] = []
+    already: list[str] = []
+    with ctx.store.write():
+        call = CallLog.create(incident=inc, contact=contact, contact_name=contact.name,
+                              contact_role=contact.role, number=clean["number"], at=when,
+                              outcome=clean["outcome"], said=clean["said"],
+                              instructions=clean["instructions"], logged_by=ctx.actor.username)
+        entity, entity_id = ("incident", inc.id) if inc is not None else ("call", call.id)
+        audit.record(ctx, "call.log", entity, entity_id,
+                     {"call": call.id, "contact": contact.id, "name": contact.name,
+                      "role": contact.role, "number": call.number, "at": when.isoformat(),
+                      "outcome": call.outcome, "said": call.said, "instructions": call.instructions})
+        if clean["outcome"] == "reached":
+            for regime, stage in oral:
+                report = _submit_oral(ctx, inc, regime, stage, call)
+                if report is None:
+                    already.append(stage.key)
+                else:
+                    result_reports.append(report)
+    return LoggedCall(call=call, oral_reports=result_reports, already_met=already)
+
+
+def calls_for(incident_ref: Any) -> list[CallLog]:
+    inc = get_incident(incident_ref)
+    return list(CallLog.select().where(CallLog.incident == inc).order_by(CallLog.at, CallLog.id))
+
+
+def call_label(call: CallLog) -> str:
+    """Readable even after the contact was removed: the name and role as they were."""
+    name = call.contact_name or role_label(call.contact_role)
+    role = role_label(call.contact_role)
+    return name if name == role else f"{role} {name}"
+
+
+def contact_label(contact: Contact) -> str:
+    return display_name(contact)
