@@ -67,13 +67,19 @@ def parse_entry(token: str) -> dict[str, Any]:
     return {"role": resolve_role(text), "contact": None}
 
 
+def _check_entry(entry: dict) -> dict[str, Any]:
+    if entry.get("contact") is not None:
+        return {"contact": get_contact(f"#{int(entry['contact'])}").id, "role": None}
+    return {"role": resolve_role(entry.get("role") or ""), "contact": None}
+
+
 def set_tree(ctx, situation: str, entries: Sequence[str | dict], expected_version: int | None = None) -> list[CallTreeStep]:
     """Replace one situation's call order as a whole; a stale ``expected_version`` is refused."""
     require(ctx.actor, "admin")
     situation = (situation or "").strip()
     if not _SITUATION_ID.match(situation):
         raise ValidationError({"call_tree.situation": ("error.contacts.situation_invalid", {"value": situation})})
-    parsed = [parse_entry(e) if isinstance(e, str) else dict(e) for e in entries]
+    parsed = [parse_entry(e) if isinstance(e, str) else _check_entry(e) for e in entries]
     before = [step_label(s) for s in steps(situation)]
     with ctx.store.write():
         current = tree_version(situation)
