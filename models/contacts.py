@@ -71,6 +71,7 @@ class TreeSpec:
 class Defaults:
     roles: tuple[RoleSpec, ...]
     trees: tuple[TreeSpec, ...]
+    recipients: Mapping[str, str] = None  # regime id -> role id
 
 
 @lru_cache(maxsize=1)
@@ -88,7 +89,11 @@ def load_defaults() -> Defaults:
         if unknown:
             raise ValueError(f"{DEFAULTS_PATH.name}: tree {tr['id']} names unknown roles {unknown}")
         trees.append(TreeSpec(id=tr["id"], zh=tr["zh"], en=tr["en"], roles=tuple(tr["roles"])))
-    return Defaults(roles=roles, trees=tuple(trees))
+    recipients = dict(data.get("recipients", {}))
+    bad = {k: v for k, v in recipients.items() if v not in ids}
+    if bad:
+        raise ValueError(f"{DEFAULTS_PATH.name}: recipients name unknown roles {bad}")
+    return Defaults(roles=roles, trees=tuple(trees), recipients=recipients)
 
 
 def role_spec(role_id: str) -> RoleSpec | None:
@@ -421,3 +426,28 @@ def contact_json(c: Contact) -> dict[str, Any]:
             "group": spec.group if spec else "plan", "department": c.department, "mobile": c.mobile,
             "office": c.office, "notes": c.notes, "quiet_hours": c.quiet_hours, "upstream": c.upstream,
             "sort": c.sort, "active": c.active, "version": c.version}
+
+
+def recipient_role(ctx, regime: str) -> str | None:
+    """The role that receives this regime's reports: the policy's oral recipients first, then the data file."""
+    try:
+        roles = ctx.policy.regime(regime).oral_recipient_roles
+    except KeyError:
+        roles = ()
+    return roles[0] if roles else load_defaults().recipients.get(regime)
+
+
+def next_contact(ctx, incident_id: int | None = None, regime: str = "school_plan", stage: str = "") -> str | None:
+    """For the board's alarm: whom to phone to meet this obligation, with the number ("李科长 0874-…").
+
+    None when no such contact has a number yet, so the board falls back to the policy's recipient.
+    """
+    role = recipient_role(ctx, regime)
+    if role is None:
+        return None
+    holders = [c for c in Contact.select().where((Contact.role == role) & (Contact.active == True))  # noqa: E712
+               .order_by(Contact.sort, Contact.id) if dial_number(c)]
+    if not holders:
+        return None
+    c = holders[0]
+    return " ".join(p for p in (role_label(c.role), c.name, dial_number(c)) if p)

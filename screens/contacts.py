@@ -14,7 +14,6 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 from textual.widgets import DataTable, Digits, Footer, Header, Static
 
@@ -28,6 +27,7 @@ from models.incidents import get_incident
 from models.roles import can
 from models.tables import CallLog, Contact
 from models.timeparse import fmt_local
+from tui.palette import BindingCommands
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BIG_CHARS = set(" 0123456789+-()")
@@ -47,32 +47,9 @@ def big_number(number: str) -> tuple[str, str]:
     return main, rest
 
 
-class ContactCommands(Provider):
-    """The panel's keys in the command palette, so nothing is reachable only by memory."""
-
-    def _commands(self) -> list[tuple[str, str, str]]:
-        screen = self.screen
-        out = []
-        for b in screen.BINDINGS:
-            if isinstance(b, Binding) and b.description and screen.check_action(b.action, ()) is not False:
-                out.append((f"{b.description} ({b.key})", b.action, b.tooltip or ""))
-        return out
-
-    async def discover(self) -> Hits:
-        for label, action, help_ in self._commands():
-            yield DiscoveryHit(label, lambda a=action: self.screen.run_action(a), help=help_)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for label, action, help_ in self._commands():
-            score = matcher.match(label)
-            if score > 0:
-                yield Hit(score, matcher.highlight(label), lambda a=action: self.screen.run_action(a), help=help_)
-
-
 class ContactsScreen(Screen):
     CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
-    COMMANDS = {ContactCommands}
+    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("escape", "back", t("contacts.key.back")),
         Binding("l", "log_call", t("contacts.key.log")),

@@ -195,3 +195,16 @@ def test_removing_a_contact_keeps_its_calls_readable(ctx):
             .order_by(CallTreeStep.position)] == [("registrar", None), ("bureau", None)]
     assert incident_progress(inc.id).steps[1].state == "reached"   # matched by the role kept in the log
     assert [e.action for e in events_for("contact", bureau.id)][0] == "contact.delete"
+
+
+def test_the_board_alarm_names_the_recipient_with_a_number(ctx):
+    from models.alarms import who_to_call
+    from models.contacts import next_contact
+    ensure_seeded(ctx)
+    inc = _incident(ctx)
+    assert next_contact(ctx, incident_id=inc.id, regime="school_plan", stage="oral") is None
+    assert who_to_call(ctx, inc.id, "school_plan", "oral") == "县教育局基教科"   # the policy's recipient
+    _fill(ctx, "bureau", "李科长", "0874-3000000")
+    _fill(ctx, "cac", "", "0874-12377")
+    assert who_to_call(ctx, inc.id, "school_plan", "oral") == "县教育局基教科 李科长 0874-3000000"
+    assert who_to_call(ctx, inc.id, "cac_2025", "initial") == "网信部门 0874-12377"

@@ -1,0 +1,159 @@
+"""The contact panel at 80×24, driven by keys from the board: next contact, copy, log, oral stage met."""
+from datetime import timedelta
+
+from textual.widgets import DataTable, Digits, Static
+
+from models.calls import log_call
+from models.contacts import add_contact, edit_contact, ensure_seeded, list_contacts
+from models.incidents import IncidentInput, create_incident, incident_obligations
+from models.tables import CallLog, Contact
+from screens.contacts import ContactsScreen, big_number
+from screens.contacts_forms import ContactForm, LogCallForm
+from tests.conftest import T0, make_app, make_ctx
+
+PEOPLE = {"registrar": ("张石全", "13900000010"), "academic_affairs": ("张勤", "13900000011"),
+          "deputy": ("张学荣", "13900000012"), "leader": ("陈云柱", "13900000001")}
+
+
+def _setup(app, clock, reached=("registrar", "academic_affairs", "deputy", "leader")):
+    ctx = make_ctx(app.store, clock)
+    ensure_seeded(ctx)
+    for c in list_contacts():
+        if c.role in PEOPLE:
+            edit_contact(ctx, c.id, {"name": PEOPLE[c.role][0], "mobile": PEOPLE[c.role][1]})
+        if c.role == "bureau":
+            bureau = edit_contact(ctx, c.id, {"name": "李科长", "office": "0874-3000000 转 8001"})
+    inc = create_incident(ctx, IncidentInput(title="学籍账号异常登录", category="network_attack",
+                                             occurred_at=T0 - timedelta(minutes=25),
+                                             discovered_at=T0 - timedelta(minutes=20), description="凌晨异地登录"))
+    for role in reached:
+        log_call(ctx, inc.id, role, "reached", said="已通知")
+    return ctx, inc, bureau
+
+
+def _oral_state(ctx, inc):
+    return next(o.state for o in incident_obligations(ctx, inc) if o.stage == "oral")
+
+
+def _board_stage_cells(app):
+    table = app.screen.query_one(DataTable)
+    col = [c.key.value for c in table.ordered_columns].index("stage")
+    return [str(table.get_row_at(i)[col]) for i in range(table.row_count)]
+
+
+async def test_from_the_board_call_the_next_contact_and_meet_the_oral_stage(db_path, clock):
+    app = make_app(db_path, clock, role="officer", username="li")
+    ctx, inc, bureau = _setup(app, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert any("口头报告" in s for s in _board_stage_cells(app))   # the board waits for the oral report
+        await pilot.press("c")                                          # the board's key for contacts
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ContactsScreen) and screen.incident.id == inc.id
+        # Four reached already: the bureau is next, selected, highlighted, and its number is big.
+        assert screen.selected_contact().id == bureau.id
+        table = screen.query_one(DataTable)
+        state_cell = str(table.get_row_at(table.cursor_row)[4])
+        assert "下一位" in state_cell
+        assert "▶" in str(screen.query_one("#contacts-bar", Static).render())
+        assert screen.query_one("#contacts-number", Digits).value == "0874-3000000"
+        assert "分机 8001" in str(screen.query_one("#contacts-number-label", Static).render())
+
+        await pilot.press("c")                                          # copy (OSC 52)
+        assert app.clipboard == "0874-3000000 转 8001"
+
+        await pilot.press("l")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, LogCallForm)
+        await pilot.press("1")                                          # reached
+        said = form.query_one("#call-said")
+        said.text = ""
+        await pilot.press("ctrl+s")                                     # nothing said: refused, form stays
+        await pilot.pause()
+        assert app.screen is form and "报告要点" in str(form.query_one("#call-errors", Static).render())
+        said.focus()
+        await pilot.press(*"report ok")
+        form.query_one("#call-instructions").focus()
+        await pilot.press(*"first report by 13:00")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        call = CallLog.select().order_by(CallLog.id.desc()).get()
+        assert (call.contact_id, call.outcome, call.said, call.instructions, call.number, call.logged_by) == \
+            (bureau.id, "reached", "report ok", "first report by 13:00", "0874-3000000 转 8001", "li")
+        assert _oral_state(ctx, inc) == "met"
+        assert "已接通" in str(table.get_row_at(table.get_row_index(f"c:{bureau.id}"))[4])
+
+        await pilot.press("escape")
+        await pilot.pause()
+        app.screen.tick()                                               # the board's one-second tick
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not any("口头报告" in s for s in _board_stage_cells(app))   # the board moved on to 首报
+        assert any("首报" in s for s in _board_stage_cells(app))
+
+
+async def test_idle_lock_hides_names_and_numbers(db_path, clock):
+    app = make_app(db_path, clock)
+    ctx, inc, bureau = _setup(app, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts", inc.id)
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        cells = lambda: " ".join(str(c) for i in range(table.row_count) for c in table.get_row_at(i))
+        assert "李科长" in cells() and "13900000001" in cells()
+        app.locked = True
+        await pilot.pause()
+        assert "李科长" not in cells() and "13900000001" not in cells() and "0874" not in cells()
+        assert screen.query_one("#contacts-number", Digits).value == ""
+        assert "学籍账号异常登录" not in str(screen.query_one("#contacts-bar", Static).render())
+        await pilot.press("c")
+        assert app.clipboard == ""
+        await pilot.press("l")
+        assert app.screen is screen                                     # no dialog while locked
+        app.locked = False
+        await pilot.pause()
+        assert "李科长" in cells()
+
+
+async def test_admin_adds_a_contact_and_officers_cannot(db_path, clock):
+    app = make_app(db_path, clock)
+    _setup(app, clock, reached=())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ContactForm)
+        await pilot.press(*"Zhao", "tab", "tab")   # name, department (skipped), mobile
+        await pilot.press(*"12ab")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form and "12ab" in str(form.query_one("#contact-errors", Static).render())
+        form.query_one("#f-mobile").value = "13900000099"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ContactsScreen)
+        added = Contact.get(Contact.name == "Zhao")
+        assert added.mobile == "13900000099" and app.screen.selected_contact().id == added.id
+
+    officer = make_app(db_path, clock, role="officer")
+    async with officer.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        officer.open_screen("contacts")
+        await pilot.pause()
+        await pilot.press("a", "e", "o")
+        assert isinstance(officer.screen, ContactsScreen)
+
+
+def test_big_number_groups_mobiles_and_splits_extensions():
+    assert big_number("13900000001") == ("139 0000 0001", "")
+    assert big_number("0874-3000000 转 8001") == ("0874-3000000", "分机 8001")
+    assert big_number("+86 (0874) 300") == ("+86 (0874) 300", "")
