@@ -54,6 +54,12 @@ class Settings:
     lockout_attempts: int = 5
     lockout_window_minutes: int = 15
     lockout_minutes: int = 15
+    # Backups (this terminal's config file): "" means a folder beside the database.
+    backup_dir: str = ""
+    backup_auto: bool = True          # an automatic backup at the first start of each day
+    backup_keep_daily: int = 7        # automatic backups kept: the newest of each of the last N days …
+    backup_keep_monthly: int = 12     # … and of each of the last M months
+    backup_max_age_days: int = 2      # `check` and the board complain when the last backup is older
     extra: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 

@@ -1,0 +1,207 @@
+"""The backup archive on disk: a zip that seals itself, optionally encrypted with a passphrase.
+
+Why a seal: a zip's own CRCs do not cover its headers, so a flipped byte in a
+timestamp or an extra field would pass unnoticed. The zip's comment holds the
+SHA-256 of every byte before it, so *any* one-byte change is caught before a
+restore touches anything.
+
+Why chunked AES-GCM: backups travel on USB sticks. The whole zip is encrypted
+in 1 MiB chunks (no size limit, little memory) with a key derived from the
+passphrase by scrypt. Each chunk's nonce carries its index and a "last" flag
+and every chunk authenticates the header, so a changed, reordered, truncated
+or extended file is refused. The first chunk is a fixed key check, which tells
+a wrong passphrase apart from a damaged file.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import struct
+from pathlib import Path
+from typing import BinaryIO
+
+from models.errors import DomainError
+
+SEAL_PREFIX = b"XJSHA256:"
+SEAL_LEN = len(SEAL_PREFIX) + 64
+ENC_MAGIC = b"XJDBAK-ENC1\n"
+KEY_CHECK = b"xueji-duty backup key check v1"
+CHUNK = 1024 * 1024
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
+_BUF = 1024 * 1024
+
+
+class ArchiveError(DomainError):
+    """The archive cannot be used; nothing was changed."""
+
+    key = "backup.error.damaged"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(_BUF), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --- the seal -------------------------------------------------------------------------------
+
+def seal_placeholder() -> bytes:
+    """The zip comment to write; ``seal`` overwrites its digits once the zip is closed."""
+    return SEAL_PREFIX + b"0" * 64
+
+
+def seal(path: Path) -> str:
+    """Write the SHA-256 of everything before the digits into the comment's last 64 bytes."""
+    size = path.stat().st_size
+    h = hashlib.sha256()
+    with path.open("r+b") as fh:
+        fh.seek(size - SEAL_LEN)
+        if fh.read(len(SEAL_PREFIX)) != SEAL_PREFIX:
+            raise ValueError("zip was written without the seal placeholder")
+        fh.seek(0)
+        remaining = size - 64
+        while remaining:
+            block = fh.read(min(_BUF, remaining))
+            h.update(block)
+            remaining -= len(block)
+        digest = h.hexdigest()
+        fh.seek(size - 64)
+        fh.write(digest.encode("ascii"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return digest
+
+
+def check_seal(path: Path) -> str:
+    """Raise ``ArchiveError`` unless the zip's seal matches its bytes."""
+    size = path.stat().st_size
+    if size < SEAL_LEN + 22:
+        raise ArchiveError("backup.error.damaged", path=str(path), detail="too short")
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        remaining = size - 64
+        tail_start = size - SEAL_LEN
+        while remaining:
+            block = fh.read(min(_BUF, remaining))
+            h.update(block)
+            remaining -= len(block)
+        stored = fh.read(64)
+        fh.seek(tail_start)
+        prefix = fh.read(len(SEAL_PREFIX))
+    if prefix != SEAL_PREFIX:
+        raise ArchiveError("backup.error.not_backup", path=str(path))
+    if stored.decode("ascii", "replace") != h.hexdigest():
+        raise ArchiveError("backup.error.damaged", path=str(path), detail="seal")
+    return h.hexdigest()
+
+
+# --- encryption -----------------------------------------------------------------------------
+
+def is_encrypted(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(len(ENC_MAGIC)) == ENC_MAGIC
+
+
+def derive_key(passphrase: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> bytes:
+    return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32)
+
+
+def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
+    return prefix + struct.pack(">I", index) + (b"\x01" if last else b"\x00")
+
+
+def encrypt_file(src: Path, dest: Path, passphrase: str) -> None:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not passphrase:
+        raise ArchiveError("backup.error.empty_passphrase")
+    salt = os.urandom(16)
+    prefix = os.urandom(7)
+    header = json.dumps({"kdf": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
+                         "salt": base64.b64encode(salt).decode(), "nonce": base64.b64encode(prefix).decode(),
+                         "chunk": CHUNK, "cipher": "AES-256-GCM"}, sort_keys=True).encode()
+    aad = ENC_MAGIC + header
+    aead = AESGCM(derive_key(passphrase, salt))
+    with src.open("rb") as fin, dest.open("wb") as out:
+        out.write(ENC_MAGIC + struct.pack(">I", len(header)) + header)
+        _write_chunk(out, aead.encrypt(_nonce(prefix, 0, False), KEY_CHECK, aad))
+        index = 1
+        block = fin.read(CHUNK)
+        while True:
+            nxt = fin.read(CHUNK) if len(block) == CHUNK else b""
+            last = not nxt
+            _write_chunk(out, aead.encrypt(_nonce(prefix, index, last), block, aad))
+            if last:
+                break
+            block, index = nxt, index + 1
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _write_chunk(out: BinaryIO, data: bytes) -> None:
+    out.write(struct.pack(">I", len(data)) + data)
+
+
+def _read_chunk(fh: BinaryIO, path: Path) -> bytes:
+    head = fh.read(4)
+    if len(head) != 4:
+        raise ArchiveError("backup.error.damaged", path=str(path), detail="truncated")
+    (n,) = struct.unpack(">I", head)
+    if n > CHUNK + 16:
+        raise ArchiveError("backup.error.damaged", path=str(path), detail="chunk size")
+    data = fh.read(n)
+    if len(data) != n:
+        raise ArchiveError("backup.error.damaged", path=str(path), detail="truncated")
+    return data
+
+
+def decrypt_file(src: Path, dest: Path, passphrase: str) -> None:
+    """Decrypt into ``dest``; a wrong passphrase or any changed byte raises ``ArchiveError``."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    with src.open("rb") as fh:
+        if fh.read(len(ENC_MAGIC)) != ENC_MAGIC:
+            raise ArchiveError("backup.error.not_backup", path=str(src))
+        raw_len = fh.read(4)
+        if len(raw_len) != 4:
+            raise ArchiveError("backup.error.damaged", path=str(src), detail="header")
+        (hlen,) = struct.unpack(">I", raw_len)
+        header = fh.read(hlen) if hlen < 4096 else b""
+        try:
+            meta = json.loads(header.decode("utf-8"))
+            salt = base64.b64decode(meta["salt"], validate=True)
+            prefix = base64.b64decode(meta["nonce"], validate=True)
+            n, r, p = int(meta["n"]), int(meta["r"]), int(meta["p"])
+            if meta.get("kdf") != "scrypt" or len(prefix) != 7 or not (2 ** 10 <= n <= 2 ** 20) \
+                    or n & (n - 1) or not (1 <= r <= 32) or not (1 <= p <= 16):
+                raise ValueError(meta)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise ArchiveError("backup.error.damaged", path=str(src), detail="header")
+        aad = ENC_MAGIC + header
+        aead = AESGCM(derive_key(passphrase, salt, n, r, p))
+        try:
+            check = aead.decrypt(_nonce(prefix, 0, False), _read_chunk(fh, src), aad)
+        except InvalidTag:
+            raise ArchiveError("backup.error.wrong_passphrase", path=str(src))
+        if check != KEY_CHECK:
+            raise ArchiveError("backup.error.wrong_passphrase", path=str(src))
+        index = 1
+        with dest.open("wb") as out:
+            while True:
+                data = _read_chunk(fh, src)
+                try:
+                    out.write(aead.decrypt(_nonce(prefix, index, False), data, aad))
+                except InvalidTag:
+                    try:  # the last chunk carries the "last" flag in its nonce
+                        out.write(aead.decrypt(_nonce(prefix, index, True), data, aad))
+                    except InvalidTag:
+                        raise ArchiveError("backup.error.damaged", path=str(src), detail=f"chunk {index}")
+                    break
+                index += 1
+            if fh.read(1):
+                raise ArchiveError("backup.error.damaged", path=str(src), detail="trailing bytes")

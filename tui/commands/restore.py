@@ -1,0 +1,77 @@
+"""``xueji-duty restore ARCHIVE``: check everything, keep the current database, then replace it.
+
+The command itself never holds the database open while restoring, so its own
+connection cannot be mistaken for "another session".
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from models.errors import DomainError
+from models.i18n import t
+from tui.commands._passphrase import add_passphrase_args, read_passphrase
+
+
+def register(sub, add_common) -> None:
+    p = sub.add_parser("restore", help=t("cli.restore.help"))
+    add_common(p)
+    p.add_argument("archive")
+    add_passphrase_args(p)
+    p.add_argument("--yes", action="store_true", help=t("cli.restore.yes"))
+    p.set_defaults(func=run)
+
+
+def run(env) -> int:
+    from models import archive as arch
+    from models import audit, backup
+    from models.context import Context
+    from models.roles import require
+    from models.store import open_store
+
+    a = env.args
+    archive = Path(a.archive).expanduser()
+    exists = env.db_path.exists() and env.db_path.stat().st_size > 0
+    identity = ""
+    actor = None
+    if exists:
+        ctx = env.context(write=True)
+        require(ctx.actor, "admin")
+        actor = ctx.actor
+        identity = ctx.store.identity
+        env.close()          # our own connection must not count as another session
+        env._store = None
+    passphrase = None
+    if archive.is_file() and arch.is_encrypted(archive):
+        passphrase = read_passphrase(a, identity, confirm=False, required=True)
+    manifest = backup.verify_archive(archive, passphrase)
+    print(t("cli.restore.verified", path=str(archive), school=manifest.get("school", ""),
+            at=manifest.get("created_at", ""), files=len(manifest["files"])))
+    if not a.yes:
+        if not sys.stdin.isatty():
+            raise DomainError("backup.error.confirm_needed")
+        answer = input(t("cli.restore.confirm", db=str(env.db_path)) + " ")
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            print(t("cli.restore.cancelled"))
+            return 1
+
+    def after(db_path, manifest):
+        store = open_store(db_path)
+        try:
+            from models.context import Actor
+            who = actor or Actor(username=getattr(a, "user", None) or "-", role="admin")
+            ctx2 = Context(store=store, actor=who, clock=env.clock, settings=env.settings)
+            with store.write():
+                audit.record(ctx2, "backup.restore", "database", "",
+                             {"archive": str(archive), "created_at": manifest.get("created_at")})
+        finally:
+            store.close()
+
+    result = backup.restore_backup(env.db_path, archive, passphrase=passphrase, now=env.clock.now(),
+                                   after=after)
+    print(t("cli.restore.done", db=str(env.db_path)))
+    if result.pre_restore:
+        print(t("cli.restore.kept", path=str(result.pre_restore)))
+    if result.pre_restore_evidence:
+        print(t("cli.restore.kept", path=str(result.pre_restore_evidence)))
+    return 0
