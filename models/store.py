@@ -8,6 +8,7 @@ not ours, or is newer than this program, is refused and left untouched.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import uuid
 from datetime import datetime, timezone
@@ -63,9 +64,10 @@ def store_errors(path: Path) -> Iterator[None]:
         raise
 
 
-def _make_db(path: Path) -> SqliteDatabase:
+def _make_db(path: Path, ro_uri: str | None = None) -> SqliteDatabase:
+    extra = {"uri": True} if ro_uri else {}
     return SqliteDatabase(
-        str(path), timeout=BUSY_TIMEOUT_S, lock_type="IMMEDIATE", check_same_thread=False,
+        ro_uri or str(path), timeout=BUSY_TIMEOUT_S, **extra, lock_type="IMMEDIATE", check_same_thread=False,
         pragmas={"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal",
                  "busy_timeout": int(BUSY_TIMEOUT_S * 1000), "cache_size": -16000},
     )
@@ -81,13 +83,29 @@ def inspect_file(path: Path) -> None:
         raise StoreError("error.db_not_ours", path=str(path))
 
 
+def _ro_uris(path: Path) -> list[str]:
+    """Read-only ways in: plain read-only, then immutable for a WAL file whose folder is not
+    writable (SQLite cannot create the shared-memory file there; the file is then unchanging)."""
+    base = path.resolve().as_uri()
+    return [base + "?mode=ro", base + "?mode=ro&immutable=1"]
+
+
 def _read_only_probe(path: Path) -> tuple[int, int | None, bool]:
     """(application_id, schema_version, has_tables) read through a read-only connection."""
-    uri = path.resolve().as_uri() + "?mode=ro"
-    try:
-        con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
-    except sqlite3.Error as exc:
-        raise _map_sqlite_error(exc, path) from exc
+    last: BaseException | None = None
+    for uri in _ro_uris(path):
+        try:
+            return _probe(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S), path)
+        except StoreError as exc:
+            last = exc
+            if exc.key != "error.db_readonly":
+                raise
+        except sqlite3.Error as exc:
+            raise _map_sqlite_error(exc, path) from exc
+    raise last  # type: ignore[misc]
+
+
+def _probe(con: sqlite3.Connection, path: Path) -> tuple[int, int | None, bool]:
     try:
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -109,6 +127,9 @@ class Store:
         self.path = path
         self.db = db
         self.backup_made: Path | None = None
+        # True when the file (or its folder) cannot be written: reads work, every write is
+        # refused up front with a clear message, and the board shows a banner.
+        self.read_only = False
 
     @property
     def evidence_dir(self) -> Path:
@@ -125,6 +146,8 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
         """One short ``BEGIN IMMEDIATE`` transaction; failures become ``StoreError``."""
+        if self.read_only:
+            raise StoreError("error.db_readonly", path=str(self.path))
         with store_errors(self.path):
             with self.db.atomic():
                 yield
@@ -189,11 +212,39 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     database.initialize(db)
     store = Store(path, db)
     store.backup_made = backup
-    with store_errors(path):
-        db.connect(reuse_if_open=True)
-        _ensure_schema(db)
+    try:
+        with store_errors(path):
+            db.connect(reuse_if_open=True)
+            _ensure_schema(db)
+    except StoreError as exc:
+        if exc.key != "error.db_readonly" or not exists:
+            raise
+        db.close()
+        store.db = _open_read_only(path)
+    if exists and not os.access(path, os.W_OK):
+        store.read_only = True
+    store.read_only = store.read_only or store.db.database.startswith("file:")
     _active = store
     return store
+
+
+def _open_read_only(path: Path) -> SqliteDatabase:
+    """A database we may read but not write still opens, so the officer can look things up."""
+    last: StoreError | None = None
+    for uri in _ro_uris(path):
+        db = _make_db(path, ro_uri=uri)
+        database.initialize(db)
+        try:
+            with store_errors(path):
+                db.connect(reuse_if_open=True)
+                _ensure_schema(db)
+            return db
+        except StoreError as exc:
+            db.close()
+            last = exc
+            if exc.key != "error.db_readonly":
+                raise
+    raise last  # type: ignore[misc]
 
 
 def _ensure_schema(db: SqliteDatabase) -> None:

@@ -29,6 +29,8 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("XUEJI_DUTY_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("XUEJI_DUTY_DB", str(tmp_path / "default.db"))
     monkeypatch.delenv("XUEJI_DUTY_LANG", raising=False)
+    # No automatic daily backup in other features' tests (tests of backups turn it back on).
+    monkeypatch.setenv("XUEJI_DUTY_AUTO_BACKUP", "0")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     set_language("zh")
     yield

@@ -67,6 +67,8 @@ class DutyApp(App):
 
     def on_mount(self) -> None:
         self.open_screen("board")
+        from tui import safety
+        safety.start(self)  # start-up integrity check and the daily backup, in a thread
 
 
 def run_app(env: Env) -> int:

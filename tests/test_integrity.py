@@ -1,0 +1,114 @@
+"""``check``: integrity_check, audit chain, evidence hashes, schema version, backup age; the start-up form."""
+import argparse
+from datetime import timedelta
+
+from models.backup import create_backup
+from models.integrity import run_checks, startup_banners, startup_check
+from models.tables import AuditEvent, Evidence
+from tests.conftest import env_for, make_app
+from tests.safety_data import populate
+from tui.commands import _integrity
+
+
+def by_name(findings):
+    return {f.name: f for f in findings}
+
+
+def test_all_good_after_a_backup(ctx, tmp_path):
+    populate(ctx)
+    create_backup(ctx, tmp_path / "b")
+    f = by_name(run_checks(ctx))
+    assert all(x.ok for x in f.values()), [x.message for x in f.values() if not x.ok]
+    assert set(f) == {"sqlite", "schema", "foreign_keys", "audit", "evidence", "backup"}
+    assert "3" in f["evidence"].message
+
+
+def test_each_problem_is_found(ctx, tmp_path):
+    populate(ctx)
+    f = by_name(run_checks(ctx))
+    assert not f["backup"].ok and "从未成功备份" in f["backup"].message
+    create_backup(ctx, tmp_path / "b")
+    ctx.clock.advance(days=3)
+    assert not by_name(run_checks(ctx))["backup"].ok
+    # Somebody edits the trail by hand, and an evidence file changes on disk.
+    ev = AuditEvent.get_by_id(2)
+    AuditEvent.update(actor="mallory").where(AuditEvent.id == ev.id).execute()
+    one = Evidence.select().first()
+    path = ctx.store.evidence_dir / one.stored_path
+    data = bytearray(path.read_bytes())
+    data[10] ^= 1
+    path.write_bytes(bytes(data))
+    (ctx.store.evidence_dir / Evidence.get_by_id(2).stored_path).unlink()
+    f = by_name(run_checks(ctx))
+    assert not f["audit"].ok and "2" in f["audit"].message
+    assert not f["evidence"].ok and "SHA-256" in f["evidence"].message and "缺失" in f["evidence"].message
+    quick = by_name(run_checks(ctx, quick=True))
+    assert not quick["evidence"].ok and "缺失" in quick["evidence"].message
+    assert f["sqlite"].ok and f["schema"].ok
+
+
+def test_check_command_exit_codes(ctx, db_path, tmp_path, capsys):
+    populate(ctx)
+    ctx.store.close()
+    env = env_for(db_path)
+    env.clock = ctx.clock
+    assert _integrity.run(env) == 1                      # never backed up
+    out = capsys.readouterr().out
+    assert "✗" in out and "从未成功备份" in out and "审计链完整" in out
+    create_backup(env.context(), tmp_path / "b")
+    assert _integrity.run(env) == 0
+    assert "全部检查通过" in capsys.readouterr().out
+    env.close()
+
+
+def test_a_damaged_database_file_is_reported_not_raised(ctx, db_path):
+    populate(ctx, 30)
+    ctx.store.close()
+    data = bytearray(db_path.read_bytes())
+    size = len(data)
+    for pos in range(4096 * 3, size - 4096, 4096):   # wreck the middle of several pages
+        data[pos + 100:pos + 300] = b"\x00" * 200
+    db_path.write_bytes(bytes(data))
+    from models.store import open_store
+    from models.errors import StoreError
+    try:
+        s = open_store(db_path)
+    except StoreError as exc:                            # damaged beyond opening: a message
+        assert exc.key in ("error.db_corrupt", "error.db_not_ours")
+        return
+    from tests.conftest import make_ctx
+    f = by_name(run_checks(make_ctx(s, ctx.clock)))
+    assert not all(x.ok for x in f.values())
+    s.close()
+
+
+async def test_start_up_check_problem_becomes_a_banner_not_a_crash(ctx, db_path, clock):
+    populate(ctx)
+    (ctx.store.evidence_dir / Evidence.select().first().stored_path).unlink()
+    ctx.store.close()
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        banners = startup_banners(app.ctx)
+        assert banners and "启动自检" in banners[0].text and "缺失" in banners[0].text
+        from models.banners import collect
+        assert any(b.key == "integrity.evidence" for b in collect(app.ctx, clock.now()))
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_daily_backup_runs_at_app_start(ctx, db_path, clock, monkeypatch, tmp_path):
+    monkeypatch.setenv("XUEJI_DUTY_AUTO_BACKUP", "1")
+    populate(ctx)
+    ctx.store.close()
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        from models.banners import collect
+        texts = [b.text for b in collect(app.ctx, clock.now())]
+        assert any("今日备份已完成" in t for t in texts), texts
+        await pilot.press("ctrl+q")
+    backups = list((db_path.parent / "duty-backups").glob("*-auto.zip"))
+    assert len(backups) == 1

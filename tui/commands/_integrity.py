@@ -1,0 +1,19 @@
+"""The integrity report behind a bare ``xueji-duty check`` (the command module belongs to prevention)."""
+from __future__ import annotations
+
+from models.i18n import t
+
+
+def run(env) -> int:
+    """Print every finding; 0 when all is well, 1 on any problem."""
+    from models.integrity import run_checks
+
+    ctx = env.context()
+    findings = run_checks(ctx, quick=bool(getattr(env.args, "quick", False)))
+    width = max(len(t(f"integrity.name.{f.name}")) for f in findings)
+    for f in findings:
+        mark = t("integrity.mark_ok") if f.ok else t("integrity.mark_bad")
+        print(f"{mark} {t(f'integrity.name.{f.name}'):<{width}}  {f.message}")
+    bad = [f for f in findings if not f.ok]
+    print(t("integrity.summary_ok") if not bad else t("integrity.summary_bad", n=len(bad)))
+    return 1 if bad else 0
