@@ -40,6 +40,9 @@ def _work(app) -> None:
 
 
 def _show(app, problems: list[str]) -> None:
+    """Only a problem needs the board redrawn; a backup's own write already moves data_version."""
+    if not problems:
+        return
     for message in problems:
         app.notify(t("integrity.banner", problem=message), severity="error", timeout=20)
     reload = getattr(app.screen, "reload", None)
