@@ -1,0 +1,510 @@
+"""Report services: drafts that save themselves, check, submit, freeze, correct.
+
+A report is one row of ``Report`` per (incident, regime, stage, seq, revision).
+While ``status`` is ``draft`` the row *is* the draft: it lives in the database,
+so a crash or a dropped SSH connection loses at most the last few seconds of
+typing. Submission freezes the row; a correction is a new revision that
+supersedes the old one, so what the bureau received is never rewritten.
+Every save names the version it read (``ConflictError`` when the other session
+saved first), and every write appends its audit event in the same transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from peewee import fn
+
+from models import audit
+from models.context import Context
+from models.deadlines import obligations
+from models.errors import ConflictError, NotFound, ValidationError
+from models.i18n import get_language, t
+from models.incidents import facts, get_incident, report_facts
+from models.policy import FieldSpec, Regime, Stage
+from models.roles import require
+from models.tables import Draft, Incident, Report
+from models.taxonomy import load_taxonomy
+from models.versioning import row_dict, update_versioned
+
+CHANNELS = ("phone", "fax", "email", "in_person", "online")
+FIELD_MAX = 20000
+SHORT_MAX = 500
+
+
+# ---------------------------------------------------------------- stage lookup
+
+def find_stage(ctx: Context, regime: str, stage: str) -> tuple[Regime, Stage]:
+    """The regime and stage in force; an unknown or disabled one is a clear validation error."""
+    try:
+        reg = ctx.policy.regime(regime)
+    except KeyError:
+        known = ", ".join(r.id for r in ctx.policy.regimes)
+        raise ValidationError({"report_regime": ("error.report.regime_unknown", {"value": regime, "known": known})})
+    try:
+        return reg, reg.stage(stage)
+    except KeyError:
+        known = ", ".join(s.id for s in reg.stages)
+        raise ValidationError({"report_stage": ("error.report.stage_unknown", {"value": stage, "regime": regime,
+                                                                         "known": known})})
+
+
+def regime_of_stage(ctx: Context, stage: str, regime: str | None = None) -> str:
+    """``first`` alone means the school plan's; a stage only one regime has names that regime."""
+    if regime:
+        return regime
+    hits = [r.id for r in ctx.policy.regimes if any(s.id == stage for s in r.stages)]
+    if "school_plan" in hits or not hits:
+        return "school_plan"
+    return hits[0]
+
+
+def form_fields(ctx: Context, regime: str, stage: str) -> list[FieldSpec]:
+    """What the form shows: the stage's own fields, then (for letters) the regime's header fields.
+
+    An oral report is a record of a phone call, not a letter: it has no header.
+    """
+    reg, st = find_stage(ctx, regime, stage)
+    header = () if st.kind == "oral" else reg.header_fields
+    seen: set[str] = set()
+    out = []
+    for f in (*st.fields, *header):
+        if f.id not in seen:
+            seen.add(f.id)
+            out.append(f)
+    return out
+
+
+# ---------------------------------------------------------------- prefill
+
+def fmt_cn_time(dt: datetime | None, zone) -> str:
+    """``2026年11月25日8时30分``: the style of a Chinese report (no zero padding)."""
+    if dt is None:
+        return ""
+    local = dt.astimezone(zone)
+    if get_language() == "en":
+        return local.strftime("%Y-%m-%d %H:%M")
+    return f"{local.year}年{local.month}月{local.day}日{local.hour}时{local.minute:02d}分"
+
+
+def fmt_cn_date(dt: datetime, zone) -> str:
+    local = dt.astimezone(zone)
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+def stage_title(ctx: Context, regime: str, stage: str, seq: int) -> str:
+    _, st = find_stage(ctx, regime, stage)
+    return f"{st.name}{seq}" if st.repeatable and seq > 1 else st.name
+
+
+def _previous_report_text(ctx: Context, inc: Incident, regime: str, stage: str, seq: int) -> str:
+    """The last submitted report before this one, e.g. ``首报（2026年11月25日9时05分）``."""
+    rows = (Report.select().where((Report.incident == inc) & (Report.regime == regime)
+                                  & (Report.status == "submitted") & Report.submitted_at.is_null(False))
+            .order_by(Report.submitted_at.desc()))
+    for r in rows:
+        if r.stage == stage and r.seq >= seq:
+            continue
+        try:
+            name = stage_title(ctx, regime, r.stage, r.seq)
+        except ValidationError:
+            name = r.stage
+        return f"{name}（{fmt_cn_time(r.submitted_at, ctx.zone)}）"
+    return ""
+
+
+def prefill_values(ctx: Context, inc: Incident, regime: str, stage: str, seq: int) -> dict[str, str]:
+    """Every prefill key the policy files use, computed from the incident and the settings."""
+    tax = load_taxonomy()
+    try:
+        cat = tax.category(inc.category)
+        category_name = cat.name
+        if inc.subcategory and cat.sub(inc.subcategory):
+            category_name += "（" + cat.sub(inc.subcategory).name + "）"
+    except ValidationError:
+        category_name = inc.category
+    grade = tax.grade(inc.grade) if inc.grade else None
+    grade_name = ""
+    if grade:
+        grade_name = f"{grade.name}（{grade.id}）"
+        if not inc.grade_decided:
+            grade_name += t("report.preliminary")
+    zone = ctx.zone
+    return {
+        "occurred_at": fmt_cn_time(inc.occurred_at, zone),
+        "discovered_at": fmt_cn_time(inc.discovered_at, zone),
+        "handling_closed_at": fmt_cn_time(inc.handling_closed_at, zone),
+        "location": inc.location or "",
+        "asset": inc.asset or "",
+        "description": inc.description or "",
+        "reported_by": inc.reported_by or "",
+        "category_name": category_name,
+        "grade_name": grade_name,
+        "school_name": ctx.settings.school_name or "",
+        "bureau": ctx.settings.bureau or "",
+        "user_name": ctx.actor.label if ctx.actor.username != "-" else "",
+        "previous_report": _previous_report_text(ctx, inc, regime, stage, seq),
+        "times": t("report.times_value", discovered=fmt_cn_time(inc.discovered_at, zone),
+                   occurred=fmt_cn_time(inc.occurred_at, zone)),
+    }
+
+
+def prefilled_fields(ctx: Context, inc: Incident, regime: str, stage: str, seq: int) -> dict[str, str]:
+    values = prefill_values(ctx, inc, regime, stage, seq)
+    return {f.id: values.get(f.prefill, "") if f.prefill else "" for f in form_fields(ctx, regime, stage)}
+
+
+# ---------------------------------------------------------------- reading
+
+def versions(inc: Incident, regime: str, stage: str, seq: int) -> list[Report]:
+    """Every revision of one report, oldest first."""
+    return list(Report.select().where((Report.incident == inc) & (Report.regime == regime)
+                                      & (Report.stage == stage) & (Report.seq == seq))
+                .order_by(Report.revision))
+
+
+def current(inc: Incident, regime: str, stage: str, seq: int) -> Report | None:
+    """The latest revision: the draft being typed, or the submission in force."""
+    revs = versions(inc, regime, stage, seq)
+    return revs[-1] if revs else None
+
+
+def in_force(inc: Incident, regime: str, stage: str, seq: int) -> Report | None:
+    """The submitted revision that counts (a correction's draft does not replace it yet)."""
+    for r in reversed(versions(inc, regime, stage, seq)):
+        if r.status == "submitted":
+            return r
+    return None
+
+
+def get_report(report_id: int) -> Report:
+    r = Report.get_or_none(Report.id == report_id)
+    if r is None:
+        raise NotFound("error.report.not_found", ref=report_id)
+    return r
+
+
+def reports_of(inc: Incident) -> list[Report]:
+    return list(Report.select().where(Report.incident == inc)
+                .order_by(Report.regime, Report.stage, Report.seq, Report.revision))
+
+
+def next_seq(ctx: Context, inc: Incident, regime: str, stage: str) -> int:
+    """For a repeatable stage: the draft in progress, else one after the last submitted."""
+    _, st = find_stage(ctx, regime, stage)
+    if not st.repeatable:
+        return 1
+    top = (Report.select(fn.MAX(Report.seq)).where((Report.incident == inc) & (Report.regime == regime)
+                                                  & (Report.stage == stage)).scalar())
+    if not top:
+        return 1
+    latest = current(inc, regime, stage, top)
+    if latest is not None and latest.status == "draft" and latest.revision == 1:
+        return top
+    return top + 1
+
+
+# ---------------------------------------------------------------- validation
+
+def _clean(value: Any, limit: int = FIELD_MAX) -> str:
+    text = "" if value is None else str(value)
+    # Control characters (ESC…) have no place in a report; tabs and newlines do.
+    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    return text.replace("\r\n", "\n")
+
+
+def clean_fields(ctx: Context, regime: str, stage: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """Known field names only; text cleaned and within length."""
+    known = {f.id for f in form_fields(ctx, regime, stage)}
+    errors: dict[str, tuple[str, dict]] = {}
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if name not in known:
+            errors[name] = ("error.report.field_unknown", {"known": ", ".join(sorted(known))})
+            continue
+        text = _clean(value)
+        if len(text) > FIELD_MAX:
+            errors[name] = ("error.too_long", {"max": FIELD_MAX})
+            continue
+        out[name] = text
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+@dataclass(frozen=True)
+class Missing:
+    field: str
+    label: str
+
+
+def check(ctx: Context, report: Report) -> list[Missing]:
+    """What a submission would lack: every required field still empty."""
+    values = report.fields or {}
+    return [Missing(f.id, f.label) for f in form_fields(ctx, report.regime, report.stage)
+            if f.required and not str(values.get(f.id, "")).strip()]
+
+
+# ---------------------------------------------------------------- writing
+
+def _report_dict(r: Report) -> dict:
+    d = row_dict(r)
+    return {k: v for k, v in d.items() if k not in ("id",)}
+
+
+def open_report(ctx: Context, incident_ref: Any, regime: str, stage: str, seq: int | None = None) -> Report:
+    """The latest revision of this report; a new draft prefilled from the incident if there is none.
+
+    Opening is a write only the first time (creating the draft); viewers may
+    look at what exists but not start one.
+    """
+    inc = get_incident(incident_ref)
+    reg, st = find_stage(ctx, regime, stage)
+    if seq is None:
+        seq = next_seq(ctx, inc, regime, stage)
+    if seq < 1 or (seq > 1 and not st.repeatable):
+        raise ValidationError({"report_seq": ("error.report.seq_invalid", {"stage": st.name})})
+    existing = current(inc, regime, stage, seq)
+    if existing is not None:
+        return existing
+    require(ctx.actor, "officer")
+    if inc.status in ("closed", "withdrawn"):
+        raise ValidationError({"report_status": ("error.report.incident_closed", {"status": t("status." + inc.status)})})
+    now = ctx.now()
+    values = prefilled_fields(ctx, inc, regime, stage, seq)
+    with ctx.store.write():
+        # Another session may have created it a moment ago: take theirs.
+        existing = current(inc, regime, stage, seq)
+        if existing is not None:
+            return existing
+        r = Report.create(incident=inc, regime=regime, stage=stage, seq=seq, revision=1, fields=values,
+                          status="draft", created_by=ctx.actor.username, created_at=now, updated_at=now)
+        audit.record(ctx, "report.draft", "report", r.id,
+                     {"incident": [None, inc.code], "stage": [None, f"{regime}.{stage}"], "seq": [None, seq]})
+    return r
+
+
+def save_draft(ctx: Context, report_id: int, expected_version: int, values: Mapping[str, Any]) -> Report:
+    """Write the form's content over the draft it was read from.
+
+    ``values`` may hold some fields or all; fields not named keep their
+    stored value. A stale ``expected_version`` raises ``ConflictError`` with the
+    stored row and the attempted fields, and nothing is written.
+    """
+    require(ctx.actor, "officer")
+    r = get_report(report_id)
+    clean = clean_fields(ctx, r.regime, r.stage, values)
+    if r.status != "draft":
+        raise ValidationError({"report_status": ("error.report.frozen", {})})
+    merged = {**(r.fields or {}), **clean}
+    if r.version != expected_version:
+        raise ConflictError("report", r.id, expected_version, r.version, current=_report_dict(r),
+                            attempted={"fields": merged})
+    delta = audit.diff(r.fields or {}, merged)
+    if not delta:
+        return r
+    with ctx.store.write():
+        try:
+            r = update_versioned(Report, r.id, expected_version, {"fields": merged, "updated_at": ctx.now()},
+                                 "report")
+        except ConflictError as exc:
+            exc.attempted = {"fields": merged}
+            raise
+        audit.record(ctx, "report.save", "report", r.id, {"fields": sorted(delta)})
+    return r
+
+
+def due_at(ctx: Context, inc: Incident, regime: str, stage: str, seq: int, now: datetime) -> datetime | None:
+    """The deadline this report answers, from the same engine the board uses."""
+    reps = [rf for rf in report_facts(Report.select().where(Report.incident == inc))
+            if not (rf.regime == regime and rf.stage == stage and rf.seq >= seq)]
+    for ob in obligations(facts(inc), reps, ctx.policy, now, ctx.settings.due_soon_minutes):
+        if ob.regime == regime and ob.stage == stage and ob.seq == seq:
+            return ob.due_at
+    return None
+
+
+def is_late(ctx: Context, report: Report, at: datetime) -> bool:
+    if report.revision > 1:
+        return False  # a correction: the original submission met (or missed) the deadline
+    due = due_at(ctx, report.incident, report.regime, report.stage, report.seq, at)
+    return due is not None and at > due
+
+
+@dataclass
+class Submission:
+    channel: str
+    recipient: str
+    confirmed_by: str = ""
+    late_reason: str = ""
+    correction_reason: str = ""
+    at: datetime | None = None
+
+
+def validate_submission(ctx: Context, report: Report, sub: Submission) -> tuple[datetime, dict[str, str]]:
+    """Every problem at once, so the dialog can show each beside its field."""
+    errors: dict[str, tuple[str, dict]] = {}
+    at = sub.at or ctx.now()
+    if at > ctx.now() + timedelta(minutes=1):
+        errors["submit_at"] = ("error.time_future", {})
+    if sub.channel not in CHANNELS:
+        errors["submit_channel"] = ("error.report.channel_unknown",
+                             {"value": sub.channel or "", "known": ", ".join(CHANNELS)})
+    clean = {"recipient": _clean(sub.recipient, SHORT_MAX).strip(),
+             "confirmed_by": _clean(sub.confirmed_by, SHORT_MAX).strip(),
+             "late_reason": _clean(sub.late_reason).strip(),
+             "correction_reason": _clean(sub.correction_reason).strip()}
+    if not clean["recipient"]:
+        errors["submit_recipient"] = ("error.required", {})
+    for m in check(ctx, report):
+        errors[m.field] = ("error.report.required_field", {"label": m.label})
+    if report.revision > 1 and not clean["correction_reason"]:
+        errors["correction_reason"] = ("error.report.correction_reason_needed", {})
+    if report.revision == 1 and is_late(ctx, report, at) and not clean["late_reason"]:
+        errors["submit_late_reason"] = ("error.report.late_reason_needed", {})
+    if errors:
+        raise ValidationError(errors)
+    return at, clean
+
+
+def submit(ctx: Context, report_id: int, expected_version: int, sub: Submission) -> Report:
+    """Record how and to whom it went, then freeze it; a correction supersedes its predecessor."""
+    require(ctx.actor, "officer")
+    r = get_report(report_id)
+    if r.status != "draft":
+        raise ValidationError({"report_status": ("error.report.frozen", {})})
+    if r.version != expected_version:
+        raise ConflictError("report", r.id, expected_version, r.version, current=_report_dict(r),
+                            attempted={})
+    at, clean = validate_submission(ctx, r, sub)
+    late = r.revision == 1 and is_late(ctx, r, at)
+    changes = {"status": "submitted", "submitted_at": at, "submitted_by": ctx.actor.username,
+               "channel": sub.channel, "recipient": clean["recipient"],
+               "receipt_confirmed_by": clean["confirmed_by"] or None,
+               "late_reason": clean["late_reason"] if late else None,
+               "correction_reason": clean["correction_reason"] if r.revision > 1 else None,
+               "updated_at": ctx.now()}
+    with ctx.store.write():
+        r = update_versioned(Report, r.id, expected_version, changes, "report")
+        superseded = None
+        if r.supersedes_id:
+            prev = Report.get_by_id(r.supersedes_id)
+            if prev.status == "submitted":
+                update_versioned(Report, prev.id, prev.version, {"status": "superseded",
+                                                                 "updated_at": ctx.now()}, "report")
+                superseded = prev.id
+        audit.record(ctx, "report.correct" if r.revision > 1 else "report.submit", "report", r.id,
+                     {"status": ["draft", "submitted"], "channel": [None, sub.channel],
+                      "recipient": [None, clean["recipient"]], "late": [None, late],
+                      **({"supersedes": [None, superseded]} if superseded else {})},
+                     clean["correction_reason"] or (clean["late_reason"] if late else None) or None)
+    return r
+
+
+def start_correction(ctx: Context, report_id: int) -> Report:
+    """A new draft revision copying the submitted one; the submission stays in force until it goes."""
+    require(ctx.actor, "officer")
+    old = get_report(report_id)
+    if old.status != "submitted":
+        raise ValidationError({"report_status": ("error.report.correct_needs_submitted", {})})
+    latest = current(old.incident, old.regime, old.stage, old.seq)
+    if latest.status == "draft":
+        return latest  # a correction is already being written
+    now = ctx.now()
+    with ctx.store.write():
+        r = Report.create(incident=old.incident, regime=old.regime, stage=old.stage, seq=old.seq,
+                          revision=old.revision + 1, fields=dict(old.fields or {}), status="draft",
+                          supersedes=old, channel=old.channel, recipient=old.recipient,
+                          created_by=ctx.actor.username, created_at=now, updated_at=now)
+        audit.record(ctx, "report.correction_draft", "report", r.id,
+                     {"supersedes": [None, old.id], "revision": [None, r.revision]})
+    return r
+
+
+def correct(ctx: Context, report_id: int, values: Mapping[str, Any], reason: str,
+            sub: Submission | None = None) -> Report:
+    """Correct in one step (the CLI): new revision with the changes, submitted with a reason."""
+    old = get_report(report_id)
+    if not _clean(reason).strip():
+        raise ValidationError({"correction_reason": ("error.report.correction_reason_needed", {})})
+    clean_fields(ctx, old.regime, old.stage, values)  # refuse bad names before writing anything
+    draft = start_correction(ctx, report_id)
+    draft = save_draft(ctx, draft.id, draft.version, values)
+    sub = sub or Submission(channel=old.channel or "online", recipient=old.recipient or "")
+    sub.correction_reason = reason
+    return submit(ctx, draft.id, draft.version, sub)
+
+
+def record_oral_report(ctx: Context, incident: Any, fields: Mapping[str, Any], recipient: str,
+                       at: datetime | None = None, confirmed_by: str = "", channel: str = "phone",
+                       late_reason: str = "") -> Report:
+    """The oral report as made on a logged phone call: a submitted ``school_plan.oral`` report.
+
+    Stable entry point for the contacts feature. A draft already begun is
+    completed with ``fields``; an oral report already submitted is returned
+    unchanged (the first call that reached the bureau is the one that counts).
+    A late call without ``late_reason`` gets the standard note that the
+    reason was not given, rather than losing the record of the call.
+    """
+    require(ctx.actor, "officer")
+    inc = get_incident(incident.id if isinstance(incident, Incident) else incident)
+    done = in_force(inc, "school_plan", "oral", 1)
+    if done is not None:
+        return done
+    r = open_report(ctx, inc.id, "school_plan", "oral", 1)
+    given = {k: v for k, v in (fields or {}).items() if v not in (None, "")}
+    if given:
+        r = save_draft(ctx, r.id, r.version, given)
+    at = at or ctx.now()
+    if is_late(ctx, r, at) and not late_reason.strip():
+        late_reason = t("report.late_reason_not_given")
+    return submit(ctx, r.id, r.version, Submission(channel=channel, recipient=recipient,
+                                                    confirmed_by=confirmed_by or recipient,
+                                                    late_reason=late_reason, at=at))
+
+
+# ---------------------------------------------------------------- conflict stash
+
+def stash_conflict(ctx: Context, report_id: int, fields: Mapping[str, Any]) -> None:
+    """Keep the losing side's text in the Draft table until the officer decides: nothing is lost."""
+    now = ctx.now()
+    with ctx.store.write():
+        row = Draft.get_or_none((Draft.owner == ctx.actor.username) & (Draft.kind == "report_conflict")
+                                & (Draft.key == str(report_id)))
+        if row:
+            Draft.update(payload=dict(fields), updated_at=now).where(Draft.id == row.id).execute()
+        else:
+            Draft.create(owner=ctx.actor.username, kind="report_conflict", key=str(report_id),
+                         payload=dict(fields), updated_at=now)
+
+
+def stashed_conflict(ctx: Context, report_id: int) -> dict | None:
+    row = Draft.get_or_none((Draft.owner == ctx.actor.username) & (Draft.kind == "report_conflict")
+                            & (Draft.key == str(report_id)))
+    return dict(row.payload) if row else None
+
+
+def drop_stash(ctx: Context, report_id: int) -> None:
+    with ctx.store.write():
+        Draft.delete().where((Draft.owner == ctx.actor.username) & (Draft.kind == "report_conflict")
+                             & (Draft.key == str(report_id))).execute()
+
+
+# ---------------------------------------------------------------- presentation helpers
+
+def report_json(ctx: Context, r: Report) -> dict:
+    from models.timeparse import iso_local
+    return {
+        "id": r.id, "incident": r.incident.code, "regime": r.regime, "stage": r.stage, "seq": r.seq,
+        "stage_name": stage_title(ctx, r.regime, r.stage, r.seq), "revision": r.revision,
+        "status": r.status, "fields": r.fields or {}, "submitted_at": iso_local(r.submitted_at, ctx.zone),
+        "submitted_by": r.submitted_by, "channel": r.channel, "recipient": r.recipient,
+        "receipt_confirmed_by": r.receipt_confirmed_by, "late_reason": r.late_reason,
+        "correction_reason": r.correction_reason, "supersedes": r.supersedes_id, "version": r.version,
+        "missing": [m.field for m in check(ctx, r)] if r.status == "draft" else [],
+    }
+
+
+def all_stages(ctx: Context) -> Iterable[Stage]:
+    return ctx.policy.stages()
