@@ -85,7 +85,8 @@ def fmt_cn_time(dt: datetime | None, zone) -> str:
     local = dt.astimezone(zone)
     if get_language() == "en":
         return local.strftime("%Y-%m-%d %H:%M")
-    return f"{local.year}年{local.month}月{local.day}日{local.hour}时{local.minute:02d}分"
+    text = f"{local.year}年{local.month}月{local.day}日{local.hour}时"
+    return text + (f"{local.minute}分" if local.minute else "")
 
 
 def fmt_cn_date(dt: datetime, zone) -> str:
@@ -128,8 +129,6 @@ def prefill_values(ctx: Context, inc: Incident, regime: str, stage: str, seq: in
     grade_name = ""
     if grade:
         grade_name = f"{grade.name}（{grade.id}）"
-        if not inc.grade_decided:
-            grade_name += t("report.preliminary")
     zone = ctx.zone
     return {
         "occurred_at": fmt_cn_time(inc.occurred_at, zone),
