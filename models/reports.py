@@ -310,7 +310,7 @@ def save_draft(ctx: Context, report_id: int, expected_version: int, values: Mapp
         except ConflictError as exc:
             exc.attempted = {"fields": merged}
             raise
-        audit.record(ctx, "report.save", "report", r.id, {"fields": sorted(delta)})
+        audit.record(ctx, "report.save", "report", r.id, {"fields": delta})
     return r
 
 
