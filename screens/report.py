@@ -150,7 +150,7 @@ class ReportScreen(Screen):
         if r.status == "superseded":
             text.append(t("report.superseded_note") + "\n", style="bold")
         text.append(t("cli.report.submitted_line", at=fmt_local(r.submitted_at, self.ctx.zone),
-                      by=r.submitted_by or "", channel=t("report.channel." + (r.channel or "phone")),
+                      by=r.submitted_by or "", channel=t(f"report.channel.{r.channel or 'phone'}"),
                       recipient=r.recipient or ""))
         if r.receipt_confirmed_by:
             text.append("\n" + t("field.submit_confirmed_by") + ": " + r.receipt_confirmed_by)
@@ -169,7 +169,7 @@ class ReportScreen(Screen):
         title.append(f"{inc.code} ")
         title.append(inc.title)
         title.append(" · " + stage_title(self.ctx, r.regime, r.stage, r.seq), style="bold")
-        title.append(f" · {t('report.status.' + r.status)}")
+        title.append(" · " + t(f"report.status.{r.status}"))
         if r.revision > 1:
             title.append(" " + t("cli.report.revision", n=r.revision))
         if r.status == "draft":
@@ -478,7 +478,7 @@ class SubmitDialog(ModalScreen):
         with Vertical(id="submit-dialog"):
             yield Static(Text(t("report.submit.title")), id="submit-title")
             yield Label(t("field.submit_channel"))
-            yield Select([(t("report.channel." + c), c) for c in CHANNELS], id="submit-channel",
+            yield Select([(t(f"report.channel.{c}"), c) for c in CHANNELS], id="submit-channel",
                          value="phone" if self.report.stage == "oral" else "fax", allow_blank=False)
             yield Label(t("field.submit_recipient") + " *")
             yield Input(self.recipient, id="submit-recipient")

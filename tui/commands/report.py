@@ -88,10 +88,10 @@ def _target(env, write: bool):
 
 def _print_report(ctx, r) -> None:
     print(f"{r.incident.code}  {stage_title(ctx, r.regime, r.stage, r.seq)}  "
-          f"{t('cli.report.revision', n=r.revision)}  {t('report.status.' + r.status)}")
+          f"{t('cli.report.revision', n=r.revision)}  " + t(f"report.status.{r.status}"))
     if r.submitted_at:
         print("  " + t("cli.report.submitted_line", at=fmt_local(r.submitted_at, ctx.zone),
-                       by=r.submitted_by or "", channel=t("report.channel." + (r.channel or "phone")),
+                       by=r.submitted_by or "", channel=t(f"report.channel.{r.channel or 'phone'}"),
                        recipient=r.recipient or ""))
     if r.late_reason:
         print("  " + t("field.submit_late_reason") + ": " + r.late_reason)
