@@ -19,7 +19,7 @@ from models.errors import ValidationError
 from models.incidents import get_incident
 from models.policy import Regime, Stage
 from models.roles import require
-from models.tables import CallLog, Contact, Incident, Report
+from models.tables import CallLog, Contact, Draft, Incident, Report
 from models.versioning import update_versioned
 
 OUTCOMES = ("reached", "no_answer", "busy", "message")
@@ -174,3 +174,33 @@ def call_label(call: CallLog) -> str:
 
 def contact_label(contact: Contact) -> str:
     return display_name(contact)
+
+
+# ---------------------------------------------------------------- drafts of the call dialog
+
+DRAFT_KIND = "call"
+
+
+def _draft_key(incident_id: int | None, contact_id: int) -> str:
+    return f"{incident_id or '-'}:{contact_id}"
+
+
+def save_call_draft(ctx, incident_id: int | None, contact_id: int, payload: dict[str, Any]) -> None:
+    """What the officer typed so far, so a dropped SSH session loses nothing (not a record: no audit)."""
+    with ctx.store.write():
+        (Draft.insert(owner=ctx.actor.username, kind=DRAFT_KIND, key=_draft_key(incident_id, contact_id),
+                      payload=payload, updated_at=ctx.now())
+         .on_conflict(conflict_target=[Draft.owner, Draft.kind, Draft.key],
+                      update={Draft.payload: payload, Draft.updated_at: ctx.now()}).execute())
+
+
+def load_call_draft(ctx, incident_id: int | None, contact_id: int) -> dict[str, Any] | None:
+    row = Draft.get_or_none((Draft.owner == ctx.actor.username) & (Draft.kind == DRAFT_KIND)
+                            & (Draft.key == _draft_key(incident_id, contact_id)))
+    return dict(row.payload or {}) if row else None
+
+
+def drop_call_draft(ctx, incident_id: int | None, contact_id: int) -> None:
+    with ctx.store.write():
+        Draft.delete().where((Draft.owner == ctx.actor.username) & (Draft.kind == DRAFT_KIND)
+                             & (Draft.key == _draft_key(incident_id, contact_id))).execute()

@@ -8,6 +8,7 @@ the oral report. Names and numbers disappear while the app is idle-locked.
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,14 @@ from models.errors import DomainError
 from models.i18n import t
 from models.incidents import get_incident
 from models.roles import can
-from models.tables import CallLog, Contact
+from models.tables import CallLog, Contact, Incident
 from models.timeparse import fmt_local
 from tui.palette import BindingCommands
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BIG_CHARS = set(" 0123456789+-()")
 MASK = "••••"
+SYNC_EVERY_S = 1.0
 
 
 def big_number(number: str) -> tuple[str, str]:
@@ -95,14 +97,49 @@ class ContactsScreen(Screen):
             except DomainError as exc:
                 self.notify(exc.message, severity="error")
         self.watch(self.app, "locked", self._locked_changed, init=False)
+        self._poll: sqlite3.Connection | None = None
+        self._version = self._data_version()
         self.reload(select_next=True)
+        self.set_interval(SYNC_EVERY_S, self.sync, name="contacts-sync")
         table.focus()
+
+    def on_unmount(self) -> None:
+        if self._poll is not None:
+            self._poll.close()
+            self._poll = None
+
+    # ------------------------------------------------------------ the other session's changes
+
+    def _data_version(self) -> int | None:
+        """``PRAGMA data_version`` on a connection of our own: it moves for every other connection's commit."""
+        try:
+            if self._poll is None:
+                self._poll = sqlite3.connect(str(self.app.store.path), timeout=0, isolation_level=None,
+                                             check_same_thread=False)
+            return self._poll.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            return None
+
+    def sync(self) -> bool:
+        """Re-read when anything was committed since the last look; keeps the selected row."""
+        version = self._data_version()
+        if version is None or version == self._version:
+            return False
+        self._version = version
+        try:
+            self.reload()
+        except DomainError:
+            self._version = None   # busy: try again on the next beat
+            return False
+        return True
 
     def reload(self, select_next: bool = False, keep: str | None = None) -> None:
         ctx = self.app.ctx
         with ctx.store.read():
             rows = list_contacts()
             self.contacts = {c.id: c for c in rows}
+            if self.incident is not None:
+                self.incident = Incident.get_or_none(Incident.id == self.incident.id) or self.incident
             inc_id = self.incident.id if self.incident else None
             self.progress = incident_progress(inc_id, self.situation)
             calls = list(CallLog.select().where(CallLog.incident == inc_id)) if inc_id else []

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Input, Label, ListItem, ListView, RadioButton, RadioSet, Select, Static, TextArea
 
-from models.calls import OUTCOMES, counts_as_oral, log_call
+from models.calls import OUTCOMES, counts_as_oral, drop_call_draft, load_call_draft, log_call, save_call_draft
 from models.calltree import set_tree, situation_name, step_label, steps, tree_version
 from models.contacts import (add_contact, display_name, edit_contact, load_defaults, list_contacts, remove_contact,
                              role_label)
@@ -25,6 +25,7 @@ from models.tables import Contact
 from models.timeparse import fmt_local, parse_time
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DRAFT_EVERY_S = 2.0
 
 
 def _error_text(exc: DomainError) -> Text:
@@ -99,7 +100,55 @@ class LogCallForm(ModalScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._dirty = False
+        self._restore_draft()
         self.query_one("#call-outcome", RadioSet).focus()
+        self.set_interval(DRAFT_EVERY_S, self.flush_draft, name="call-draft")
+
+    # Drafts: what was typed survives a crash or a dropped SSH connection.
+
+    def _keys(self) -> tuple[int | None, int]:
+        return (self.incident.id if self.incident else None), self.contact.id
+
+    def draft_payload(self) -> dict[str, Any]:
+        return {"outcome": self.chosen_outcome(), "at": self.query_one("#call-at", Input).value,
+                "number": self.query_one("#call-number", Input).value,
+                "said": self.query_one("#call-said", TextArea).text,
+                "instructions": self.query_one("#call-instructions", TextArea).text}
+
+    def _restore_draft(self) -> None:
+        try:
+            draft = load_call_draft(self.app.ctx, *self._keys())
+        except DomainError:
+            return
+        if not draft:
+            return
+        if draft.get("outcome") in OUTCOMES:
+            self.query_one(f"#outcome-{draft['outcome']}", RadioButton).value = True
+        self.query_one("#call-at", Input).value = draft.get("at") or ""
+        self.query_one("#call-number", Input).value = draft.get("number") or self.number
+        self.query_one("#call-said", TextArea).text = draft.get("said") or ""
+        self.query_one("#call-instructions", TextArea).text = draft.get("instructions") or ""
+        self._dirty = False
+        self.notify(t("contacts.draft_restored"))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._dirty = True
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._dirty = True
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self._dirty = True
+
+    def flush_draft(self) -> None:
+        if not self._dirty:
+            return
+        try:
+            save_call_draft(self.app.ctx, *self._keys(), self.draft_payload())
+            self._dirty = False
+        except DomainError:
+            pass   # a busy database: try again on the next beat, the text is still on screen
 
     def action_outcome(self, index: int) -> None:
         self.query_one(f"#outcome-{OUTCOMES[index]}", RadioButton).value = True
@@ -109,6 +158,17 @@ class LogCallForm(ModalScreen):
         return pressed.id.removeprefix("outcome-") if pressed else None
 
     def action_cancel(self) -> None:
+        """Esc closes without logging; what was typed stays as a draft for the next time."""
+        typed = self.draft_payload()
+        if typed["said"].strip() not in ("", self.script.strip()) or typed["instructions"].strip():
+            self._dirty = True
+            self.flush_draft()
+            self.app.notify(t("contacts.draft_kept"))
+        else:
+            try:
+                drop_call_draft(self.app.ctx, *self._keys())
+            except DomainError:
+                pass
         self.dismiss(None)
 
     def action_save(self) -> None:
@@ -130,7 +190,13 @@ class LogCallForm(ModalScreen):
                               number=self.query_one("#call-number", Input).value, at=at)
         except DomainError as exc:
             errors.update(_error_text(exc))
+            self._dirty = True
+            self.flush_draft()
             return
+        try:
+            drop_call_draft(ctx, *self._keys())
+        except DomainError:
+            pass
         self.dismiss(result)
 
 

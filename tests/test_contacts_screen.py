@@ -157,3 +157,107 @@ def test_big_number_groups_mobiles_and_splits_extensions():
     assert big_number("13900000001") == ("139 0000 0001", "")
     assert big_number("0874-3000000 转 8001") == ("0874-3000000", "分机 8001")
     assert big_number("+86 (0874) 300") == ("+86 (0874) 300", "")
+
+
+async def test_a_call_logged_by_the_other_session_shows_within_a_tick(db_path, clock):
+    app = make_app(db_path, clock)
+    ctx, inc, bureau = _setup(app, clock, reached=("registrar",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts", inc.id)
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        aa = next(c for c in list_contacts() if c.role == "academic_affairs")
+        assert screen.selected_contact().id == aa.id
+        screen.sync()                                                   # whatever the board's alarms wrote
+        assert screen.sync() is False                                   # nothing changed since: no re-read
+        # The colleague over SSH reaches the head of academic affairs (another connection, same file).
+        import sqlite3
+        other = sqlite3.connect(str(db_path))
+        with other:
+            other.execute("INSERT INTO call_log (incident_id, contact_id, contact_name, contact_role, number, at,"
+                          " outcome, said, instructions, logged_by) VALUES (?, ?, '张勤', 'academic_affairs',"
+                          " '13900000011', ?, 'reached', '', '', 'wang')",
+                          (inc.id, aa.id, T0.isoformat(timespec="microseconds")))
+        other.close()
+        assert screen.sync() is True
+        await pilot.pause()
+        assert "已接通" in str(table.get_row_at(table.get_row_index(f"c:{aa.id}"))[4])
+        assert screen.progress.next_step.role == "deputy"
+
+
+async def test_an_unsaved_call_survives_a_dropped_session(db_path, clock):
+    app = make_app(db_path, clock)
+    ctx, inc, bureau = _setup(app, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts", inc.id)
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        form = app.screen
+        await pilot.press("2")                                          # no answer
+        form.query_one("#call-instructions").focus()
+        await pilot.press(*"call back 10:30")
+        form.flush_draft()                                              # the two-second autosave
+    # The connection dropped: nothing was logged, the draft is in the database.
+    assert CallLog.select().where(CallLog.contact == bureau.id).count() == 0
+    again = make_app(db_path, clock)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        again.open_screen("contacts", inc.id)
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        form = again.screen
+        assert form.chosen_outcome() == "no_answer"
+        assert form.query_one("#call-instructions").text == "call back 10:30"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(again.screen, ContactsScreen)
+    call = CallLog.get(CallLog.contact == bureau.id)
+    assert (call.outcome, call.instructions, call.said) == ("no_answer", "call back 10:30", "")
+    from models.calls import load_call_draft
+    assert load_call_draft(make_ctx(app.store, clock), inc.id, bureau.id) is None
+
+
+async def test_admin_reorders_the_call_tree_and_switches_situation(db_path, clock):
+    from models.calltree import steps
+    from screens.contacts_forms import TreeForm
+    app = make_app(db_path, clock)
+    _setup(app, clock, reached=())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts")
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, TreeForm)
+        await pilot.press("j")                        # registrar moves below academic affairs
+        await pilot.press("down", "down", "down", "x")   # drop the bureau (last step)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ContactsScreen)
+        assert [s.role for s in steps("new_incident")] == ["academic_affairs", "registrar", "deputy", "leader"]
+        bar = lambda: str(app.screen.query_one("#contacts-bar", Static).render())
+        assert "新事件" in bar()
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.screen.situation == "serious_incident" and "网信部门" in bar()
+
+
+async def test_english_panel_fits_80_columns(db_path, clock):
+    from models.i18n import set_language
+    app = make_app(db_path, clock)
+    set_language("en")                     # after make_app: its Env applies the CLI's --lang zh
+    ctx, inc, bureau = _setup(app, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts", inc.id)
+        await pilot.pause()
+        screen = app.screen
+        assert "Call tree: New incident" in str(screen.query_one("#contacts-bar", Static).render())
+        table = screen.query_one(DataTable)
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= 80
+        assert "reaching them is the oral report" in str(screen.query_one("#contacts-detail", Static).render())
