@@ -225,12 +225,13 @@ class ContactForm(ModalScreen):
                 roles.append((self.role, self.role))
             with Horizontal(classes="form-row"):
                 yield Label(t("field.contact.role"), classes="form-label")
-                yield Select(roles, value=self.role, allow_blank=False, id="f-role")
+                yield Select(roles, value=self.role, allow_blank=False, compact=True, id="f-role")
             for f in self.FIELDS:
                 with Horizontal(classes="form-row"):
                     yield Label(t(f"field.contact.{f}"), classes="form-label")
-                    yield Input(value=getattr(c, f) if c else "",
-                                placeholder="22:00-07:00" if f == "quiet_hours" else "", id=f"f-{f}")
+                    yield Input(value=getattr(c, f) if c else "", compact=True,
+                                placeholder=t("contacts.quiet_placeholder") if f == "quiet_hours" else "",
+                                id=f"f-{f}")
             yield Checkbox(t("field.contact.active"), value=c.active if c else True, id="f-active")
             yield Static("", id="contact-errors")
         yield Footer()
@@ -323,7 +324,7 @@ class TreeForm(ModalScreen):
             yield ListView(id="tree-steps")
             options = [(r.name, r.id) for r in load_defaults().roles]
             options += [(f"#{c.id} {role_label(c.role)} {c.name}", f"#{c.id}") for c in list_contacts() if c.name]
-            yield Select(options, prompt=t("contacts.tree_pick"), id="tree-pick")
+            yield Select(options, prompt=t("contacts.tree_pick"), compact=True, id="tree-pick")
             yield Static("", id="tree-errors")
         yield Footer()
 
