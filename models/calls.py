@@ -83,32 +83,47 @@ class LoggedCall:
 
 
 def _submit_oral(ctx, inc: Incident, regime: Regime, stage: Stage, call: CallLog) -> Report | None:
-    """Submit the oral stage from this call, unless it was submitted before.
+    """Submit the oral stage from this call, unless it was submitted before (then None).
 
-    A draft of the stage (someone began writing it in the report screen) is
-    submitted with the call's words laid over it rather than duplicated.
+    The school plan's oral report goes through the reports feature's own
+    ``record_oral_report`` (a draft already begun is completed, a late call
+    gets its note); it runs inside this call's transaction, so the call, the
+    report and their audit events commit together or not at all.
     """
-    rows = list(Report.select().where((Report.incident == inc) & (Report.regime == regime.id)
-                                      & (Report.stage == stage.id) & (Report.seq == 1)))
-    if any(r.status in ("submitted", "superseded") for r in rows):
+    done = (Report.select().where((Report.incident == inc) & (Report.regime == regime.id)
+                                  & (Report.stage == stage.id) & (Report.seq == 1)
+                                  & Report.status.in_(("submitted", "superseded"))).exists())
+    if done:
         return None
     fields = {"summary": call.said, "instructions": call.instructions}
+    recipient = call.contact_name or role_label(call.contact_role)
+    if (regime.id, stage.id) == ("school_plan", "oral"):
+        from models.reports import record_oral_report
+        report = record_oral_report(ctx, inc, fields, recipient=recipient, at=call.at)
+    else:
+        report = _submit_generic(ctx, inc, regime, stage, call, fields, recipient)
+    audit.record(ctx, "call.oral_report", "incident", inc.id,
+                 {"call": call.id, "report": report.id, "stage": stage.key, "recipient": recipient,
+                  "submitted_at": call.at.isoformat()})
+    return report
+
+
+def _submit_generic(ctx, inc: Incident, regime: Regime, stage: Stage, call: CallLog,
+                    fields: dict[str, str], recipient: str) -> Report:
+    """An oral stage of another regime (none ships today): submit it directly, merging a draft."""
     submitted = dict(status="submitted", submitted_at=call.at, submitted_by=ctx.actor.username,
-                     channel="phone", recipient=call.contact_name or role_label(call.contact_role),
-                     updated_at=ctx.now())
-    drafts = [r for r in rows if r.status == "draft"]
+                     channel="phone", recipient=recipient, updated_at=ctx.now())
+    drafts = list(Report.select().where((Report.incident == inc) & (Report.regime == regime.id)
+                                        & (Report.stage == stage.id) & (Report.seq == 1)
+                                        & (Report.status == "draft")))
     if drafts:
         draft = max(drafts, key=lambda r: r.revision)
         merged = {**(draft.fields or {}), **{k: v for k, v in fields.items() if v}}
-        report = update_versioned(Report, draft.id, draft.version, {**submitted, "fields": merged}, "report")
-    else:
-        report = Report.create(incident=inc, regime=regime.id, stage=stage.id, seq=1, revision=1,
-                               fields=fields, created_by=ctx.actor.username, created_at=ctx.now(),
-                               **submitted)
-    audit.record(ctx, "report.submit", "incident", inc.id,
-                 {"report": report.id, "regime": regime.id, "stage": stage.id, "seq": 1,
-                  "channel": "phone", "recipient": report.recipient, "call": call.id,
-                  "submitted_at": call.at.isoformat()})
+        return update_versioned(Report, draft.id, draft.version, {**submitted, "fields": merged}, "report")
+    report = Report.create(incident=inc, regime=regime.id, stage=stage.id, seq=1, revision=1, fields=fields,
+                           created_by=ctx.actor.username, created_at=ctx.now(), **submitted)
+    audit.record(ctx, "report.submit", "report", report.id, {"status": [None, "submitted"], "channel": [None, "phone"],
+                                                           "recipient": [None, recipient]})
     return report
 
 
@@ -132,7 +147,8 @@ def log_call(ctx, incident_ref: Any | None, contact_ref: Any, outcome: str, said
     when = at or ctx.now()
     if when > ctx.now() + timedelta(minutes=1):
         errors["call.at"] = ("error.time_future", {})
-    oral = oral_stages_for(ctx, contact.role) if inc is not None else []
+    # A closed or withdrawn incident takes no more reports: the call is still logged.
+    oral = oral_stages_for(ctx, contact.role) if inc is not None and inc.status in ("open", "handled") else []
     if not errors and clean["outcome"] == "reached" and not clean["said"] and _unmet(inc, oral):
         # The call *is* the oral report: it must say what was reported.
         errors["call.said"] = ("error.contacts.oral_needs_said", {})

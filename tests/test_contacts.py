@@ -106,7 +106,8 @@ def test_reached_call_to_the_bureau_is_the_oral_report(ctx):
     assert again.oral_reports == [] and again.already_met == ["school_plan.oral"]
     assert Report.select().where(Report.stage == "oral").count() == 1
     actions = [e.action for e in events_for("incident", inc.id)]
-    assert actions.count("call.log") == 3 and actions.count("report.submit") == 1
+    assert actions.count("call.log") == 3 and actions.count("call.oral_report") == 1
+    assert "report.submit" in [e.action for e in events_for("report", rep.id)]   # the reports feature's own event
     assert verify().ok
 
 
@@ -208,3 +209,33 @@ def test_the_board_alarm_names_the_recipient_with_a_number(ctx):
     _fill(ctx, "cac", "", "0874-12377")
     assert who_to_call(ctx, inc.id, "school_plan", "oral") == "县教育局基教科 李科长 0874-3000000"
     assert who_to_call(ctx, inc.id, "cac_2025", "initial") == "网信部门 0874-12377"
+
+
+def test_a_withdrawn_incident_still_logs_calls_but_takes_no_report(ctx):
+    from models.incidents import withdraw_incident
+    ensure_seeded(ctx)
+    inc = _incident(ctx)
+    _fill(ctx, "bureau", "李科长", "0874-3000000")
+    withdraw_incident(ctx, inc.id, "误报")
+    res = log_call(ctx, inc.id, "bureau", "reached", said="告知误报")
+    assert res.oral_reports == [] and res.call.said == "告知误报"
+    assert Report.select().count() == 0
+
+
+def test_a_failed_report_rolls_back_the_call(ctx, monkeypatch):
+    """The call, the oral report and their events commit together: a refused report leaves no call behind."""
+    import models.reports
+    ensure_seeded(ctx)
+    inc = _incident(ctx)
+    _fill(ctx, "bureau", "李科长", "0874-3000000")
+    calls, events = CallLog.select().count(), len(events_for("incident", inc.id))
+    real = models.reports.record_oral_report
+
+    def refuse_after_writing(*args, **kw):   # fault injection: the report half-written, then refused
+        real(*args, **kw)
+        raise ValidationError({"submit_recipient": ("error.required", {})})
+    monkeypatch.setattr(models.reports, "record_oral_report", refuse_after_writing)
+    with pytest.raises(ValidationError):
+        log_call(ctx, inc.id, "bureau", "reached", said="x")
+    assert CallLog.select().count() == calls and Report.select().count() == 0
+    assert len(events_for("incident", inc.id)) == events and verify().ok
