@@ -191,16 +191,28 @@ def due_counts(ctx: Context, now: datetime) -> DueCounts:
 
 def banners(ctx: Context, now: datetime) -> list[Banner]:
     """One line on the board: checks overdue / due today; overdue escalates like a deadline."""
+    out = _account_banners(ctx, now)
     c = due_counts(ctx, now)
     if not c.overdue and not c.due_today:
-        return []
+        return out
     if c.overdue:
         level = "error" if c.worst_days >= ESCALATE_DAYS else "warning"
         text = t("prevention.banner.checks_overdue", overdue=c.overdue, days=c.worst_days, today=c.due_today)
     else:
         level = "info"
         text = t("prevention.banner.checks_today", today=c.due_today)
-    return [Banner(key="checks-due", text=text, level=level)]
+    return [Banner(key="checks-due", text=text, level=level)] + out
+
+
+def _account_banners(ctx: Context, now: datetime) -> list[Banner]:
+    """Registry accounts that need a password change or sealing: part of the same duty."""
+    from models.registry_accounts import flagged
+    views = flagged(ctx, now)
+    if not views:
+        return []
+    logins = "、".join(v.row.login for v in views[:3]) + ("…" if len(views) > 3 else "")
+    return [Banner(key="accounts-flagged", level="warning",
+                   text=t("prevention.banner.accounts", count=len(views), logins=logins))]
 
 
 # ---------------------------------------------------------------- writing
