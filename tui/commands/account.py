@@ -32,7 +32,7 @@ def register(sub, add_common) -> None:
     a.set_defaults(func=cmd_add)
     for name, func, extra in (("password-changed", cmd_password, None), ("used", cmd_used, None),
                               ("handover", cmd_handover, "--to"), ("retire", cmd_retire, "--reason")):
-        s = asub.add_parser(name, help=t("prevention.cli.account." + name.replace("-", "_")))
+        s = asub.add_parser(name, help=t(f"prevention.cli.account.{name.replace('-', '_')}"))
         add_common(s)
         s.add_argument("id", help=t("prevention.cli.account.id"))
         s.add_argument("--at", default=None)
