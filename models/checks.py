@@ -100,6 +100,11 @@ def view(check: Check, now: datetime, zone) -> CheckView:
                      builtin=check.builtin, version=check.version, state=state, days=days)
 
 
+def responsible_text(responsible: str) -> str:
+    """A role id from the shipped duties in the user's language; a typed name as it is."""
+    return t(f"prevention.responsible.{responsible}", default=responsible) if responsible else ""
+
+
 def cadence_text(cadence: str, every_days: int | None = None) -> str:
     return t(f"prevention.cadence.{cadence}", n=every_days or "")
 

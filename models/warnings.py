@@ -89,8 +89,7 @@ def active_warnings(now: datetime) -> list[Warning]:
 
 
 def actions_of(w: Warning) -> list[WarningAction]:
-    return list(WarningAction.select().where(WarningAction.warning == w)
-                .order_by(WarningAction.department, WarningAction.id))
+    return list(WarningAction.select().where(WarningAction.warning == w).order_by(WarningAction.id))
 
 
 @dataclass

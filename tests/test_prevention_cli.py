@@ -64,7 +64,7 @@ def test_warning_add_list_done_lift(tmp_path):
              "--user", "zhang", "--json")
     assert r.returncode == 0, r.stderr
     w = json.loads(r.stdout)
-    assert w["level"] == "orange" and [a["department"] for a in w["actions"]] == ["学籍管理员", "教务处"]
+    assert w["level"] == "orange" and [a["department"] for a in w["actions"]] == ["教务处", "学籍管理员"]
     r = _cli(db, "warning", "done", str(w["actions"][0]["id"]), "--user", "wang")
     assert r.returncode == 0
     r = _cli(db, "warning", "list")

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from models.checks import (FollowUp, cadence_text, complete_check, edit_check, add_check, get_check,
+from models.checks import (FollowUp, cadence_text, responsible_text, complete_check, edit_check, add_check, get_check,
                            list_checks, runs_of, seed_defaults, view, CADENCES)
 from models.cadence import local_day
 from models.errors import DomainError, StoreError
@@ -103,7 +103,7 @@ def check_json(ctx, v) -> dict:
 
 def check_line(ctx, v) -> str:
     due = local_day(v.next_due_at, ctx.zone).isoformat() if v.next_due_at else "—"
-    who = f"  [{t('role.' + v.responsible, default=v.responsible)}]" if v.responsible else ""
+    who = f"  [{responsible_text(v.responsible)}]" if v.responsible else ""
     return f"{v.id:>3}  {due}  {state_text(v)}  {v.title}  ({cadence_text(v.cadence, v.every_days)}){who}"
 
 
