@@ -194,7 +194,8 @@ def lift_warning(ctx: Context, ref: Any, reason: str = "", expected_version: int
 
 def banner_text(ctx: Context, w: Warning) -> str:
     p = progress(w)
-    until = fmt_local(w.valid_until, ctx.zone) if w.valid_until else t("prevention.warning.until_lifted")
+    until = (fmt_local(w.valid_until, ctx.zone, with_zone=False)[5:] if w.valid_until
+             else t("prevention.warning.until_lifted"))
     return t("prevention.banner.warning", level=level_words(w.level), source=w.source,
              content=w.content.splitlines()[0] if w.content else "", done=p.done, total=p.total, until=until)
 

@@ -28,6 +28,7 @@ def register(sub, add_common) -> None:
     n.add_argument("--description", default="")
     n.add_argument("--delay-reason")
     n.add_argument("--personal-info", action="store_true")
+    n.add_argument("--drill", action="store_true", help=t("prevention.cli.incident.drill"))
     n.add_argument("--json", action="store_true", help=t("cli.json"))
     n.set_defaults(func=cmd_new)
     ls = isub.add_parser("list")
@@ -60,6 +61,8 @@ def cmd_new(env) -> int:
         print_json(incident_json(ctx, inc))
     else:
         print(t("cli.incident.created", code=inc.code, title=inc.title))
+        if inc.is_drill:
+            print("  " + t("prevention.cli.incident.drill_created"))
         for ob in incident_obligations(ctx, inc):
             if ob.is_open:
                 print("  " + obligation_line(ctx, inc, ob))
@@ -79,6 +82,8 @@ def cmd_list(env) -> int:
         nxt = next_obligation(incident_obligations(ctx, inc))
         cat = tax.category(inc.category).name
         line = f"{inc.code}  {inc.grade or '-':>3}  {t('status.' + inc.status)}  {cat}  {inc.title}"
+        if inc.is_drill:
+            line = line.replace(inc.code, f"{inc.code} [{t('prevention.drill.mark')}]", 1)
         if nxt:
             line += "  → " + obligation_line(ctx, inc, nxt, with_code=False)
         print(line)
