@@ -23,6 +23,11 @@ test: venv
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m pytest $(ARGS)
 
+# The app on a throwaway database with a fictional school (deleted on exit).
+demo: venv
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/xueji-duty demo $(ARGS)
+
 bench: venv
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m bench $(ARGS)

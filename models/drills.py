@@ -11,7 +11,6 @@ deadline, who was called and when, and what went wrong.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -215,81 +214,35 @@ def to_markdown(ctx: Context, s: DrillSummary) -> str:
     return "\n".join(out) + "\n"
 
 
-# GB/T 9704 basics shared with the reports' documents: A4, margins 37/35/28/26 mm,
-# title 二号 小标宋, headings 三号 黑体, body 三号 仿宋 (tables 四号 so six columns fit).
-FONT_TITLE, FONT_HEAD, FONT_BODY, FONT_LATIN = "方正小标宋简体", "黑体", "仿宋_GB2312", "Times New Roman"
-
-
-def _run(par, text: str, east: str, size: float, bold: bool = False):
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-    run = par.add_run(text)
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run.font.name = FONT_LATIN
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), east)
-    fonts.set(qn("w:ascii"), FONT_LATIN)
-    fonts.set(qn("w:hAnsi"), FONT_LATIN)
-    return run
+def _letter(ctx: Context, s: DrillSummary):
+    """The summary as the reports' neutral ``Letter``, so it prints in the same official layout."""
+    from models.documents import Item, Letter, Section, cn_number
+    from models.reports import fmt_cn_date
+    sections = [Section(t("prevention.drill.h.facts"), [Item(k, v) for k, v in _facts_lines(ctx, s)])]
+    stage_items = []
+    for row in table_rows(ctx, s)[1:]:
+        name, due, done, allowed, took, result = row
+        stage_items.append(Item(name, t("prevention.drill.stage_line", due=due, done=done, allowed=allowed,
+                                        took=took, result=result)))
+    sections.append(Section(t("prevention.drill.h.stages"), stage_items or [Item("", t("prevention.drill.none"))]))
+    call_items = [Item(row[0], t("prevention.drill.call_line", after=row[1], who=row[2], outcome=row[3]))
+                  for row in call_rows(ctx, s)[1:]]
+    sections.append(Section(t("prevention.drill.h.calls"), call_items or [Item("", t("prevention.drill.none"))]))
+    sections.append(Section(t("prevention.drill.h.problems"),
+                            [Item("", f"{i}. {p}") for i, p in enumerate(s.problems, 1)]
+                            or [Item("", t("prevention.drill.none"))]))
+    sections.append(Section(t("prevention.drill.h.notes"),
+                            [Item(fmt_local(at, ctx.zone, with_zone=False), f"{who}：{text}")
+                             for at, who, text in s.notes] or [Item("", t("prevention.drill.none"))]))
+    for n, sec in enumerate(sections, 1):
+        sec.heading = f"{cn_number(n)}、{sec.heading}"
+    return Letter(title=s.doc_title, recipient="", opening=t("prevention.drill.banner"), sections=sections,
+                  closing="", signature=s.school, date=fmt_cn_date(s.ended_at or s.as_of, ctx.zone), note="",
+                  is_drill=True, title_hints=tuple(h for h in (s.school,) if h))
 
 
 def to_docx(ctx: Context, s: DrillSummary) -> bytes:
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt
-
-    doc = Document()
-    sec = doc.sections[0]
-    sec.page_width, sec.page_height = Mm(210), Mm(297)
-    sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
-    doc.core_properties.title = s.doc_title
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(title, s.doc_title, FONT_TITLE, 22)
-    mark = doc.add_paragraph()
-    mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(mark, t("prevention.drill.banner"), FONT_HEAD, 14, bold=True)
-    for k, v in _facts_lines(ctx, s):
-        p = doc.add_paragraph()
-        _run(p, f"{k}：", FONT_HEAD, 16)
-        _run(p, v, FONT_BODY, 16)
-
-    def heading(text: str) -> None:
-        p = doc.add_paragraph()
-        _run(p, text, FONT_HEAD, 16)
-
-    def table(rows: list[list[str]]) -> None:
-        if len(rows) == 1:
-            _run(doc.add_paragraph(), t("prevention.drill.none"), FONT_BODY, 16)
-            return
-        tbl = doc.add_table(rows=len(rows), cols=len(rows[0]))
-        tbl.style = "Table Grid"
-        for i, row in enumerate(rows):
-            for j, value in enumerate(row):
-                cell = tbl.cell(i, j)
-                cell.text = ""
-                _run(cell.paragraphs[0], value, FONT_HEAD if i == 0 else FONT_BODY, 12, bold=(i == 0))
-
-    heading("一、" + t("prevention.drill.h.stages"))
-    table(table_rows(ctx, s))
-    heading("二、" + t("prevention.drill.h.calls"))
-    table(call_rows(ctx, s))
-    heading("三、" + t("prevention.drill.h.problems"))
-    for i, p in enumerate(s.problems or [t("prevention.drill.none")], 1):
-        par = doc.add_paragraph()
-        par.paragraph_format.first_line_indent = Pt(32)
-        _run(par, f"{i}. {p}" if s.problems else p, FONT_BODY, 16)
-    heading("四、" + t("prevention.drill.h.notes"))
-    for at, who, text in s.notes or [(None, "", t("prevention.drill.none"))]:
-        par = doc.add_paragraph()
-        par.paragraph_format.first_line_indent = Pt(32)
-        prefix = f"{fmt_local(at, ctx.zone, with_zone=False)} {who}：" if at else ""
-        _run(par, prefix + text, FONT_BODY, 16)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    """GB/T 9704 layout through the reports' document module (A4, margins, faces, page numbers)."""
+    from models.documents import font_preset
+    from models.documents import to_docx as letter_docx
+    return letter_docx(_letter(ctx, s), font_preset(ctx))
