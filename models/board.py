@@ -179,16 +179,21 @@ def level(left: float | None, due_soon_minutes: int = 60, urgent_minutes: int = 
     return "normal"
 
 
-def fmt_overdue(seconds_over: float) -> str:
-    """Minutes past the deadline; never seconds, so an overdue row does not tick every second."""
-    s = int(seconds_over)
-    if s < 60:
-        return "<1m"
-    h, rem = divmod(s, 3600)
-    m = rem // 60
+def _minute_floor(dt: datetime) -> datetime:
+    return dt.replace(second=0, microsecond=0)
+
+
+def _hm(minutes: int) -> str:
+    h, m = divmod(minutes, 60)
     if h >= 48:
         return f"{h // 24}d{h % 24:02d}h"
     return f"{h}h{m:02d}m" if h else f"{m}m"
+
+
+def fmt_overdue(seconds_over: float) -> str:
+    """Minutes past the deadline; never seconds, so an overdue row does not tick every second."""
+    s = int(seconds_over)
+    return "<1m" if s < 60 else _hm(s // 60)
 
 
 def countdown_text(left: float | None) -> str:
@@ -198,6 +203,27 @@ def countdown_text(left: float | None) -> str:
     if left < 0:
         return f"{t('state.overdue')} +{fmt_overdue(-left)}"
     return fmt_duration(left)
+
+
+def countdown_at(due: datetime | None, now: datetime) -> str:
+    """The countdown as the board shows it: minute texts change with the header clock.
+
+    More than ten minutes out, the countdown is the difference between the due
+    minute and the clock's minute, exactly what the due column and the header
+    clock show (clock 10:00, due 10:25: ``25m``; due 09:48: ``超时 +12m``). So
+    every minute-granular countdown changes in the same second as the clock and
+    an idle board repaints once a minute, not once per row per minute. The last
+    ten minutes count exact seconds.
+    """
+    if due is None:
+        return ""
+    exact = (due - now).total_seconds()
+    if 0 <= exact <= 600:
+        return fmt_duration(exact)
+    minutes = int((_minute_floor(due) - _minute_floor(now)).total_seconds() // 60)
+    if exact > 600:
+        return _hm(max(10, minutes))
+    return f"{t('state.overdue')} +" + ("<1m" if minutes == 0 else _hm(-minutes))
 
 
 def state_word(row: BoardRow, lvl: str | None) -> str:
@@ -251,7 +277,7 @@ def cells(row: BoardRow, now: datetime, zone, due_soon_minutes: int = 60,
     return Cells({
         "code": code, "title": title, "category": category, "grade": grade, "stage": stage,
         "due": fmt_due(ob.due_at if ob else None, now, zone) if ob and ob.due_at else "—",
-        "left": countdown_text(left), "state": state_word(row, lvl),
+        "left": countdown_at(ob.due_at, now) if left is not None else "", "state": state_word(row, lvl),
     }, lvl)
 
 
@@ -282,12 +308,12 @@ def cell_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def column_widths(stage_names: Iterable[str] = ()) -> dict[str, int]:
+def column_widths(stage_names: Iterable[str] = (), codes: Iterable[str] = ()) -> dict[str, int]:
     """Fixed widths for every column but the title, wide enough for the current language's words."""
     words = [t(k) for k in LEVEL_WORD.values()] + [t("state.waiting"), t("board.nothing_due")]
     stage_w = max([cell_width(s) + 3 for s in stage_names] + [8])
     return {
-        "code": 8, "category": 8, "grade": 4, "stage": min(stage_w, 12), "due": 5,
+        "code": max([cell_width(c) for c in codes] + [8]), "category": 8, "grade": 4, "stage": min(stage_w, 12), "due": 5,
         "left": max(cell_width(countdown_text(-3600 * 47)), 9),
         "state": max(cell_width(w) for w in words),
     }

@@ -154,8 +154,9 @@ class BoardScreen(Screen):
         self._setup_columns(self.size.width)
 
     def _setup_columns(self, width: int) -> None:
-        names = set(self._data.stage_names.values())
-        shown, title_w = vm.layout(width, vm.column_widths(names))
+        widths = vm.column_widths(set(self._data.stage_names.values()),
+                                  [i.code for i in self._data.incidents])
+        shown, title_w = vm.layout(width, widths)
         if shown == self._columns and title_w == self._title_width:
             return
         table = self.table
@@ -163,7 +164,6 @@ class BoardScreen(Screen):
         table.clear(columns=True)
         self._rendered.clear()
         self._columns, self._title_width = shown, title_w
-        widths = vm.column_widths(names)
         for col in shown:
             table.add_column(t(COLUMN_LABEL[col]), key=col, width=title_w if col == "title" else widths[col])
         if self._rows:
@@ -453,16 +453,12 @@ class BoardScreen(Screen):
     def _update_alarm(self, now) -> None:
         panel = self.query_one("#board-alarm", Static)
         text = self._alarm_text(now)
-        if text is None:
-            if panel.display:
-                panel.display = False
-                self._texts.pop("#board-alarm", None)
-            self.refresh_bindings()
-            return
-        if not panel.display:
-            panel.display = True
-            self.refresh_bindings()
-        self._set_text("#board-alarm", text)
+        if (text is not None) != panel.display:
+            panel.display = text is not None
+            self._texts.pop("#board-alarm", None)
+            self.refresh_bindings()          # the acknowledge key shows only while an alarm does
+        if text is not None:
+            self._set_text("#board-alarm", text)
 
     def action_ack_alarm(self) -> None:
         if self._pending:

@@ -116,3 +116,20 @@ def test_alarm_thresholds_fire_once_across_sessions_and_acknowledge(store, clock
     assert alarms.acknowledge(other, inc.id, "school_plan", "oral", 1) == 2
     assert alarms.pending([inc.id]) == []
     assert alarms.who_to_call(ctx, inc.id, "school_plan", "oral")
+
+
+def test_board_countdowns_change_together_on_the_wall_clock_minute():
+    """Deadlines at odd seconds still change their minute text when the header clock does."""
+    now0 = T0                                            # 10:00:00 local, on a minute
+    dues = [T0 + timedelta(minutes=m, seconds=s) for m, s in ((25, 7), (47, 33), (130, 51))]
+    changes = set()
+    for sec in range(1, 180):
+        before = [vm.countdown_at(d, now0 + timedelta(seconds=sec - 1)) for d in dues]
+        after = [vm.countdown_at(d, now0 + timedelta(seconds=sec)) for d in dues]
+        if before != after:
+            changes.add(sec)
+    assert changes == {60, 120}
+    # never more time shown than is left, never less overdue than it is
+    assert vm.countdown_at(T0 + timedelta(minutes=25, seconds=59), T0) == "25m"
+    assert vm.countdown_at(T0 - timedelta(minutes=12, seconds=1), T0) == "超时 +13m"
+    assert vm.countdown_at(T0 + timedelta(minutes=9, seconds=59), T0) == "9m59s"

@@ -66,6 +66,8 @@ class DutyApp(App):
         return True
 
     def on_mount(self) -> None:
+        from tui import terminal
+        terminal.install(self)   # exit cleanly when an SSH connection drops
         self.open_screen("board")
         from tui import safety
         safety.start(self)  # start-up integrity check and the daily backup, in a thread

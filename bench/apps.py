@@ -1,0 +1,70 @@
+"""The programs the benchmarks run in a pseudo-terminal: the board, a minimal Textual app, and a
+plain DataTable whose countdown cells update every second (the naive board)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timedelta, timezone
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Static
+
+
+class Minimal(App):
+    def compose(self) -> ComposeResult:
+        yield Static("minimal-ready")
+
+
+class PlainTable(App):
+    """20 countdowns, each cell rewritten every second."""
+
+    def compose(self) -> ComposeResult:
+        yield DataTable()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("code", key="code")
+        table.add_column("title", key="title")
+        table.add_column("left", key="left", width=9)
+        now = datetime.now(timezone.utc)
+        self.due = {f"2026-{9001 + i}": now + timedelta(minutes=20 + i * 160 / 19) for i in range(20)}
+        for code in self.due:
+            table.add_row(code, f"学籍系统异常 {code}", self._left(code), key=code)
+        self.set_interval(1.0, self.tick)
+
+    def _left(self, code: str) -> str:
+        s = int((self.due[code] - datetime.now(timezone.utc)).total_seconds())
+        return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+    def tick(self) -> None:
+        table = self.query_one(DataTable)
+        for code in self.due:
+            table.update_cell(code, "left", self._left(code))
+
+
+def run_board(db: str) -> None:
+    import argparse as ap
+    from models.context import Actor
+    from tui.app import DutyApp
+    from tui.env import Env
+    env = Env.from_args(ap.Namespace(db=db, lang=None, user=None, no_mouse=True, command=None))
+    app = DutyApp(env, actor=Actor(username="bench", role="officer", display_name="bench", origin="local"))
+    app.run(mouse=False)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("which", choices=["board", "minimal", "plain"])
+    p.add_argument("--db")
+    a = p.parse_args()
+    if a.which == "board":
+        run_board(a.db)
+    elif a.which == "minimal":
+        Minimal().run(mouse=False)
+    else:
+        PlainTable().run(mouse=False)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

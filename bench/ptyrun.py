@@ -1,0 +1,96 @@
+"""Run a program in an 80×24 pseudo-terminal and record every byte it writes (Linux/POSIX only)."""
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class PtyApp:
+    def __init__(self, *args: str, cols: int = 80, rows: int = 24, env: dict | None = None) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        full_env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
+        full_env.update({"TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "LANG": "zh_CN.UTF-8"})
+        full_env.update(env or {})
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.apps", *args], stdin=slave, stdout=slave,
+                                     stderr=slave, cwd=str(ROOT), env=full_env, start_new_session=True)
+        os.close(slave)
+        self.chunks: list[tuple[float, bytes]] = []
+        self.buffer = bytearray()
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            now = time.monotonic()
+            with self.lock:
+                self.chunks.append((now, data))
+                self.buffer += data
+
+    def wait_for(self, marker: str, timeout: float = 30.0, since: int = 0) -> float | None:
+        """Monotonic time the marker first appeared in the output after byte offset ``since``."""
+        needle = marker.encode()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                pos = self.buffer.find(needle, since)
+                if pos >= 0:
+                    total = 0
+                    for at, data in self.chunks:
+                        total += len(data)
+                        if total >= pos + len(needle):
+                            return at
+            time.sleep(0.005)
+        return None
+
+    def size(self) -> int:
+        with self.lock:
+            return len(self.buffer)
+
+    def bytes_between(self, start: float, end: float) -> int:
+        with self.lock:
+            return sum(len(d) for at, d in self.chunks if start <= at < end)
+
+    def cpu_seconds(self) -> float | None:
+        """utime + stime of the child from /proc (Linux)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def quit(self, timeout: float = 10.0) -> int | None:
+        try:
+            os.write(self.master, b"\x11")   # ctrl+q
+        except OSError:
+            pass
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
