@@ -59,7 +59,9 @@ def fired_keys(incident_ids: Iterable[int]) -> set[AlarmKey]:
     ids = list(incident_ids)
     if not ids:
         return set()
-    return {_key(r) for r in AlarmState.select().where(AlarmState.incident.in_(ids))}
+    A = AlarmState
+    return {AlarmKey(*row) for row in A.select(A.incident, A.regime, A.stage, A.seq, A.threshold)
+            .where(A.incident.in_(ids)).tuples()}
 
 
 def fire(ctx, keys: Iterable[AlarmKey], now: datetime) -> list[AlarmKey]:

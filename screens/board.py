@@ -35,6 +35,7 @@ from tui.palette import BindingCommands
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FULL_REREAD_S = 60.0
+FIRST_PAINT_ROWS = 30
 
 # Rich styles per escalation level; the state word and reverse video carry the meaning without colour.
 LEVEL_STYLE = {"normal": "", "due_soon": "bold yellow", "urgent": "bold red", "overdue": "bold reverse red"}
@@ -273,6 +274,12 @@ class BoardScreen(Screen):
 
     def _rebuild(self, now) -> None:
         rows = vm.build_rows(self._data, self._expanded, self._query, self.app.locked)
+        if not self._rendered and len(rows) > FIRST_PAINT_ROWS:
+            # First paint: the rows a screen can show now, the rest one frame later. Measuring
+            # 200 rows' cells would otherwise delay the first paint by a few hundred ms.
+            self._sync_rows(rows[:FIRST_PAINT_ROWS], now, None)
+            self.call_after_refresh(self._rebuild, now)
+            return
         self._sync_rows(rows, now, self._cursor_key())
         empty = self.query_one("#board-empty", Static)
         if rows:
