@@ -42,7 +42,7 @@ class PlainTable(App):
             table.update_cell(code, "left", self._left(code))
 
 
-def run_board(db: str) -> None:
+def run_board(db: str) -> int:
     import argparse as ap
     from models.context import Actor
     from tui.app import DutyApp
@@ -50,15 +50,20 @@ def run_board(db: str) -> None:
     env = Env.from_args(ap.Namespace(db=db, lang=None, user=None, no_mouse=True, command=None))
     app = DutyApp(env, actor=Actor(username="bench", role="officer", display_name="bench", origin="local"))
     app.run(mouse=False)
+    return app.return_code or 0
 
 
 def main() -> None:
+    import os
+    import signal
+    if os.environ.get("XUEJI_BENCH_IGNORE_SIGHUP") and hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)   # as under nohup (tests of the watchdog)
     p = argparse.ArgumentParser()
     p.add_argument("which", choices=["board", "minimal", "plain"])
     p.add_argument("--db")
     a = p.parse_args()
     if a.which == "board":
-        run_board(a.db)
+        sys.exit(run_board(a.db))
     elif a.which == "minimal":
         Minimal().run(mouse=False)
     else:

@@ -14,6 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _session_with_tty() -> None:
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class PtyApp:
     def __init__(self, *args: str, cols: int = 80, rows: int = 24, env: dict | None = None) -> None:
         self.master, slave = os.openpty()
@@ -22,8 +27,10 @@ class PtyApp:
         full_env.update({"TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "LANG": "zh_CN.UTF-8"})
         full_env.update(env or {})
         self.started = time.monotonic()
+        # Like sshd: a new session whose controlling terminal is the pty, so closing the master
+        # sends SIGHUP as a dropped connection does.
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.apps", *args], stdin=slave, stdout=slave,
-                                     stderr=slave, cwd=str(ROOT), env=full_env, start_new_session=True)
+                                     stderr=slave, cwd=str(ROOT), env=full_env, preexec_fn=_session_with_tty)
         os.close(slave)
         self.chunks: list[tuple[float, bytes]] = []
         self.buffer = bytearray()

@@ -26,6 +26,9 @@ MASK = "••••"
 # Columns in display order; the compact layout drops them in DROP_ORDER until the title fits.
 COLUMNS = ("code", "title", "category", "grade", "stage", "due", "left", "state")
 DROP_ORDER = ("category", "due", "grade", "stage")
+COLUMN_LABEL = {"code": "col.code", "title": "col.title", "category": "board.col.category",
+                "grade": "board.col.grade", "stage": "board.col.stage", "due": "col.due",
+                "left": "col.left", "state": "col.state"}
 TITLE_MIN = 14
 CELL_PADDING = 2     # DataTable pads each cell by one on either side
 CHROME = 2           # the table's scrollbar gutter and rounding
@@ -333,11 +336,14 @@ def column_widths(stage_names: Iterable[str] = (), codes: Iterable[str] = ()) ->
     """Fixed widths for every column but the title, wide enough for the current language's words."""
     words = [t(k) for k in LEVEL_WORD.values()] + [t("state.waiting"), t("board.nothing_due")]
     stage_w = max([cell_width(s) + 3 for s in stage_names] + [8])
-    return {
-        "code": max([cell_width(c) for c in codes] + [8]), "category": 8, "grade": 4, "stage": min(stage_w, 12), "due": 5,
+    widths = {
+        "code": max([cell_width(c) for c in codes] + [8]), "category": 8, "grade": 4,
+        "stage": min(stage_w, 12), "due": 5,
         "left": max(cell_width(countdown_text(-3600 * 47)), 9),
         "state": max(cell_width(w) for w in words),
     }
+    # A column is never narrower than its heading.
+    return {col: max(w, cell_width(t(COLUMN_LABEL[col]))) for col, w in widths.items()}
 
 
 def layout(width: int, widths: dict[str, int]) -> tuple[list[str], int]:

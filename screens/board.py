@@ -39,9 +39,6 @@ FIRST_PAINT_ROWS = 30
 
 # Rich styles per escalation level; the state word and reverse video carry the meaning without colour.
 LEVEL_STYLE = {"normal": "", "due_soon": "bold yellow", "urgent": "bold red", "overdue": "bold reverse red"}
-COLUMN_LABEL = {"code": "col.code", "title": "col.title", "category": "board.col.category",
-                "grade": "board.col.grade", "stage": "board.col.stage", "due": "col.due",
-                "left": "col.left", "state": "col.state"}
 BANNER_STYLE = {"info": "", "warning": "bold yellow", "error": "bold reverse red", "red": "bold reverse red",
                 "orange": "bold #ff8700", "yellow": "bold yellow", "blue": "bold blue"}
 
@@ -166,7 +163,7 @@ class BoardScreen(Screen):
         self._rendered.clear()
         self._columns, self._title_width = shown, title_w
         for col in shown:
-            table.add_column(t(COLUMN_LABEL[col]), key=col, width=title_w if col == "title" else widths[col])
+            table.add_column(t(vm.COLUMN_LABEL[col]), key=col, width=title_w if col == "title" else widths[col])
         if self._rows:
             self._sync_rows(self._rows, self.app.clock.now(), cursor)
 
@@ -447,9 +444,9 @@ class BoardScreen(Screen):
         if left is None:
             when = t("state.met")
         elif left < 0:
-            when = vm.countdown_text(left)
+            when = vm.countdown_at(ob.due_at, now)
         else:
-            when = t("board.alarm_left", left=vm.countdown_text(left))
+            when = t("board.alarm_left", left=vm.countdown_at(ob.due_at, now))
         who = vm.MASK if locked else (self._who.get(alarm.obligation) or "—")
         text = t("board.alarm", code=inc.code, title=title, stage=stage, left=when, who=who)
         text += " · " + t("board.alarm_ack_hint")

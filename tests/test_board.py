@@ -209,3 +209,20 @@ async def test_tick_without_change_touches_no_cell(db_path, clock):
         clock.advance(seconds=40)
         await _tick(app, pilot)
         assert [a[1] for a in updates] == ["left"]    # one cell: "29m" -> "28m"
+
+
+async def test_command_palette_lists_board_keys_and_runs_them(db_path, clock):
+    app, _ = _app_with(db_path, clock, ("一", 10))
+    calls = []
+    real_open = app.open_screen
+    app.open_screen = lambda name, *args: (real_open(name, *args) if name == "board"
+                                           else calls.append((name, args)) or False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"预警")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert calls == [("warnings", ())]

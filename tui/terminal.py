@@ -17,18 +17,18 @@ HANGUP_EXIT_CODE = 129   # 128 + SIGHUP, as a shell reports it
 
 
 def terminal_alive(stream=None) -> bool:
-    """False once the terminal behind ``stream`` hung up (its ioctls then fail with EIO)."""
+    """False once the terminal behind ``stream`` is gone (its ioctls then fail with EIO)."""
+    try:
+        import termios
+    except ImportError:   # Windows: the console ends the process itself
+        return True
     stream = stream or sys.__stdin__
     try:
         fd = stream.fileno()
-    except (AttributeError, ValueError, OSError):
-        return False
-    try:
         if not os.isatty(fd):
             return False
-        if hasattr(os, "tcgetpgrp"):
-            os.tcgetpgrp(fd)
-    except OSError:
+        termios.tcgetattr(fd)
+    except (AttributeError, ValueError, OSError, termios.error):
         return False
     return True
 
@@ -41,7 +41,8 @@ def install(app) -> None:
     def hang_up() -> None:
         app.exit(return_code=HANGUP_EXIT_CODE)
 
-    if hasattr(signal, "SIGHUP"):
+    # Under nohup SIGHUP is ignored on purpose: leave it so, the watchdog still notices.
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hang_up)
         except (NotImplementedError, RuntimeError, ValueError):
