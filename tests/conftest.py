@@ -37,6 +37,26 @@ def _isolated_env(tmp_path, monkeypatch):
     set_language("zh")
 
 
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch):
+    """No test ever touches a real keyring: an in-memory one in-process, ``fail`` in subprocesses."""
+    import keyring
+
+    from models import secrets
+    from tests.keyrings import InMemoryKeyring
+    # Set before asking for the current backend, so not even detection reaches a desktop keyring.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    for var in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "XUEJI_DUTY_KEYRING"):
+        monkeypatch.delenv(var, raising=False)
+    previous = keyring.get_keyring()
+    backend = InMemoryKeyring()
+    keyring.set_keyring(backend)
+    secrets.reset()
+    yield backend
+    keyring.set_keyring(previous)
+    secrets.reset()
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "duty.db"

@@ -27,6 +27,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=argparse.SUPPRESS, help=t("cli.config"))
     p.add_argument("--lang", default=argparse.SUPPRESS, choices=["zh", "en"], help=t("cli.lang"))
     p.add_argument("--user", default=argparse.SUPPRESS, help=t("cli.user"))
+    p.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS,
+                   help=t("cli.password_stdin"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from models.clock import Clock
 from models.config import Settings, default_config_path, default_db_path, load_settings
 from models.context import Actor, Context
 from models.errors import DomainError
-from models.i18n import detect_language, set_language
+from models.i18n import detect_language, set_language, t
 from models.store import Store, open_store
 
 
@@ -24,6 +24,8 @@ class Env:
     config_path: Path
     clock: Clock = field(default_factory=Clock)
     _store: Store | None = None
+    _stdin_lines: list[str] | None = None
+    _keyring_noted: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "Env":
@@ -43,24 +45,89 @@ class Env:
                 self.settings = merged_settings(self.settings)
         return self._store
 
-    def resolve_actor(self, write: bool) -> Actor:
-        """Until accounts land: ``--user`` names the actor; an empty user table means bootstrap."""
-        from models.tables import User
-        name = getattr(self.args, "user", None)
-        if not name:
-            if write:
-                raise DomainError("error.need_user")
-            return Actor(username="-", role="viewer")
-        user = User.get_or_none(User.username == name)
-        if user is None:
-            if User.select().exists():
-                raise DomainError("error.user_unknown", user=name)
-            return Actor(username=name, role="admin", display_name=name)
-        return Actor(username=user.username, role=user.role, display_name=user.display_name)
+    def stdin_line(self) -> str:
+        """The next line of standard input (``--password-stdin``: one secret per line, read once)."""
+        if self._stdin_lines is None:
+            self._stdin_lines = sys.stdin.read().splitlines() if sys.stdin else []
+        if not self._stdin_lines:
+            raise DomainError("error.stdin_short")
+        return self._stdin_lines.pop(0)
 
-    def context(self, write: bool = False) -> Context:
+    def interactive(self) -> bool:
+        try:
+            return bool(sys.stdin) and sys.stdin.isatty()
+        except (ValueError, OSError):
+            return False
+
+    def keyring_note(self, reason: str) -> None:
+        """Say once, in one line, that there is no secure keyring and the password is used instead."""
+        if not self._keyring_noted:
+            self._keyring_noted = True
+            sys.stderr.write(t("keyring.no_secure", reason=t(reason)) + "\n")
+
+    def resolve_actor(self, write: bool, fresh: bool = False) -> Actor:
+        """Who is acting. The one place the CLI authenticates.
+
+        A database with no accounts yet has nobody to authenticate: ``--user NAME`` is
+        taken as given (bootstrap mode, as before accounts existed; the app forces the
+        setup screen). Once any account exists, a writing command authenticates with
+        this terminal's remembered login, else ``--password-stdin`` (first line), else a
+        password prompt on a terminal; ``--user`` alone no longer suffices. ``fresh``
+        (account management) skips the remembered login: it always wants the password.
+        Reading commands act as an anonymous viewer.
+        """
+        from models.accounts import authenticate, has_users, login_with_token, token_user
+        from models.context import origin_of_session
         store = self.store()
-        return Context(store=store, actor=self.resolve_actor(write), clock=self.clock, settings=self.settings)
+        name = getattr(self.args, "user", None)
+        origin = origin_of_session()
+        with store.read():
+            users_exist = has_users()
+        if not users_exist:
+            if not name:
+                if write:
+                    raise DomainError("error.need_user")
+                return Actor(username="-", role="viewer", origin=origin)
+            return Actor(username=name, role="admin", display_name=name, origin=origin)
+        if not write:
+            return Actor(username="-", role="viewer", origin=origin)
+        anon = Context(store=store, actor=Actor(username="-", role="viewer", origin=origin),
+                       clock=self.clock, settings=self.settings)
+        use_stdin = getattr(self.args, "password_stdin", False)
+        if not use_stdin and not fresh:
+            token = self.recall_token()
+            if token:
+                with store.read():
+                    owner = token_user(anon, token)
+                if owner and (not name or name == owner):
+                    actor = login_with_token(anon, token, record=False)
+                    if actor is not None:
+                        return actor
+        if use_stdin:
+            if not name:
+                raise DomainError("error.need_user_for_stdin")
+            return authenticate(anon, name, self.stdin_line(), purpose="cli", record_success=False)
+        if self.interactive():
+            import getpass
+            if not name:
+                name = input(t("prompt.username")).strip()
+            password = getpass.getpass(t("prompt.password", user=name))
+            return authenticate(anon, name, password, purpose="cli", record_success=False)
+        raise DomainError("error.need_auth")
+
+    def recall_token(self) -> str | None:
+        """This terminal's remembered login for this database, or None (saying why, once)."""
+        from models import secrets
+        try:
+            return secrets.recall(self.store().identity)
+        except secrets.KeyringUnavailable as exc:
+            self.keyring_note(exc.reason)
+            return None
+
+    def context(self, write: bool = False, fresh: bool = False) -> Context:
+        store = self.store()
+        return Context(store=store, actor=self.resolve_actor(write, fresh), clock=self.clock,
+                       settings=self.settings)
 
     def close(self) -> None:
         if self._store is not None:
