@@ -87,8 +87,11 @@ def ctx(store, clock) -> Context:
 def run_cli(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     """The real command in a real process, as a user would type it."""
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    # Without input, stdin is empty rather than the developer's terminal: a password prompt must
+    # not wait for a human in the middle of the suite.
+    stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True,
-                          env=full_env, input=input, timeout=timeout, cwd=str(ROOT))
+                          env=full_env, timeout=timeout, cwd=str(ROOT), **stdin)
 
 
 def env_for(db_path: Path, **extra) -> "object":
