@@ -24,7 +24,7 @@ from models.errors import NotFound, ValidationError
 from models.i18n import get_language, t
 from models.prevention_config import school_calendar
 from models.roles import require
-from models.tables import Check, CheckRun, Incident
+from models.tables import Check, CheckRun, Draft, Incident
 from models.versioning import row_dict, update_versioned
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "assets" / "prevention" / "checks.toml"
@@ -396,3 +396,34 @@ def complete_check(ctx: Context, ref: Any, *, findings: str = "", ticks: dict[st
                       "unticked": [None, [k for k, v in marks.items() if not v]]},
                      findings or None)
     return Completion(run=run, check=check, incident=inc, follow_up=fu, late_days=late_days)
+
+
+# ---------------------------------------------------------------- the completion form's draft
+
+DRAFT_KIND = "check_done"
+
+
+def save_form_draft(ctx: Context, check_id: int, payload: dict) -> None:
+    """What was typed in the completion form, so a dropped SSH session loses a few seconds at most.
+
+    Drafts are per user and check; they are not records (no audit, no version).
+    """
+    now = ctx.now()
+    with ctx.store.write():
+        (Draft.insert(owner=ctx.actor.username, kind=DRAFT_KIND, key=str(check_id), payload=payload, updated_at=now)
+         .on_conflict(conflict_target=[Draft.owner, Draft.kind, Draft.key],
+                      update={Draft.payload: payload, Draft.updated_at: now})
+         .execute())
+
+
+def load_form_draft(ctx: Context, check_id: int) -> dict | None:
+    with ctx.store.read():
+        row = Draft.get_or_none((Draft.owner == ctx.actor.username) & (Draft.kind == DRAFT_KIND)
+                                & (Draft.key == str(check_id)))
+    return dict(row.payload or {}) if row else None
+
+
+def discard_form_draft(ctx: Context, check_id: int) -> None:
+    with ctx.store.write():
+        Draft.delete().where((Draft.owner == ctx.actor.username) & (Draft.kind == DRAFT_KIND)
+                             & (Draft.key == str(check_id))).execute()

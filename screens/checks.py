@@ -19,7 +19,8 @@ from textual.widgets import (Checkbox, DataTable, Footer, Input, Label, Select, 
                              TextArea)
 
 from models.cadence import local_day
-from models.checks import (FollowUp, cadence_text, responsible_text, complete_check, get_check, list_checks, seed_defaults, view)
+from models.checks import (FollowUp, cadence_text, complete_check, discard_form_draft, get_check, list_checks,
+                           load_form_draft, responsible_text, save_form_draft, seed_defaults, view)
 from models.errors import ConflictError, DomainError, ValidationError
 from models.i18n import t
 from models.incidents import IncidentInput
@@ -28,17 +29,6 @@ from models.timeparse import fmt_local, parse_time
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "checks.tcss"
 STATE_STYLE = {"overdue": "bold reverse red", "due_today": "bold yellow", "upcoming": "", "inactive": "dim"}
-DRAFT_KIND = "check_done"
-
-
-def _drafts():
-    """The drafts service of the incidents work, when it has landed."""
-    try:
-        from models import drafts
-    except ImportError:
-        return None
-    return drafts
-
 
 def state_text(v) -> str:
     if v.state == "overdue":
@@ -79,7 +69,16 @@ class ChecksScreen(Screen):
             self.notify(exc.message, severity="warning")
         self.reload()
         self.set_interval(1.0, self._poll, name="checks-poll")
+        self.watch(self.app, "locked", self._locked_changed, init=True)
         table.focus()
+
+    def _locked_changed(self, locked: bool) -> None:
+        """While the session is idle-locked, nothing of the school's duties is on screen."""
+        self.query_one(DataTable).display = not locked
+        self.query_one("#checks-detail").display = not locked
+        self.query_one("#checks-summary", Static).update(t("prevention.locked") if locked else "")
+        if not locked:
+            self.reload()
 
     def _poll(self) -> None:
         try:
@@ -92,6 +91,8 @@ class ChecksScreen(Screen):
 
     def reload(self) -> None:
         app = self.app
+        if app.locked:
+            return
         ctx = app.ctx
         now = app.clock.now()
         try:
@@ -204,14 +205,13 @@ class CompleteCheckScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        drafts = _drafts()
-        if drafts is not None:
-            try:
-                saved = drafts.load_draft(self.app.ctx, DRAFT_KIND, str(self.check_id))
-            except DomainError:
-                saved = None
-            if saved:
-                self._restore(saved)
+        try:
+            saved = load_form_draft(self.app.ctx, self.check_id)
+        except DomainError:
+            saved = None
+        if saved:
+            self._restore(saved)
+            self.notify(t("prevention.complete.draft_restored"))
         self._loaded = True
         self.set_interval(3.0, self._save_draft, name="complete-draft")
         self.query_one("#complete-items").focus()
@@ -241,24 +241,21 @@ class CompleteCheckScreen(Screen):
         self.query_one("#complete-fu-due", Input).value = data.get("fu_due", "+7d")
 
     def _save_draft(self) -> None:
-        drafts = _drafts()
-        if drafts is None or not self._loaded:
+        if not self._loaded:
             return
         form = self._form()
         if not (form["unticked"] or form["findings"].strip() or form["fu_title"].strip() or form["incident"]):
             return
         try:
-            drafts.save_draft(self.app.ctx, DRAFT_KIND, form, str(self.check_id))
+            save_form_draft(self.app.ctx, self.check_id, form)
         except DomainError:
             pass  # the next tick tries again; nothing typed is lost from the screen
 
     def _discard_draft(self) -> None:
-        drafts = _drafts()
-        if drafts is not None:
-            try:
-                drafts.discard_draft(self.app.ctx, DRAFT_KIND, str(self.check_id))
-            except DomainError:
-                pass
+        try:
+            discard_form_draft(self.app.ctx, self.check_id)
+        except DomainError:
+            pass
 
     def _error(self, message: str) -> None:
         self.query_one("#complete-error", Static).update(Text(message, style="bold red"))

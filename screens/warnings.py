@@ -60,7 +60,17 @@ class WarningsScreen(Screen):
             at.add_column(t(f"prevention.acol.{key}"), key=key, width=width)
         self.reload()
         self.set_interval(1.0, self._poll, name="warnings-poll")
+        self.watch(self.app, "locked", self._locked_changed, init=True)
         wt.focus()
+
+    def _locked_changed(self, locked: bool) -> None:
+        """While the session is idle-locked, no warning or department is on screen."""
+        for selector in ("#warnings-table", "#actions-table"):
+            self.query_one(selector).display = not locked
+        if locked:
+            self.query_one("#warnings-detail", Static).update(t("prevention.locked"))
+        else:
+            self.reload()
 
     def _poll(self) -> None:
         try:
@@ -78,6 +88,8 @@ class WarningsScreen(Screen):
         return int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
 
     def reload(self) -> None:
+        if self.app.locked:
+            return
         ctx = self.app.ctx
         now = self.app.clock.now()
         try:

@@ -62,3 +62,50 @@ async def test_a_finding_can_open_an_incident(db_path, clock):
         inc = Incident.get()
         assert inc.title == "五看：发现一次未登记的导出" and inc.category == "security_hazard"
         assert CheckRun.get().incident_id == inc.id and CheckRun.get().follow_up_id is not None
+
+
+async def test_what_was_typed_survives_a_dropped_session(db_path, clock):
+    chk_id = None
+    app = make_app(db_path, clock)
+    ctx = make_ctx(app.store, clock)
+    chk_id = add_check(ctx, "五看", "daily", checklist=["一看人", "二看账号"], first_due=local_day(T0, SH)).id
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_checks(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("down", "space")           # untick the second item
+        app.screen.query_one(TextArea).text = "账号借给了班主任"
+        app.screen._save_draft()                     # what the 3-second timer does
+    app.store.close()                                # the SSH connection drops here
+    app2 = make_app(db_path, clock)
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await _open_checks(app2, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        form = app2.screen
+        assert form.query_one(TextArea).text == "账号借给了班主任"
+        assert form.query_one(SelectionList).selected == [0]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert CheckRun.get().items == {"一看人": True, "二看账号": False}
+    from models.tables import Draft
+    assert Draft.select().count() == 0               # saved: the draft is gone
+
+
+async def test_locked_session_hides_checks_and_warnings(db_path, clock):
+    app = make_app(db_path, clock)
+    ctx = make_ctx(app.store, clock)
+    add_check(ctx, "学籍终端巡检", "daily", first_due=local_day(T0, SH))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_checks(app, pilot)
+        app.locked = True
+        await pilot.pause()
+        assert not screen.query_one(DataTable).display
+        assert "学籍终端巡检" not in str(screen.query_one("#checks-detail").render()) or \
+            not screen.query_one("#checks-detail").display
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen                  # nothing opens while locked
+        app.locked = False
+        await pilot.pause()
+        assert screen.query_one(DataTable).display and screen.query_one(DataTable).row_count == 8
