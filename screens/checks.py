@@ -19,7 +19,7 @@ from textual.widgets import (Checkbox, DataTable, Footer, Input, Label, Select, 
                              TextArea)
 
 from models.cadence import local_day
-from models.checks import (FollowUp, cadence_text, complete_check, discard_form_draft, get_check, list_checks,
+from models.checks import (CADENCES, FollowUp, add_check, cadence_text, edit_check, complete_check, discard_form_draft, get_check, list_checks,
                            load_form_draft, responsible_text, save_form_draft, seed_defaults, view)
 from models.errors import ConflictError, DomainError, ValidationError
 from models.i18n import t
@@ -42,6 +42,8 @@ class ChecksScreen(Screen):
     CSS_PATH = TCSS
     BINDINGS = [
         Binding("enter", "complete", t("prevention.key.complete"), id="checks.complete", priority=True),
+        Binding("e", "edit", t("prevention.key.edit"), id="checks.edit"),
+        Binding("n", "new", t("prevention.key.new_check"), id="checks.new"),
         Binding("a", "toggle_all", t("prevention.key.all"), id="checks.all"),
         Binding("escape", "back", t("prevention.key.back"), id="checks.back"),
     ]
@@ -159,6 +161,15 @@ class ChecksScreen(Screen):
     def action_toggle_all(self) -> None:
         self.show_inactive = not self.show_inactive
         self.reload()
+
+    def action_edit(self) -> None:
+        v = self._selected()
+        if v is not None and not self.app.locked:
+            self.app.push_screen(EditCheckScreen(v.id), self._completed)
+
+    def action_new(self) -> None:
+        if not self.app.locked:
+            self.app.push_screen(EditCheckScreen(None), self._completed)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -297,6 +308,83 @@ class CompleteCheckScreen(Screen):
 
     def action_cancel(self) -> None:
         self._discard_draft()
+        self.dismiss(False)
+
+
+class EditCheckScreen(Screen):
+    """Edit a duty (the shipped ones too) or add one: the school's own schedule."""
+
+    CSS_PATH = TCSS
+    BINDINGS = [
+        Binding("ctrl+s", "save", t("prevention.key.save"), id="edit_check.save", priority=True),
+        Binding("escape", "cancel", t("prevention.key.cancel"), id="edit_check.cancel"),
+    ]
+
+    def __init__(self, check_id: int | None) -> None:
+        super().__init__()
+        self.check_id = check_id
+
+    def compose(self) -> ComposeResult:
+        ctx = self.app.ctx
+        check = get_check(self.check_id) if self.check_id is not None else None
+        self.version = check.version if check else None
+        v = view(check, ctx.now(), ctx.zone) if check else None
+        heading = t("prevention.edit.title_edit" if check else "prevention.edit.title_new")
+        yield Static(Text(heading + (f"：{v.title}" if v else "")), id="complete-title")
+        with VerticalScroll(id="complete-body"):
+            yield Label(t("field.title"))
+            yield Input(value=v.title if v else "", id="ec-title")
+            with Horizontal(classes="complete-row"):
+                yield Select([(cadence_text(c, "N"), c) for c in CADENCES], id="ec-cadence",
+                             value=v.cadence if v else "monthly", allow_blank=False)
+                yield Input(value=str(v.every_days or "") if v else "", placeholder=t("field.check_every_days"),
+                            id="ec-every")
+                yield Input(value=(local_day(v.next_due_at, ctx.zone).isoformat() if v and v.next_due_at else ""),
+                            placeholder=t("field.next_due"), id="ec-due")
+            with Horizontal(classes="complete-row"):
+                yield Input(value=v.responsible if v else "", placeholder=t("field.check_responsible"),
+                            id="ec-responsible")
+                yield Checkbox(t("prevention.edit.active"), value=v.active if v else True, id="ec-active")
+            yield Label(t("prevention.edit.items"))
+            yield TextArea("\n".join(v.items) if v else "", id="ec-items", soft_wrap=True)
+        yield Static("", id="complete-error")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#ec-title").focus()
+
+    def action_save(self) -> None:
+        ctx = self.app.ctx
+        title = self.query_one("#ec-title", Input).value
+        cadence = self.query_one("#ec-cadence", Select).value
+        every = self.query_one("#ec-every", Input).value.strip() or None
+        responsible = self.query_one("#ec-responsible", Input).value
+        items = [line for line in self.query_one("#ec-items", TextArea).text.splitlines() if line.strip()]
+        due_text = self.query_one("#ec-due", Input).value.strip()
+        try:
+            due = (local_day(parse_time(due_text, now=ctx.now(), zone=ctx.zone, field="next_due"), ctx.zone)
+                   if due_text else None)
+            if self.check_id is None:
+                add_check(ctx, title, cadence, every_days=every, responsible=responsible, checklist=items,
+                          first_due=due)
+            else:
+                current = get_check(self.check_id)
+                shown = view(current, ctx.now(), ctx.zone).items
+                changes = {"title": title, "cadence": cadence, "every_days": every, "responsible": responsible,
+                           "active": self.query_one("#ec-active", Checkbox).value}
+                if items != shown:   # untouched shipped items stay bilingual
+                    changes["checklist"] = items
+                if due is not None:
+                    changes["next_due"] = due
+                if title == view(current, ctx.now(), ctx.zone).title:
+                    changes.pop("title")     # a shipped title shown translated stays as stored
+                edit_check(ctx, self.check_id, self.version, changes)
+        except DomainError as exc:
+            self.query_one("#complete-error", Static).update(Text(exc.message, style="bold red"))
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
         self.dismiss(False)
 
 

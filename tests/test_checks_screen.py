@@ -109,3 +109,47 @@ async def test_locked_session_hides_checks_and_warnings(db_path, clock):
         app.locked = False
         await pilot.pause()
         assert screen.query_one(DataTable).display and screen.query_one(DataTable).row_count == 8
+
+
+async def test_edit_a_shipped_duty_and_add_one(db_path, clock):
+    from textual.widgets import Input
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_checks(app, pilot)
+        table = screen.query_one(DataTable)
+        hazard = get_check("hazard_check")
+        table.move_cursor(row=table.get_row_index(str(hazard.id)))
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#ec-due", Input).value = "2026-11-30"
+        form.query_one("#ec-responsible", Input).value = "张勤"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        edited = get_check("hazard_check")
+        assert edited.responsible == "张勤" and local_day(edited.next_due_at, SH).isoformat() == "2026-11-30"
+        assert edited.title == hazard.title and edited.checklist == hazard.checklist   # untouched stays
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#ec-title", Input).value = "机房温湿度记录"
+        form.query_one("#ec-items").text = "温度\n湿度"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        from models.tables import Check
+        new = Check.get(Check.title == "机房温湿度记录")
+        assert new.cadence == "monthly" and new.checklist == ["温度", "湿度"]
+        assert table.row_count == 8
+
+
+async def test_an_officer_cannot_change_the_schedule(db_path, clock):
+    from textual.widgets import Input
+    app = make_app(db_path, clock, role="officer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_checks(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#ec-title", Input).value = "x"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "权限不足" in str(app.screen.query_one("#complete-error").render())
