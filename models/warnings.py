@@ -77,9 +77,10 @@ def get_warning(ref: Any) -> Warning:
 
 def list_warnings(now: datetime, include_inactive: bool = False) -> list[Warning]:
     """Active first, most severe first, newest first."""
-    rows = list(Warning.select().order_by(Warning.received_at.desc()))
+    q = Warning.select().order_by(Warning.received_at.desc())
     if not include_inactive:
-        rows = [w for w in rows if is_active(w, now)]
+        q = q.where(Warning.lifted_at.is_null() & (Warning.valid_until.is_null() | (Warning.valid_until > now)))
+    rows = list(q)
     return sorted(rows, key=lambda w: (not is_active(w, now), LEVELS.index(w.level)
                                        if w.level in LEVELS else 9))
 
@@ -192,8 +193,22 @@ def lift_warning(ctx: Context, ref: Any, reason: str = "", expected_version: int
     return w
 
 
-def banner_text(ctx: Context, w: Warning) -> str:
-    p = progress(w)
+def progress_many(ids: list[int]) -> dict[int, Progress]:
+    """Done/total per warning in one query (the board asks on every re-read)."""
+    from peewee import fn
+    out = {i: Progress(0, 0) for i in ids}
+    if not ids:
+        return out
+    q = (WarningAction.select(WarningAction.warning, fn.COUNT(WarningAction.id).alias("total"),
+                              fn.COUNT(WarningAction.done_at).alias("done"))
+         .where(WarningAction.warning.in_(ids)).group_by(WarningAction.warning))
+    for row in q:
+        out[row.warning_id] = Progress(row.done, row.total)
+    return out
+
+
+def banner_text(ctx: Context, w: Warning, p: Progress | None = None) -> str:
+    p = p or progress(w)
     until = (fmt_local(w.valid_until, ctx.zone, with_zone=False)[5:] if w.valid_until
              else t("prevention.warning.until_lifted"))
     return t("prevention.banner.warning", level=level_words(w.level), source=w.source,
@@ -202,5 +217,6 @@ def banner_text(ctx: Context, w: Warning) -> str:
 
 def banners(ctx: Context, now: datetime) -> list[Banner]:
     """Every active warning, most severe first, in its level's colour."""
-    return [Banner(key=f"warning-{w.id}", text=banner_text(ctx, w), level=w.level)
-            for w in active_warnings(now)]
+    active = active_warnings(now)
+    prog = progress_many([w.id for w in active])
+    return [Banner(key=f"warning-{w.id}", text=banner_text(ctx, w, prog[w.id]), level=w.level) for w in active]
