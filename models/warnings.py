@@ -109,6 +109,21 @@ def default_actions(ctx: Context) -> list[tuple[str, str]]:
     return [(dept, t("prevention.warning.default_action")) for dept in warning_departments(ctx.settings)]
 
 
+def parse_actions(text: str) -> list[tuple[str, str]]:
+    """``部门：措施`` (or ``DEPT: action``) per line; a line without a department is refused."""
+    out = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        dept, sep, action = line.partition("：")
+        if not sep:
+            dept, sep, action = line.partition(":")
+        if not sep or not dept.strip() or not action.strip():
+            raise ValidationError({"warning_action": ("prevention.error.action_spec", {"text": line.strip()})})
+        out.append((dept.strip(), action.strip()))
+    return out
+
+
 def add_warning(ctx: Context, level: str, *, source: str, content: str, received_at: datetime | None = None,
                 valid_until: datetime | None = None,
                 actions: Iterable[tuple[str, str]] | None = None) -> Warning:

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static, Tex
 from models.errors import DomainError
 from models.i18n import t
 from models.timeparse import fmt_local, parse_time
-from models.warnings import (LEVELS, actions_of, add_warning, get_warning, level_words, lift_warning,
+from models.warnings import (LEVELS, actions_of, add_warning, default_actions, parse_actions, get_warning, level_words, lift_warning,
                              list_warnings, progress, set_action_done, status_of)
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "warnings.tcss"
@@ -212,7 +212,9 @@ class NewWarningScreen(Screen):
                 yield Input(value="now", id="nw-received")
                 yield Label(t("field.warning_valid_until"), classes="nw-label")
                 yield Input(placeholder=t("prevention.warning.until_lifted"), id="nw-until")
-            yield Static(t("prevention.warnings.actions_note"), id="nw-note")
+            yield Label(t("prevention.warnings.actions_label"))
+            yield TextArea("\n".join(f"{d}：{a}" for d, a in default_actions(self.app.ctx)), id="nw-actions",
+                           soft_wrap=True)
         yield Static("", id="nw-error")
         yield Footer(compact=True)
 
@@ -230,7 +232,8 @@ class NewWarningScreen(Screen):
             w = add_warning(ctx, self.query_one("#nw-level", Select).value,
                             source=self.query_one("#nw-source", Input).value,
                             content=self.query_one("#nw-content", TextArea).text,
-                            received_at=received, valid_until=until)
+                            received_at=received, valid_until=until,
+                            actions=parse_actions(self.query_one("#nw-actions", TextArea).text))
         except DomainError as exc:
             self.query_one("#nw-error", Static).update(Text(exc.message, style="bold red"))
             return

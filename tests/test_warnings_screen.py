@@ -49,12 +49,20 @@ async def test_record_a_new_warning_and_refuse_bad_input(db_path, clock):
         await pilot.pause()
         assert "预警内容" in str(form.query_one("#nw-error").render())
         assert Warning.select().count() == 0
-        form.query_one(TextArea).text = "近期钓鱼邮件冒充上级通知"
+        form.query_one("#nw-content", TextArea).text = "近期钓鱼邮件冒充上级通知"
         form.query_one("#nw-until", Input).value = "+2d"
+        actions = form.query_one("#nw-actions", TextArea)
+        assert actions.text.count("\n") == 4 and actions.text.startswith("教务处：")
+        actions.text = "教务处：核查全部终端\n没有部门的一行"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "部门:措施" in str(form.query_one("#nw-error").render()) and Warning.select().count() == 0
+        actions.text = actions.text.replace("\n没有部门的一行", "\n学籍管理员: 暂停数据导出")
         await pilot.press("ctrl+s")
         await pilot.pause()
         w = Warning.get()
         assert w.level == "yellow" and w.source == "县教育局基教科" and w.valid_until == T0 + timedelta(days=2)
-        assert WarningAction.select().count() == 5
+        assert [(a.department, a.action) for a in WarningAction.select().order_by(WarningAction.id)] == [
+            ("教务处", "核查全部终端"), ("学籍管理员", "暂停数据导出")]
         table = app.screen.query_one("#warnings-table", DataTable)
         assert table.row_count == 1

@@ -1,10 +1,9 @@
 """``xueji-duty warning add|list|lift|done``: warnings from above and the response checklist."""
 from __future__ import annotations
 
-from models.errors import ValidationError
 from models.i18n import t
 from models.timeparse import fmt_local, iso_local, parse_time
-from models.warnings import (LEVELS, actions_of, add_warning, level_words, lift_warning, list_warnings,
+from models.warnings import (LEVELS, actions_of, add_warning, parse_actions, level_words, lift_warning, list_warnings,
                              progress, set_action_done, status_of)
 from tui.env import print_json
 
@@ -42,17 +41,7 @@ def register(sub, add_common) -> None:
 
 
 def _actions(specs):
-    if specs is None:
-        return None
-    out = []
-    for spec in specs:
-        dept, sep, action = spec.partition(":")
-        if not sep:
-            dept, sep, action = spec.partition("：")
-        if not sep or not dept.strip() or not action.strip():
-            raise ValidationError({"warning_action": ("prevention.error.action_spec", {"text": spec})})
-        out.append((dept.strip(), action.strip()))
-    return out
+    return None if specs is None else parse_actions("\n".join(specs))
 
 
 def warning_json(ctx, w) -> dict:
