@@ -41,6 +41,8 @@ def register(sub, add_common) -> None:
     sh.add_argument("id")
     sh.add_argument("--json", action="store_true", help=t("cli.json"))
     sh.set_defaults(func=cmd_show)
+    from tui.commands._incident_actions import register_actions
+    register_actions(isub, add_common)
 
 
 def incident_input_from_args(env, ctx, a) -> IncidentInput:

@@ -1,0 +1,76 @@
+"""``xueji-duty incident grade|handled|close|withdraw|note``: thin wrappers over the services.
+
+Kept apart from ``incident.py`` (new/list/show) so features can add subcommands
+without editing the same lines.
+"""
+from __future__ import annotations
+
+from models.i18n import t
+from models.incidents import close_incident, mark_handled, set_grade, withdraw_incident
+from models.notes import add_note
+from models.taxonomy import load_taxonomy
+from models.timeparse import fmt_local, parse_time
+
+
+def register_actions(isub, add_common) -> None:
+    g = isub.add_parser("grade", help=t("cli.incident.grade"))
+    add_common(g)
+    g.add_argument("id")
+    g.add_argument("grade", help="I | II | III | IV | 特别重大 | 重大 | 较大 | 一般")
+    g.add_argument("--reason", required=True)
+    g.set_defaults(func=cmd_grade)
+    h = isub.add_parser("handled", help=t("cli.incident.handled"))
+    add_common(h)
+    h.add_argument("id")
+    h.add_argument("--at", default=None)
+    h.set_defaults(func=cmd_handled)
+    c = isub.add_parser("close", help=t("cli.incident.close"))
+    add_common(c)
+    c.add_argument("id")
+    c.set_defaults(func=cmd_close)
+    w = isub.add_parser("withdraw", help=t("cli.incident.withdraw"))
+    add_common(w)
+    w.add_argument("id")
+    w.add_argument("--reason", required=True)
+    w.set_defaults(func=cmd_withdraw)
+    n = isub.add_parser("note", help=t("cli.incident.note"))
+    add_common(n)
+    n.add_argument("id")
+    n.add_argument("text")
+    n.set_defaults(func=cmd_note)
+
+
+def cmd_grade(env) -> int:
+    ctx = env.context(write=True)
+    inc = set_grade(ctx, env.args.id, env.args.grade, env.args.reason)
+    print(t("cli.incident.graded", code=inc.code, grade=f"{inc.grade} {load_taxonomy().grade(inc.grade).name}"))
+    return 0
+
+
+def cmd_handled(env) -> int:
+    ctx = env.context(write=True)
+    at = parse_time(env.args.at, now=ctx.now(), zone=ctx.zone, field="handling_closed_at") if env.args.at else None
+    inc = mark_handled(ctx, env.args.id, at)
+    print(t("cli.incident.marked_handled", code=inc.code, at=fmt_local(inc.handling_closed_at, ctx.zone)))
+    return 0
+
+
+def cmd_close(env) -> int:
+    ctx = env.context(write=True)
+    inc = close_incident(ctx, env.args.id)
+    print(t("cli.incident.closed", code=inc.code))
+    return 0
+
+
+def cmd_withdraw(env) -> int:
+    ctx = env.context(write=True)
+    inc = withdraw_incident(ctx, env.args.id, env.args.reason)
+    print(t("cli.incident.withdrawn", code=inc.code))
+    return 0
+
+
+def cmd_note(env) -> int:
+    ctx = env.context(write=True)
+    note = add_note(ctx, env.args.id, env.args.text)
+    print(t("cli.incident.noted", code=note.incident.code))
+    return 0
