@@ -1,0 +1,136 @@
+"""Edit an incident's facts: the intake form, filled in, with a reason for changed times.
+
+Its draft is keyed by the incident, so an interrupted edit comes back too. If
+another session saved first, the service raises ``ConflictError``: the screen
+lists what they changed next to what you typed, keeps your input, and the next
+save is made on top of their version — deliberately, never silently.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Checkbox, Input, Static, TextArea
+
+from models.errors import ConflictError, ValidationError
+from models.i18n import t
+from models.incidents import EDITABLE, IncidentInput, get_incident, update_incident
+from models.taxonomy import load_taxonomy
+from screens._incident_text import _value
+from screens.new_incident import NewIncidentScreen, _local_text
+from tui.widgets.picker import Picker
+
+FIELDS = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "asset", "category",
+          "subcategory", "personal_info", "reported_by", "description", "reason")
+
+
+class EditIncidentScreen(NewIncidentScreen):
+    FIELDS = FIELDS
+    draft_kind = "edit_incident"
+
+    def __init__(self, incident_id: Any) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.draft_key = str(incident_id)
+        self.base: dict[str, Any] = {}
+        self.expected_version = 0
+
+    def prefill(self) -> None:
+        ctx = self.app.ctx
+        with ctx.store.read():
+            inc = get_incident(self.incident_id)
+        self.title = t("incident.edit_title", code=inc.code)
+        self.expected_version = inc.version
+        self.base = {k: getattr(inc, k) for k in EDITABLE}
+        self._fill(self.base)
+
+    def _fill(self, values: dict[str, Any]) -> None:
+        ctx = self.app.ctx
+        tax = load_taxonomy()
+        for name in ("title", "location", "asset", "reported_by", "delay_reason"):
+            self.query_one(f"#{name}", Input).value = values.get(name) or ""
+        for name in ("occurred_at", "discovered_at"):
+            self.query_one(f"#{name}", Input).value = _local_text(values[name], ctx.zone)
+        cat = tax.category(values["category"])
+        self.query_one("#category", Picker).set_value((cat.id, None), cat.name)
+        sub = cat.sub(values["subcategory"]) if values.get("subcategory") else None
+        picker = self.query_one("#subcategory", Picker)
+        if sub:
+            picker.set_value(sub.id, sub.name)
+        else:
+            picker.set_text("")
+        self.query_one("#personal_info", Checkbox).value = bool(values.get("personal_info"))
+        self.query_one("#description", TextArea).text = values.get("description") or ""
+
+    def changes(self, data: IncidentInput) -> dict[str, Any]:
+        """Only what differs from what was loaded; a time is compared as the minute it shows."""
+        ctx = self.app.ctx
+        out: dict[str, Any] = {}
+        for name in EDITABLE:
+            new = getattr(data, name)
+            old = self.base.get(name)
+            if name in ("occurred_at", "discovered_at"):
+                if _local_text(new, ctx.zone) != _local_text(old, ctx.zone):
+                    out[name] = new
+                continue
+            if name == "personal_info":
+                if bool(new) != bool(old):
+                    out[name] = bool(new)
+            elif (new or "").strip() != (old or "").strip():
+                out[name] = new
+        return out
+
+    def submit(self, data: IncidentInput) -> None:
+        ctx = self.app.ctx
+        reason = self.query_one("#reason", Input).value
+        changes = self.changes(data)
+        if not changes:
+            self._finish()
+            self.app.pop_screen()
+            return
+        try:
+            inc = update_incident(ctx, self.incident_id, self.expected_version, changes, reason)
+        except ConflictError as exc:
+            self.show_conflict(exc, changes)
+            return
+        self._finish()
+        self.notify(t("incident.facts_saved", code=inc.code))
+        self.app.pop_screen()
+
+    def show_conflict(self, exc: ConflictError, mine: dict[str, Any]) -> None:
+        ctx = self.app.ctx
+        text = Text(t("incident.conflict_intro", expected=exc.expected_version, current=exc.current_version) + "\n",
+                    style="bold")
+        theirs_changed = [k for k in EDITABLE if k in exc.current and
+                          _value(k, _norm(exc.current[k]), ctx) != _value(k, _norm(self.base.get(k)), ctx)]
+        for name in sorted(set(theirs_changed) | set(mine), key=EDITABLE.index):
+            label = t("field." + name, default=name)
+            text.append(f"{label}：", style="dim")
+            text.append(t("incident.conflict_theirs") + " " + _value(name, _norm(exc.current.get(name)), ctx))
+            if name in mine:
+                text.append("  │  " + t("incident.conflict_yours") + " " + _value(name, _norm(mine[name]), ctx),
+                            style="bold")
+            text.append("\n")
+        text.append(t("incident.conflict_next"), style="dim")
+        panel = self.query_one("#conflict", Static)
+        panel.update(text)
+        panel.add_class("-show")
+        # What they saved is now the base: the next ctrl+s applies your input on top of it.
+        self.expected_version = exc.current_version
+        self.base = {k: _from_row(k, exc.current.get(k)) for k in EDITABLE}
+        self.query_one("#form").scroll_home()
+        self._status(t("incident.conflict_status"), error=True)
+
+
+def _norm(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _from_row(name: str, value: Any) -> Any:
+    from datetime import datetime
+    if name in ("occurred_at", "discovered_at") and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+SCREEN = EditIncidentScreen

@@ -1,0 +1,381 @@
+"""One incident: facts, every obligation with its countdown, report stages, timeline, evidence.
+
+The countdowns tick every second from ``app.clock``; another session's change
+is picked up within a second through SQLite's ``data_version``. Every action
+goes through a service, so the role checks, versions and audit are the
+domain's, and a refusal is shown as the domain's message.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from models.errors import DomainError, NotFound
+from models.evidence import add_evidence, evidence_for
+from models.i18n import t
+from models.incidents import (close_incident, get_incident, incident_obligations, mark_handled,
+                              withdraw_incident)
+from models.notes import add_note
+from models.roles import require
+from models.tables import Report
+from models.taxonomy import load_taxonomy
+from models.timeline import timeline
+from models.timeparse import fmt_duration, fmt_local, parse_time
+from tui.app import ASSETS
+from tui.present import stage_name
+from tui.widgets.form_modal import FormField, FormModal
+from screens._incident_text import change_lines, escalation, human_size, masked
+
+
+
+class IncidentScreen(Screen):
+    CSS_PATH = [ASSETS / "tcss" / "incident.tcss"]
+    BINDINGS = [
+        Binding("escape", "back", t("incident.back"), id="incident.back"),
+        Binding("e", "edit", t("incident.action.edit"), id="incident.edit"),
+        Binding("g", "grade", t("incident.action.grade"), id="incident.grade"),
+        Binding("n", "note", t("incident.action.note"), id="incident.note"),
+        Binding("v", "evidence", t("incident.action.evidence"), id="incident.evidence"),
+        Binding("h", "handled", t("incident.action.handled"), id="incident.handled"),
+        Binding("w", "withdraw", t("incident.action.withdraw"), id="incident.withdraw"),
+        Binding("c", "close_incident", t("incident.action.close"), id="incident.close"),
+        Binding("p", "contacts", t("incident.action.contacts"), id="incident.contacts"),
+        Binding("1", "tab('overview')", t("incident.tab.overview"), show=False),
+        Binding("2", "tab('timeline')", t("incident.tab.timeline"), show=False),
+        Binding("3", "tab('evidence')", t("incident.tab.evidence"), show=False),
+    ]
+
+    def __init__(self, incident_id: Any) -> None:
+        super().__init__()
+        self.incident_ref = incident_id
+        self.inc = None
+        self._data_version: int | None = None
+        self._rows: list[tuple[str, Any]] = []   # (row key, obligation or None)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs", initial="overview"):
+            with TabPane(t("incident.tab.overview"), id="overview"):
+                with VerticalScroll(id="overview-scroll"):
+                    yield Static("", id="facts")
+                    yield DataTable(id="stages", cursor_type="row", zebra_stripes=True)
+                    yield Static(Text(t("incident.stages_hint"), style="dim"), id="stages-hint")
+            with TabPane(t("incident.tab.timeline"), id="timeline"):
+                yield VerticalScroll(Static("", id="timeline-text"), id="timeline-scroll", can_focus=True)
+            with TabPane(t("incident.tab.evidence"), id="evidence"):
+                yield DataTable(id="evidence-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        stages = self.query_one("#stages", DataTable)
+        for key, width in (("stage", 16), ("due", 11), ("left", 9), ("state", 12), ("report", 14)):
+            stages.add_column(t("incident.col." + key), key=key, width=width)
+        ev = self.query_one("#evidence-table", DataTable)
+        for key in ("no", "file", "size", "sha", "at", "by", "note"):
+            ev.add_column(t("incident.col.ev_" + key), key=key)
+        self.reload()
+        self.set_interval(1.0, self.tick)
+        self.watch(self.app, "locked", lambda _locked: self.reload())
+        stages.focus()
+
+    # ---- data ---------------------------------------------------------------------------------
+    def reload(self) -> None:
+        ctx = self.app.ctx
+        try:
+            with ctx.store.read():
+                self.inc = get_incident(self.incident_ref)
+                self._data_version = ctx.store.data_version()
+                obls = incident_obligations(ctx, self.inc)
+                reports = list(Report.select().where(Report.incident == self.inc))
+                entries = timeline(self.inc)
+                evidence = evidence_for(self.inc)
+        except NotFound as exc:
+            self.query_one("#facts", Static).update(Text(exc.message))
+            return
+        except DomainError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        self.title = t("incident.screen_title", code=self.inc.code)
+        self.render_facts()
+        self.render_stages(obls, reports)
+        self.render_timeline(entries)
+        self.render_evidence(evidence)
+
+    def tick(self) -> None:
+        """Every second: the countdowns move; another session's write triggers a full reload."""
+        if self.inc is None:
+            return
+        try:
+            if self.app.ctx.store.data_version() != self._data_version:
+                self.reload()
+                return
+            obls = incident_obligations(self.app.ctx, self.inc)
+        except DomainError:
+            return
+        table = self.query_one("#stages", DataTable)
+        by_key = {self._key(o.regime, o.stage, o.seq): o for o in obls}
+        for key, _ in self._rows:
+            ob = by_key.get(key)
+            if ob is None:
+                continue
+            left, state = self._left_state(ob)
+            table.update_cell(key, "left", left)
+            table.update_cell(key, "state", state)
+
+    @staticmethod
+    def _key(regime: str, stage: str, seq: int) -> str:
+        return f"{regime}|{stage}|{seq}"
+
+    # ---- rendering ----------------------------------------------------------------------------
+    def render_facts(self) -> None:
+        inc, ctx, locked = self.inc, self.app.ctx, self.app.locked
+        tax = load_taxonomy()
+        cat = tax.category(inc.category)
+        sub = cat.sub(inc.subcategory) if inc.subcategory else None
+        text = Text()
+        text.append(inc.code, style="bold")
+        text.append("  " + t("status." + inc.status), style="bold reverse" if inc.status == "open" else "bold")
+        if inc.is_drill:
+            text.append("  " + t("incident.drill"), style="bold magenta")
+        grade = tax.grade(inc.grade) if inc.grade else None
+        text.append("  " + t("field.grade") + " ")
+        if grade:
+            text.append(f"{grade.id} {grade.name}", style=f"bold {grade.colour}")
+            text.append(" " + t("incident.grade_decided" if inc.grade_decided else "incident.grade_prelim"),
+                        style="dim")
+        else:
+            text.append(t("incident.grade_undecided"), style="dim")
+        text.append("\n")
+        text.append(masked(inc.title, locked), style="bold")
+        text.append("\n")
+        text.append(cat.name + (f" › {sub.name}" if sub else ""))
+        if not cat.in_plan:
+            text.append(" " + t("incident.not_in_plan_flag"), style="yellow")
+        if inc.personal_info:
+            text.append("  " + t("incident.pi_involved"), style="bold yellow")
+        text.append("\n")
+        pairs = [("occurred_at", fmt_local(inc.occurred_at, ctx.zone)),
+                 ("discovered_at", fmt_local(inc.discovered_at, ctx.zone))]
+        if inc.handling_closed_at:
+            pairs.append(("handling_closed_at", fmt_local(inc.handling_closed_at, ctx.zone)))
+        text.append("  ".join(f"{t('field.' + k)} {v}" for k, v in pairs))
+        text.append("\n")
+        for name, secret in (("location", False), ("asset", False), ("reported_by", True),
+                             ("delay_reason", False), ("description", True)):
+            value = getattr(inc, name)
+            if value:
+                text.append(t("field." + name) + "：", style="dim")
+                text.append(masked(value, locked and secret))
+                text.append("\n")
+        self.query_one("#facts", Static).update(text)
+
+    def _left_state(self, ob) -> tuple[Text, Text]:
+        word, style = escalation(ob, self.app.settings)
+        if ob.reason and ob.state in ("not_applicable", "waiting"):
+            word, style = t(ob.reason), "dim"
+        left = ""
+        if ob.is_open and ob.seconds_left is not None:
+            left = fmt_duration(ob.seconds_left) if ob.seconds_left >= 0 else "-" + fmt_duration(-ob.seconds_left)
+        return Text(left, style=style), Text(word, style=style)
+
+    def render_stages(self, obls, reports) -> None:
+        ctx = self.app.ctx
+        table = self.query_one("#stages", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        latest: dict[str, Report] = {}
+        for r in sorted(reports, key=lambda r: r.revision):
+            latest[self._key(r.regime, r.stage, r.seq)] = r
+        rows: list[tuple[str, Any]] = []
+        seen = set()
+        for ob in obls:
+            key = self._key(ob.regime, ob.stage, ob.seq)
+            rows.append((key, ob))
+            seen.add(key)
+        # Earlier reports of a repeatable stage, and optional stages (other matters), have no
+        # obligation of their own but are stages the officer may open.
+        for key in sorted(latest):
+            if key not in seen:
+                rows.append((key, None))
+                seen.add(key)
+        for stage in ctx.policy.stages():
+            key = self._key(stage.regime, stage.id, 1)
+            if stage.optional and key not in seen:
+                rows.append((key, None))
+                seen.add(key)
+        self._rows = rows
+        for key, ob in rows:
+            regime, stage_id, seq = key.split("|")
+            stage = ctx.policy.stage(regime, stage_id)
+            name = stage.name + (str(seq) if stage.repeatable and int(seq) > 1 else "")
+            if regime != "school_plan":
+                name = f"{name}·{regime.split('_')[0].upper()}"
+            report = latest.get(key)
+            if report is None:
+                rep = Text("-", style="dim")
+            elif report.status == "draft":
+                rep = Text(t("incident.report_draft"), style="yellow")
+            else:
+                rep = Text(t("incident.report_sent", at=fmt_local(report.submitted_at, ctx.zone, date=False,
+                                                                 with_zone=False)), style="green")
+            if ob is None:
+                table.add_row(Text(name), Text("-", style="dim"), Text(""), Text(t("incident.no_deadline"), style="dim"),
+                              rep, key=key)
+                continue
+            left, state = self._left_state(ob)
+            due = Text(fmt_local(ob.due_at, ctx.zone, with_zone=False)[5:] if ob.due_at else "-", style="dim" if not ob.due_at else "")
+            table.add_row(Text(name), due, left, state, rep, key=key)
+        if keep is not None and rows:
+            table.move_cursor(row=min(keep, len(rows) - 1))
+
+    def render_timeline(self, entries) -> None:
+        ctx, locked = self.app.ctx, self.app.locked
+        text = Text()
+        if not entries:
+            text.append(t("incident.timeline_empty"), style="dim")
+        for e in entries:
+            text.append(fmt_local(e.at, ctx.zone, with_zone=False), style="bold")
+            text.append("  " + masked(e.actor, locked), style="cyan")
+            if e.kind == "note":
+                text.append("  " + t("incident.tl.note") + "\n", style="bold")
+                text.append("    " + masked(e.text, locked).replace("\n", "\n    ") + "\n")
+            elif e.kind == "call":
+                text.append("  " + t("incident.tl.call", outcome=t("incident.call." + e.action, default=e.action))
+                            + "  " + masked(str(e.changes.get("contact", "")), locked) + "\n", style="bold")
+                if e.text:
+                    text.append("    " + masked(e.text, locked).replace("\n", "\n    ") + "\n")
+            else:
+                text.append("  " + t("audit.action." + e.action, default=e.action) + "\n", style="bold")
+                for line in change_lines(e, ctx, locked):
+                    text.append("    " + line + "\n")
+                if e.reason:
+                    text.append("    " + t("field.reason") + "：", style="dim")
+                    text.append(masked(e.reason, locked) + "\n")
+        self.query_one("#timeline-text", Static).update(text)
+
+    def render_evidence(self, evidence) -> None:
+        ctx, locked = self.app.ctx, self.app.locked
+        table = self.query_one("#evidence-table", DataTable)
+        table.clear()
+        for ev in evidence:
+            name = ev.stored_path.rsplit("/", 1)[-1] if ev.copied and ev.stored_path else ev.original_path
+            table.add_row(Text(str(ev.id)), Text(name + ("" if ev.copied else " ↗")), Text(human_size(ev.size)),
+                          Text(ev.sha256[:12] + "…"), Text(fmt_local(ev.collected_at, ctx.zone, with_zone=False)),
+                          Text(masked(ev.collected_by, locked)), Text(masked(ev.custody_note, locked)),
+                          key=str(ev.id))
+        if not evidence:
+            table.add_row(Text(t("incident.no_evidence"), style="dim"), *[Text("")] * 6, key="none")
+
+    # ---- actions ------------------------------------------------------------------------------
+    def _guard(self, role: str) -> bool:
+        try:
+            require(self.app.actor, role)
+        except DomainError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return False
+        return self.inc is not None
+
+    def _done(self, message: str | None) -> None:
+        if message:
+            self.notify(message, markup=False)
+        self.reload()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id != "stages" or self.inc is None:
+            return
+        regime, stage, seq = str(event.row_key.value).split("|")
+        self.app.open_screen("report", self.inc.id, regime, stage, int(seq))
+
+    def action_contacts(self) -> None:
+        if self.inc is not None:
+            self.app.open_screen("contacts", self.inc.id)
+
+    def action_edit(self) -> None:
+        if self._guard("officer"):
+            from screens.edit_incident import EditIncidentScreen
+            self.app.push_screen(EditIncidentScreen(self.inc.id), lambda _r: self.reload())
+
+    def action_grade(self) -> None:
+        if self.inc is not None:
+            from screens.grade import GradeScreen
+            self.app.push_screen(GradeScreen(self.inc.id), lambda _r: self.reload())
+
+    def action_note(self) -> None:
+        if not self._guard("officer"):
+            return
+        ctx, inc = self.app.ctx, self.inc
+
+        def save(values):
+            add_note(ctx, inc.id, values["text"])
+            return t("incident.note_added")
+        self.app.push_screen(FormModal(t("incident.action.note"), [FormField("text", t("field.text"), "text")],
+                                       save), self._done)
+
+    def action_evidence(self) -> None:
+        if not self._guard("officer"):
+            return
+        ctx, inc = self.app.ctx, self.inc
+
+        def save(values):
+            when = None
+            if values["collected_at"].strip():
+                when = parse_time(values["collected_at"], now=ctx.now(), zone=ctx.zone, field="collected_at")
+            ev = add_evidence(ctx, inc.id, values["path"], copy=values["copy"], note=values["custody_note"],
+                              collected_at=when)
+            return t("incident.evidence_added", id=ev.id, sha=ev.sha256[:16])
+        fields = [FormField("path", t("field.path"), placeholder=t("incident.ph.path")),
+                  FormField("copy", t("incident.copy_label"), "checkbox", True, t("incident.copy_yes")),
+                  FormField("collected_at", t("field.collected_at"), value=fmt_local(ctx.now(), ctx.zone, with_zone=False)),
+                  FormField("custody_note", t("field.custody_note"), placeholder=t("incident.ph.custody"))]
+        self.app.push_screen(FormModal(t("incident.action.evidence"), fields, save,
+                                       t("incident.evidence_intro", folder=str(ctx.store.evidence_dir))), self._done)
+
+    def action_handled(self) -> None:
+        if not self._guard("officer"):
+            return
+        ctx, inc = self.app.ctx, self.inc
+
+        def save(values):
+            at = parse_time(values["at"], now=ctx.now(), zone=ctx.zone, field="handling_closed_at")
+            done = mark_handled(ctx, inc.id, at, expected_version=inc.version)
+            return t("cli.incident.marked_handled", code=done.code, at=fmt_local(done.handling_closed_at, ctx.zone))
+        fields = [FormField("at", t("field.handling_closed_at"), value=fmt_local(ctx.now(), ctx.zone, with_zone=False))]
+        self.app.push_screen(FormModal(t("incident.action.handled"), fields, save, t("incident.handled_intro")),
+                             self._done)
+
+    def action_withdraw(self) -> None:
+        if not self._guard("leader"):
+            return
+        ctx, inc = self.app.ctx, self.inc
+
+        def save(values):
+            done = withdraw_incident(ctx, inc.id, values["reason"], expected_version=inc.version)
+            return t("cli.incident.withdrawn", code=done.code)
+        self.app.push_screen(FormModal(t("incident.action.withdraw"), [FormField("reason", t("field.reason"))],
+                                       save, t("incident.withdraw_intro")), self._done)
+
+    def action_close_incident(self) -> None:
+        if not self._guard("leader"):
+            return
+        ctx, inc = self.app.ctx, self.inc
+
+        def save(values):
+            done = close_incident(ctx, inc.id, expected_version=inc.version)
+            return t("cli.incident.closed", code=done.code)
+        self.app.push_screen(FormModal(t("incident.action.close"), [], save, t("incident.close_intro")), self._done)
+
+
+SCREEN = IncidentScreen

@@ -1,0 +1,420 @@
+"""New incident: the intake form, keyboard only, with a draft that survives a killed session.
+
+Everything typed is written to a draft (``Draft``, kind ``new_incident``) about
+once a second while the form is open, and restored when the form is opened
+again. Esc leaves and keeps the draft; a successful save discards it. Times go
+through ``parse_time`` and are echoed back as the instant they were read as, so
+"-40m" is visibly "10:20" before the officer saves.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Checkbox, Footer, Header, Input, Label, Static, TextArea
+
+from models.deadlines import IncidentFacts, needs_delay_reason
+from models.drafts import discard_draft, load_draft, save_draft
+from models.errors import DomainError, ValidationError
+from models.i18n import t
+from models.incidents import IncidentInput, create_incident
+from models.taxonomy import load_taxonomy
+from models.timeparse import fmt_local, parse_time
+from screens._incident_fields import (category_choices, category_shown, grade_choices, grade_shown,
+                                      resolve_category, subcategory_choices_for)
+from tui.app import ASSETS
+from tui.widgets.safe_input import SafeInput, SafeTextArea
+from tui.widgets.picker import Picker
+
+DRAFT_KIND = "new_incident"
+AUTOSAVE_S = 1.0
+TEXT_FIELDS = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "asset", "reported_by",
+               "reason")
+PICKERS = ("category", "subcategory", "grade")
+TIME_FIELDS = ("occurred_at", "discovered_at")
+# Where each validation key is shown, in form order (the first with an error gets focus).
+ORDER = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "asset", "category",
+         "subcategory", "grade", "personal_info", "reported_by", "description")
+
+
+def _local_text(dt: datetime, zone) -> str:
+    return fmt_local(dt, zone, with_zone=False)
+
+
+class NewIncidentScreen(Screen):
+    CSS_PATH = [ASSETS / "tcss" / "new_incident.tcss"]
+    BINDINGS = [
+        Binding("ctrl+s", "save", t("incident.save"), priority=True, id="new_incident.save"),
+        Binding("escape", "leave", t("incident.leave_keep_draft"), id="new_incident.leave"),
+    ]
+
+    FIELDS = ORDER
+    draft_kind = DRAFT_KIND
+    draft_key = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._dirty = False
+        self._loading = False
+        self._pristine: dict[str, Any] = {}
+        self._saved = False
+
+    # ---- layout -------------------------------------------------------------------------------
+    def _row(self, name: str, widget, label_key: str | None = None):
+        row = Horizontal(Label(t(label_key or "field." + name), classes="label"), widget,
+                         classes="row", id=f"row-{name}")
+        return row
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="form"):
+            yield Static("", id="conflict")
+            for name in self.FIELDS:
+                if name in TEXT_FIELDS:
+                    widget = SafeInput(id=name, placeholder=t("incident.ph." + name))
+                elif name == "category":
+                    widget = Picker(category_choices, id="category", placeholder=t("incident.ph.category"))
+                elif name == "subcategory":
+                    widget = Picker(self._sub_source, id="subcategory", placeholder=t("incident.ph.subcategory"))
+                elif name == "grade":
+                    widget = Picker(grade_choices, id="grade", placeholder=t("incident.ph.grade"))
+                elif name == "personal_info":
+                    widget = Checkbox(t("incident.yes_involved"), id="personal_info")
+                else:
+                    widget = SafeTextArea(id="description", soft_wrap=True, tab_behavior="focus")
+                label = "incident.grade_preliminary" if name == "grade" else None
+                yield self._row(name, widget, label)
+                yield Static("", id=f"msg-{name}", classes="msg")
+        yield Static(t("incident.locked_hidden"), id="locked-msg")
+        yield Static("", id="status")
+        yield Footer()
+
+    def _sub_source(self, text: str):
+        cat = self._category_id()
+        return subcategory_choices_for(cat)(text)
+
+    def _category_id(self) -> str | None:
+        picker = self.query_one("#category", Picker)
+        if picker.value is not None:
+            return picker.value[0]
+        cat = resolve_category(picker.text)
+        return cat.id if cat else None
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def prefill(self) -> None:
+        """Defaults of a new incident: it happened and was found just now; grade undecided."""
+        self.title = t("incident.new_title")
+        ctx = self.app.ctx
+        now_text = _local_text(ctx.now(), ctx.zone)
+        self.query_one("#occurred_at", Input).value = now_text
+        self.query_one("#discovered_at", Input).value = now_text
+        self.query_one("#grade", Picker).set_value("", t("incident.grade_undecided"))
+
+    def on_mount(self) -> None:
+        ctx = self.app.ctx
+        self._loading = True
+        self.prefill()
+        self._pristine = self.payload()
+        draft = None
+        try:
+            draft = load_draft(ctx, self.draft_kind, self.draft_key)
+        except DomainError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+        if draft:
+            self.restore(draft)
+        self._loading = False
+        self.call_after_refresh(self._after_load, bool(draft))
+        self.set_interval(AUTOSAVE_S, self.autosave)
+        self.watch(self.app, "locked", self._locked_changed)
+        self.query_one("#title", Input).focus()
+
+    def _after_load(self, restored: bool) -> None:
+        self._loading = False
+        self._dirty = False
+        for name in TIME_FIELDS:
+            self._time_hint(name)
+        self._update_delay_row()
+        self._update_category_note()
+        self._status(t("incident.draft_restored") if restored else t("incident.keys_hint"))
+
+    def _locked_changed(self, locked: bool) -> None:
+        self.set_class(bool(locked), "-locked")
+
+    # ---- draft --------------------------------------------------------------------------------
+    def payload(self) -> dict[str, Any]:
+        ctx = self.app.ctx
+        data: dict[str, Any] = {}
+        for name in self._present(TEXT_FIELDS):
+            value = self.query_one(f"#{name}", Input).value
+            if name in TIME_FIELDS:
+                # A relative time ("-40m", "now") would mean something else when the draft is
+                # reopened later: keep the instant it was read as.
+                try:
+                    value = _local_text(parse_time(value, now=ctx.now(), zone=ctx.zone), ctx.zone)
+                except ValidationError:
+                    pass
+            data[name] = value
+        for name in self._present(PICKERS):
+            picker = self.query_one(f"#{name}", Picker)
+            data[name] = {"value": list(picker.value) if isinstance(picker.value, tuple) else picker.value,
+                          "text": picker.text}
+        data["personal_info"] = self.query_one("#personal_info", Checkbox).value
+        data["description"] = self.query_one("#description", TextArea).text
+        return data
+
+    def restore(self, data: dict[str, Any]) -> None:
+        for name in self._present(TEXT_FIELDS):
+            if isinstance(data.get(name), str):
+                self.query_one(f"#{name}", Input).value = data[name]
+        for name in self._present(PICKERS):
+            entry = data.get(name) or {}
+            picker = self.query_one(f"#{name}", Picker)
+            value = entry.get("value")
+            if isinstance(value, list):
+                value = tuple(value)
+            if value is not None:
+                picker.set_value(value, entry.get("text", ""))
+            else:
+                picker.set_text(entry.get("text", ""))
+        self.query_one("#personal_info", Checkbox).value = bool(data.get("personal_info"))
+        self.query_one("#description", TextArea).text = data.get("description", "")
+
+    def _present(self, names) -> list[str]:
+        return [n for n in names if n in self.FIELDS]
+
+    def _changed(self) -> None:
+        if not self._loading:
+            self._dirty = True
+
+    def autosave(self) -> None:
+        if not self._dirty or self._saved:
+            return
+        try:
+            payload = self.payload()
+            if payload == self._pristine:
+                discard_draft(self.app.ctx, self.draft_kind, self.draft_key)
+            else:
+                save_draft(self.app.ctx, self.draft_kind, payload, self.draft_key)
+        except DomainError as exc:  # the other session holds the lock: try again next tick
+            self._status(exc.message, error=True)
+            return
+        self._dirty = False
+        self._status(t("incident.draft_saved", at=fmt_local(self.app.clock.now(), self.app.ctx.zone,
+                                                             seconds=True, with_zone=False)))
+
+    # ---- reactions ----------------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        name = event.input.id
+        if name in TIME_FIELDS:
+            self._time_hint(name)
+            self._update_delay_row()
+        elif name in self.FIELDS:
+            self._message(name, None)
+        self._changed()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._message("description", None)
+        self._changed()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._changed()
+
+    def on_picker_edited(self, event: Picker.Edited) -> None:
+        self._message(event.picker.id, None)
+        if event.picker.id == "category":
+            self._update_category_note()
+        self._changed()
+
+    def on_picker_picked(self, event: Picker.Picked) -> None:
+        if event.picker.id == "category":
+            cat_id, sub_id = event.value
+            tax = load_taxonomy()
+            cat = tax.category(cat_id)
+            sub_picker = self.query_one("#subcategory", Picker)
+            if sub_id:
+                sub_picker.set_value(sub_id, cat.sub(sub_id).name)
+                event.picker.set_value((cat_id, sub_id), category_shown(cat))
+            elif sub_picker.value is not None and cat.sub(sub_picker.value) is None:
+                sub_picker.set_text("")
+            event.picker.set_value((cat_id, None), category_shown(cat))
+            self._message("subcategory", None)
+            self._update_category_note()
+        self._message(event.picker.id, None)
+        self._changed()
+        moved_to = self.focus_next()
+        if event.picker.id == "category" and event.value[1] and moved_to is not None \
+                and moved_to.id == "subcategory-input":
+            self.focus_next()   # the subcategory came with the pick: nothing to do there
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def _time_hint(self, name: str) -> None:
+        ctx = self.app.ctx
+        text = self.query_one(f"#{name}", Input).value
+        try:
+            at = parse_time(text, now=ctx.now(), zone=ctx.zone, field=name)
+        except ValidationError as exc:
+            self._message(name, exc.field_messages().get(name, exc.message))
+            return
+        if at > ctx.now() + timedelta(minutes=1):
+            self._message(name, t("error.time_future"))
+            return
+        same = _local_text(at, ctx.zone) == text.strip()
+        self._message(name, None if same else t("incident.time_read_as", at=fmt_local(at, ctx.zone)), hint=True)
+
+    def _times(self) -> tuple[datetime | None, datetime | None]:
+        ctx = self.app.ctx
+        out = []
+        for name in TIME_FIELDS:
+            try:
+                out.append(parse_time(self.query_one(f"#{name}", Input).value, now=ctx.now(), zone=ctx.zone))
+            except ValidationError:
+                out.append(None)
+        return out[0], out[1]
+
+    def _update_delay_row(self) -> None:
+        occurred, discovered = self._times()
+        needed = bool(occurred and discovered and needs_delay_reason(
+            IncidentFacts(id=0, code="", occurred_at=occurred, discovered_at=discovered), self.app.ctx.policy))
+        has_text = bool(self.query_one("#delay_reason", Input).value.strip())
+        show = needed or has_text
+        self.query_one("#row-delay_reason").display = show
+        if needed and not self.query_one("#msg-delay_reason").has_class("-error"):
+            self._message("delay_reason", t("incident.delay_reason_hint"), hint=True)
+        elif not show:
+            self._message("delay_reason", None)
+
+    def _update_category_note(self) -> None:
+        picker = self.query_one("#category", Picker)
+        cat = load_taxonomy().category(picker.value[0]) if picker.value else resolve_category(picker.text)
+        if cat is not None and not cat.in_plan:
+            self._message("category", t("incident.category_not_in_plan"), hint=True)
+        elif not self.query_one("#msg-category").has_class("-error"):
+            self._message("category", None)
+
+    def _message(self, name: str, text: str | None, *, hint: bool = False) -> None:
+        try:
+            msg = self.query_one(f"#msg-{name}", Static)
+        except Exception:
+            return
+        msg.update(Text(text or ""))
+        msg.set_class(bool(text), "-show")
+        msg.set_class(bool(text) and not hint, "-error")
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#status", Static)
+        status.update(Text(text))
+        status.set_class(error, "-error")
+
+    # ---- actions ------------------------------------------------------------------------------
+    def collect(self) -> IncidentInput:
+        """Read the form; time fields that cannot be read raise with every other field checked too."""
+        ctx = self.app.ctx
+        errors: dict = {}
+        times: dict[str, datetime] = {}
+        for name in TIME_FIELDS:
+            try:
+                times[name] = parse_time(self.query_one(f"#{name}", Input).value, now=ctx.now(),
+                                         zone=ctx.zone, field=name)
+            except ValidationError as exc:
+                errors.update(exc.fields)
+                times[name] = ctx.now()
+
+        def picked(name: str, index: int | None = None):
+            picker = self.query_one(f"#{name}", Picker)
+            if picker.value is not None:
+                return picker.value[index] if index is not None else picker.value
+            return picker.text
+
+        data = IncidentInput(
+            title=self.query_one("#title", Input).value, category=picked("category", 0),
+            subcategory=picked("subcategory") or None,
+            grade=(picked("grade") or None) if "grade" in self.FIELDS else None,
+            occurred_at=times["occurred_at"], discovered_at=times["discovered_at"],
+            location=self.query_one("#location", Input).value, asset=self.query_one("#asset", Input).value,
+            personal_info=self.query_one("#personal_info", Checkbox).value,
+            reported_by=self.query_one("#reported_by", Input).value,
+            description=self.query_one("#description", TextArea).text,
+            delay_reason=self.query_one("#delay_reason", Input).value or None)
+        if errors:
+            from models.incidents import validate_input
+            try:
+                validate_input(ctx, data)
+            except ValidationError as exc:
+                # A time that could not be read was replaced by "now" just to check the rest:
+                # only messages about the times that were read are real.
+                real = {k: v for k, v in exc.fields.items() if k not in errors
+                        and not (k == "discovered_at" and v[0] == "error.discovered_before_occurred")}
+                errors = {**real, **errors}
+            raise ValidationError(errors)
+        return data
+
+    def show_errors(self, exc: ValidationError) -> None:
+        messages = exc.field_messages()
+        first = None
+        for name in self.FIELDS:
+            if name in messages:
+                if name == "delay_reason":
+                    self.query_one("#row-delay_reason").display = True
+                self._message(name, messages[name])
+                first = first or name
+        other = {k: v for k, v in messages.items() if k not in self.FIELDS}
+        if other:
+            self._status("; ".join(other.values()), error=True)
+        else:
+            self._status(t("incident.fix_fields", n=len(messages)), error=True)
+        if first:
+            widget = self.query_one(f"#{first}")
+            target = widget.input if isinstance(widget, Picker) else widget
+            target.focus()
+            self.query_one("#form").scroll_to_widget(self.query_one(f"#row-{first}"))
+
+    def action_save(self) -> None:
+        try:
+            self.submit(self.collect())
+        except ValidationError as exc:
+            self.show_errors(exc)
+        except DomainError as exc:
+            self.domain_error(exc)
+
+    def domain_error(self, exc: DomainError) -> None:
+        self._status(exc.message, error=True)
+        self.notify(exc.message, severity="error", markup=False)
+
+    def _finish(self) -> None:
+        self._saved = True
+        try:
+            discard_draft(self.app.ctx, self.draft_kind, self.draft_key)
+        except DomainError:
+            pass
+
+    def submit(self, data: IncidentInput) -> None:
+        inc = create_incident(self.app.ctx, data)
+        self._finish()
+        self.notify(t("cli.incident.created", code=inc.code, title=inc.title), markup=False)
+        self.app.pop_screen()
+        self.app.open_screen("incident", inc.id)
+
+    def action_leave(self) -> None:
+        payload = self.payload()
+        try:
+            if payload == self._pristine:
+                discard_draft(self.app.ctx, self.draft_kind, self.draft_key)
+            else:
+                save_draft(self.app.ctx, self.draft_kind, payload, self.draft_key)
+                self.notify(t("incident.draft_kept"))
+        except DomainError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        self._saved = True
+        self.app.pop_screen()
+
+
+SCREEN = NewIncidentScreen

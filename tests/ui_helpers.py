@@ -1,0 +1,20 @@
+"""Helpers for Pilot tests of the incident screens: what a widget actually puts on the terminal."""
+from __future__ import annotations
+
+
+def rendered(widget) -> str:
+    """The text of every segment the widget renders, as the terminal would receive it."""
+    region = widget.region.reset_offset
+    lines = widget.render_lines(region)
+    return "\n".join("".join(seg.text for seg in strip) for strip in lines)
+
+
+def has_action_meta(widget) -> bool:
+    """True if any rendered segment carries a click action (Textual's @click markup)."""
+    region = widget.region.reset_offset
+    for strip in widget.render_lines(region):
+        for seg in strip:
+            meta = seg.style.meta if seg.style else {}
+            if meta and any(k.startswith("@") for k in meta):
+                return True
+    return False
