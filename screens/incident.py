@@ -76,10 +76,10 @@ class IncidentScreen(Screen):
     def on_mount(self) -> None:
         stages = self.query_one("#stages", DataTable)
         for key, width in (("stage", 16), ("due", 11), ("left", 9), ("state", 12), ("report", 14)):
-            stages.add_column(t("incident.col." + key), key=key, width=width)
+            stages.add_column(t(f"incident.col.{key}"), key=key, width=width)
         ev = self.query_one("#evidence-table", DataTable)
         for key in ("no", "file", "size", "sha", "at", "by", "note"):
-            ev.add_column(t("incident.col.ev_" + key), key=key)
+            ev.add_column(t(f"incident.col.ev_{key}"), key=key)
         self.reload()
         self.set_interval(1.0, self.tick)
         self.watch(self.app, "locked", lambda _locked: self.reload())
@@ -247,12 +247,12 @@ class IncidentScreen(Screen):
                 text.append("  " + t("incident.tl.note") + "\n", style="bold")
                 text.append("    " + masked(e.text, locked).replace("\n", "\n    ") + "\n")
             elif e.kind == "call":
-                text.append("  " + t("incident.tl.call", outcome=t("incident.call." + e.action, default=e.action))
+                text.append("  " + t("incident.tl.call", outcome=t(f"incident.call.{e.action}", default=e.action))
                             + "  " + masked(str(e.changes.get("contact", "")), locked) + "\n", style="bold")
                 if e.text:
                     text.append("    " + masked(e.text, locked).replace("\n", "\n    ") + "\n")
             else:
-                text.append("  " + t("audit.action." + e.action, default=e.action) + "\n", style="bold")
+                text.append("  " + t(f"audit.action.{e.action}", default=e.action) + "\n", style="bold")
                 for line in change_lines(e, ctx, locked):
                     text.append("    " + line + "\n")
                 if e.reason:

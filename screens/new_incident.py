@@ -76,7 +76,7 @@ class NewIncidentScreen(Screen):
             yield Static("", id="conflict")
             for name in self.FIELDS:
                 if name in TEXT_FIELDS:
-                    widget = SafeInput(id=name, placeholder=t("incident.ph." + name))
+                    widget = SafeInput(id=name, placeholder=t(f"incident.ph.{name}"))
                 elif name == "category":
                     widget = Picker(category_choices, id="category", placeholder=t("incident.ph.category"))
                 elif name == "subcategory":

@@ -79,7 +79,7 @@ def cmd_verify(env) -> int:
                      "expected_size": c.evidence.size, "size": c.size} for c in checks])
     else:
         for c in checks:
-            line = t("cli.evidence.check_" + c.status, id=c.evidence.id, code=c.evidence.incident.code,
+            line = t(f"cli.evidence.check_{c.status}", id=c.evidence.id, code=c.evidence.incident.code,
                      path=str(c.path))
             if c.status == "changed":
                 line += "\n    " + t("cli.evidence.check_detail", expected=c.evidence.sha256, actual=c.sha256,
