@@ -75,7 +75,7 @@ class IncidentScreen(Screen):
 
     def on_mount(self) -> None:
         stages = self.query_one("#stages", DataTable)
-        for key, width in (("stage", 16), ("due", 11), ("left", 9), ("state", 12), ("report", 14)):
+        for key, width in (("stage", 16), ("due", 11), ("left", 8), ("state", 16), ("report", 10)):
             stages.add_column(t(f"incident.col.{key}"), key=key, width=width)
         ev = self.query_one("#evidence-table", DataTable)
         for key in ("no", "file", "size", "sha", "at", "by", "note"):
