@@ -323,3 +323,56 @@ async def test_draft_survives_killing_the_process(db_path, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(app, pilot)
         assert screen.query_one("#field-damage", TextArea).text == "typed before the crash"
+
+
+async def test_other_session_submitted_while_typing_mine_becomes_a_correction(db_path, clock):
+    _seed(db_path, clock)
+    _fill(db_path, clock)
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        r = run_cli("report", "submit", "2026-001", "first", "--user", "colleague", "--channel", "phone",
+                    "--recipient", "wang", "--late-reason", "the CLI runs on the real clock",
+                    env={"XUEJI_DUTY_DB": str(db_path)})
+        assert r.returncode == 0, r.stderr
+        screen.paused = True
+        await _type_into(pilot, screen, "damage", " and more")
+        screen.paused = False
+        await pilot.press("f2")
+        await pilot.pause()
+        conflict = app.screen
+        assert type(conflict).__name__ == "ConflictScreen"
+        assert "none and more" in _screen_text(conflict)
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.pause()
+        revs = list(Report.select().order_by(Report.revision))
+        assert [(x.revision, x.status) for x in revs] == [(1, "submitted"), (2, "draft")]
+        assert revs[1].fields["damage"] == "none and more" and revs[0].fields["damage"] == "none"
+        assert screen.report.id == revs[1].id
+
+
+async def test_export_key_writes_docx_and_markdown(db_path, clock):
+    _seed(db_path, clock)
+    _fill(db_path, clock)
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(app, pilot)
+        await pilot.press("f6")
+        await pilot.pause()
+    folder = db_path.parent / f"{db_path.stem}-documents"
+    docx = folder / "2026-001-school_plan-first1-r1.docx"
+    md = folder / "2026-001-school_plan-first1-r1.md"
+    assert docx.exists() and md.exists()
+    assert "县教育局基教科：" in md.read_text("utf-8")
+
+
+async def test_english_labels(db_path, clock):
+    from models.i18n import set_language
+    _seed(db_path, clock)
+    app = make_app(db_path, clock)
+    set_language("en")   # make_app starts in Chinese, as a fresh session would
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        text = _screen_text(screen)
+        assert "Time of occurrence" in text and "First report" in text
