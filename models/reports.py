@@ -267,6 +267,10 @@ def open_report(ctx: Context, incident_ref: Any, regime: str, stage: str, seq: i
     existing = current(inc, regime, stage, seq)
     if existing is not None:
         return existing
+    if seq > next_seq(ctx, inc, regime, stage):
+        # 续报三 before 续报二 exists would leave a hole in the series the bureau reads.
+        raise ValidationError({"report_seq": ("error.report.seq_gap", {"stage": st.name,
+                                                                       "next": next_seq(ctx, inc, regime, stage)})})
     require(ctx.actor, "officer")
     if inc.status in ("closed", "withdrawn"):
         raise ValidationError({"report_status": ("error.report.incident_closed", {"status": t("status." + inc.status)})})

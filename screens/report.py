@@ -23,6 +23,7 @@ from models.documents import export
 from models.errors import ConflictError, DomainError, ValidationError
 from models.i18n import t
 from models.incidents import get_incident
+from models.roles import can
 from models.reports import (CHANNELS, Submission, check, due_at, form_fields, get_report, is_late,
                             open_report, save_draft, stage_title, start_correction, stash_conflict,
                             drop_stash, submit)
@@ -95,7 +96,10 @@ class ReportScreen(Screen):
 
     @property
     def frozen(self) -> bool:
-        return self.report is not None and self.report.status != "draft"
+        """Submitted, or this user may only read: the form shows text, not inputs."""
+        if self.report is None:
+            return False
+        return self.report.status != "draft" or not can(self.app.actor.role, "officer")
 
     async def _build_form(self) -> None:
         form = self.query_one("#report-form", VerticalScroll)

@@ -376,3 +376,13 @@ async def test_english_labels(db_path, clock):
         screen = await _open(app, pilot)
         text = _screen_text(screen)
         assert "Time of occurrence" in text and "First report" in text
+
+
+async def test_viewer_sees_the_draft_read_only(db_path, clock):
+    _seed(db_path, clock)
+    _fill(db_path, clock)
+    app = make_app(db_path, clock, role="viewer", username="v")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        assert not screen.query(Input) and not screen.query(TextArea)
+        assert "120" in _screen_text(screen)

@@ -200,3 +200,10 @@ def test_final_prefills_handling_closed(ctx, clock):
     mark_handled(ctx, inc.id)
     r = open_report(ctx, inc.id, "school_plan", "final")
     assert r.fields["closed_at"] == "2026年11月25日11时"
+
+
+def test_repeatable_stage_refuses_a_gap(ctx):
+    inc = _incident(ctx)
+    with pytest.raises(ValidationError) as exc:
+        open_report(ctx, inc.id, "school_plan", "continuing", 3)
+    assert "report_seq" in exc.value.fields
