@@ -102,9 +102,16 @@ def env_for(db_path: Path, **extra) -> "object":
     return Env.from_args(args)
 
 
-def make_app(db_path: Path, clock, role: str = "admin", username: str = "tester"):
-    """The real app, already logged in as ``username`` (tests of other screens start at the board)."""
+def make_app(db_path: Path, clock, role: str = "admin", username: str = "tester", idle_lock: bool = False):
+    """The real app, already logged in as ``username`` (tests of other screens start at the board).
+
+    The idle lock is off unless asked for: these tests move the clock by hours to test
+    deadlines, which would otherwise lock the screen under them (tests/test_accounts_app.py
+    tests the lock itself).
+    """
     from tui.app import DutyApp
     env = env_for(db_path)
     env.clock = clock
-    return DutyApp(env, clock=clock, actor=Actor(username=username, role=role, display_name=username, origin="local"))
+    app = DutyApp(env, clock=clock, actor=Actor(username=username, role=role, display_name=username, origin="local"))
+    app.idle_lock_enabled = idle_lock
+    return app

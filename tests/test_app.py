@@ -4,13 +4,20 @@ from datetime import timedelta
 from textual.widgets import DataTable
 
 from models.incidents import IncidentInput, create_incident
-from tests.conftest import T0, env_for, make_ctx
+from models.context import Actor
+from tests.conftest import T0, env_for, make_app, make_ctx
 from tui.app import DutyApp
 
 
 async def test_starts_on_empty_database_and_quits(tmp_path, clock):
     env = env_for(tmp_path / "fresh.db")
     app = DutyApp(env, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SetupScreen"   # nobody to log in as yet
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+    app = make_app(tmp_path / "fresh.db", clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         table = app.screen.query_one(DataTable)
@@ -26,7 +33,7 @@ async def test_lists_open_incident_with_its_next_deadline(tmp_path, clock):
     ctx = make_ctx(env.store(), clock)
     create_incident(ctx, IncidentInput(title="学籍账号被盗", category="network_attack",
                                        occurred_at=T0 - timedelta(hours=1), discovered_at=T0 - timedelta(minutes=50)))
-    app = DutyApp(env, clock=clock)
+    app = DutyApp(env, clock=clock, actor=Actor(username="tester", role="officer"))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         table = app.screen.query_one(DataTable)

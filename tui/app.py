@@ -10,37 +10,43 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
+from textual import events
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 
 from models.clock import Clock
 from models.context import Actor, Context
+from models.errors import PermissionDenied
 from models.i18n import t
+from models.roles import can
 from tui.env import Env
+from tui.session import SessionMixin
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 
-class DutyApp(App):
+class DutyApp(SessionMixin, App):
     TITLE = "学籍应急值守台"
     CSS_PATH = [ASSETS / "tcss" / "app.tcss"]
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("ctrl+q", "quit", t("app.quit"), id="quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", t("app.quit"), id="quit", priority=True),
+                Binding("ctrl+l", "lock", t("session.key.lock"), id="lock", show=False)]
 
     # True while the session is idle-locked: screens hide names, titles and numbers.
     locked: reactive[bool] = reactive(False)
 
     def __init__(self, env: Env, clock: Clock | None = None, actor: Actor | None = None) -> None:
-        """``actor`` given means already logged in (tests and scripted runs start at the board)."""
+        """``actor`` given means already logged in (tests and scripted runs start at the board);
+        without it the app starts on setup, a remembered login or the login screen (tui/session.py)."""
         super().__init__()
         self.env = env
         self.clock = clock or env.clock
         env.clock = self.clock
         self.store = env.store()
         self.settings = env.settings
-        self.actor = actor or env.resolve_actor(write=False)
+        self._init_session(actor)
         self.title = t("app.title")
 
     @property
@@ -62,15 +68,40 @@ class DutyApp(App):
         if cls is None:
             self.notify(t("app.not_available"), severity="warning")
             return False
+        needed = getattr(cls, "REQUIRED_ROLE", None)
+        if needed and not can(self.actor.role, needed):
+            # The domain refuses the writes anyway; this spares the officer a form they cannot save.
+            self.notify(PermissionDenied(None, needed=t("role." + needed),
+                                         have=t("role." + self.actor.role)).message, severity="warning")
+            return False
         self.push_screen(cls(*args, **kwargs))
         return True
 
     def on_mount(self) -> None:
         from tui import terminal
         terminal.install(self)   # exit cleanly when an SSH connection drops
-        self.open_screen("board")
+        self.start_session()     # setup, login or the board
         from tui import safety
         safety.start(self)  # start-up integrity check and the daily backup, in a thread
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded and self.intercept_input(event):
+            return   # locked: the key opened the unlock dialog and does nothing else
+        await super().on_event(event)
+
+    async def action_quit(self) -> None:
+        if self.locked:
+            self.notify(t("error.locked_session"), severity="warning")
+            return
+        await super().action_quit()
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        if self.logged_in and not self.locked:
+            yield SystemCommand(t("session.cmd.lock"), t("session.cmd.lock_help"), self.action_lock)
+            yield SystemCommand(t("session.cmd.password"), t("session.cmd.password_help"),
+                                self.action_change_password)
+            yield SystemCommand(t("session.cmd.logout"), t("session.cmd.logout_help"), self.action_logout)
 
 
 def run_app(env: Env) -> int:
