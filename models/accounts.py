@@ -333,10 +333,15 @@ def login_with_token(ctx: Context, token: str | None, record: bool = True) -> Ac
     return actor_for(user, ctx.actor.origin)
 
 
+def token_owner(token: str | None, now: datetime) -> str | None:
+    """Who a live token belongs to, without using it."""
+    row = _live_token(token, now)
+    return row.user.username if row else None
+
+
 def token_user(ctx: Context, token: str | None) -> str | None:
     """Who a token belongs to, without using it (so the CLI can compare it with ``--user``)."""
-    row = _live_token(token, ctx.now())
-    return row.user.username if row else None
+    return token_owner(token, ctx.now())
 
 
 def revoke_token(ctx: Context, token: str | None, username: str | None = None) -> bool:
