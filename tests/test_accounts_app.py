@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import keyring
 from keyring.backends import fail
+from textual import events
 from textual.widgets import DataTable, Input, Static
 
 from models import accounts
@@ -202,6 +203,9 @@ async def test_idle_lock_hides_names_and_unlocks_with_the_password(tmp_path, clo
         await pilot.press("escape")          # stays locked
         assert await wait_for(pilot, lambda: screen_name(app) == "BoardScreen")
         assert app.locked and TITLE not in board_text(app)
+        app.post_message(events.Paste("pasted text"))   # a paste is input too: it opens the dialog
+        assert await wait_for(pilot, lambda: screen_name(app) == "UnlockScreen")
+        assert app.screen.query_one("#unlock-password", Input).value == ""
         await pilot.press("ctrl+q")          # quitting is an action too
         await pilot.pause()
         assert app.is_running and screen_name(app) == "UnlockScreen"

@@ -85,7 +85,8 @@ class DutyApp(SessionMixin, App):
         safety.start(self)  # start-up integrity check and the daily backup, in a thread
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.InputEvent) and not event.is_forwarded and self.intercept_input(event):
+        if (isinstance(event, (events.InputEvent, events.Paste)) and not event.is_forwarded
+                and self.intercept_input(event)):
             return   # locked: the key opened the unlock dialog and does nothing else
         await super().on_event(event)
 

@@ -101,7 +101,7 @@ class SessionMixin:
 
     def intercept_input(self, event: events.Event) -> bool:
         """Note activity; while locked, any key or click opens the unlock dialog instead. True = swallowed."""
-        if not isinstance(event, (events.Key, events.MouseDown)):
+        if not isinstance(event, (events.Key, events.MouseDown, events.Paste)):
             return False
         if self.locked and self.logged_in:
             from screens.unlock import UnlockScreen
