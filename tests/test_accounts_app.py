@@ -266,3 +266,14 @@ async def test_make_app_still_starts_logged_in_at_the_board(tmp_path, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert screen_name(app) == "BoardScreen" and app.actor.username == "li"
+
+
+async def test_an_actor_without_an_account_is_never_locked_out_of_the_app(tmp_path, clock):
+    from tests.conftest import make_app
+    app = make_app(tmp_path / "demo.db", clock, idle_lock=True)   # like `xueji-duty demo`
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        clock.advance(minutes=30)
+        assert not app.check_idle_lock() and not app.locked
+        await pilot.press("ctrl+l")
+        assert not app.locked and screen_name(app) == "BoardScreen"

@@ -79,11 +79,27 @@ class SessionMixin:
             return False
         if self.clock.now() - self.last_activity >= timedelta(minutes=minutes):
             self.lock("idle")
-            return True
+            return self.locked
         return False
+
+    def _has_account(self) -> bool:
+        """Whether the acting user can unlock with a password (a demo or bootstrap actor cannot)."""
+        cached = getattr(self, "_account_known", None)
+        if cached is None or cached[0] != self.actor.username:
+            from models.tables import User
+            with self.store.read():
+                exists = User.select().where((User.username == self.actor.username)
+                                             & (User.disabled == False)).exists()  # noqa: E712
+            cached = self._account_known = (self.actor.username, exists)
+        return cached[1]
 
     def lock(self, why: str = "idle") -> None:
         if self.locked or not self.logged_in:
+            return
+        if not self._has_account():
+            # Nobody could unlock it: a demo or a database still without accounts.
+            if why == "manual":
+                self.notify(t("session.no_account_lock"), severity="warning")
             return
         self.locked = True   # first: hiding must not wait for the audit write
         try:
