@@ -106,6 +106,10 @@ class SetupScreen(Screen):
                             self._value("timezone"), username, self._value("display_name"),
                             self._value("password"))
         except DomainError as exc:
+            if exc.key == "error.users_exist":   # another session finished the setup first
+                app.notify(exc.message, severity="warning")
+                await app._reset_to("login")
+                return
             show_error(self, exc, FIELDS, "setup-error")
             return
         with app.store.read():

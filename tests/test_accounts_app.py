@@ -277,3 +277,22 @@ async def test_an_actor_without_an_account_is_never_locked_out_of_the_app(tmp_pa
         assert not app.check_idle_lock() and not app.locked
         await pilot.press("ctrl+l")
         assert not app.locked and screen_name(app) == "BoardScreen"
+
+
+async def test_change_my_password_from_the_palette_needs_the_current_one(tmp_path, clock):
+    env = seeded(tmp_path / "p.db", clock)
+    app = DutyApp(env, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await log_in(pilot, "wangli", PW)
+        assert await wait_for(pilot, lambda: screen_name(app) == "BoardScreen")
+        app.action_change_password()
+        assert await wait_for(pilot, lambda: screen_name(app) == "PasswordScreen")
+        await pilot.press(*"not-current-1", "enter", *"Newer2026pw", "enter", *"Newer2026pw", "enter")
+        assert await wait_for(pilot, lambda: "不正确" in text_of(app, "#pw-error"))
+        app.screen.query_one("#pw-current", Input).value = PW
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: screen_name(app) == "BoardScreen")
+    assert actions("user.passwd")[-1].changes["by"] == "self"
+    assert accounts.authenticate(make_ctx(env.store(), clock, role="viewer", username="-"), "wangli",
+                                 "Newer2026pw").username == "wangli"
