@@ -119,7 +119,10 @@ class SessionMixin:
         """Note activity; while locked, any key or click opens the unlock dialog instead. True = swallowed."""
         if not isinstance(event, (events.Key, events.MouseDown, events.Paste)):
             return False
-        if self.locked and self.logged_in:
+        # Without an account nobody could unlock (lock() never locks such a session itself; a
+        # screen's test may set ``locked`` directly): keys then reach the screens, which ignore
+        # actions while locked.
+        if self.locked and self.logged_in and self._has_account():
             from screens.unlock import UnlockScreen
             if not any(isinstance(s, UnlockScreen) for s in self.screen_stack):
                 self.push_screen(UnlockScreen())
