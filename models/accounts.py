@@ -244,6 +244,8 @@ def _record_failure(ctx: Context, username: str, user: User | None, purpose: str
         User.update(locked_until=until, version=User.version + 1).where(User.id == user.id).execute()
         audit.record(actx, "user.lockout", "user", username, {"locked_until": [None, until.isoformat()]},
                      reason=f"{count} failures within {s.lockout_window_minutes} min")
+        # The lockout is the consequence; once it ends, the count starts again (the trail keeps them).
+        LoginFailure.delete().where(LoginFailure.username == username).execute()
         return until
     return None
 

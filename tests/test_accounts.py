@@ -204,3 +204,16 @@ def test_raw_database_file_holds_no_password_or_token(admin, store, clock, db_pa
         assert secret.encode() not in raw, secret
         assert secret.encode("utf-16-le") not in raw
     assert token_hash(token).encode() in raw   # the hash is there, which is what an admin revokes
+
+
+def test_after_a_lockout_ends_the_count_starts_again(admin, store, clock):
+    accounts.create_user(admin, "zhang", "officer", "", PW)
+    a = anon(store, clock)
+    a.settings.lockout_minutes = 5      # shorter than the 15-minute window
+    for _ in range(5):
+        with pytest.raises((accounts.AuthenticationFailed, LockedOut)):
+            accounts.authenticate(a, "zhang", "nope-nope")
+    clock.advance(minutes=5, seconds=1)
+    with pytest.raises(accounts.AuthenticationFailed):      # one slip is not a new lockout
+        accounts.authenticate(a, "zhang", "nope-nope")
+    assert accounts.authenticate(a, "zhang", PW).username == "zhang"
