@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 from peewee import fn
 
 from models import audit
-from models.contacts import (display_name, get_contact, is_placeholder, load_defaults, resolve_role,
+from models.contacts import (dial_number, display_name, get_contact, is_placeholder, load_defaults, resolve_role,
                              role_label)
 from models.errors import ConflictError, ValidationError
 from models.i18n import pick
@@ -157,18 +157,19 @@ def progress(tree_steps: Sequence[CallTreeStep], contacts: Sequence[Contact], ca
         mine = [c for c in calls if _matches(step, c)]
         reached = next((c for c in mine if c.outcome == "reached"), None)
         tried = {c.contact_id for c in mine}
+        callable_ = [p for p in people if dial_number(p)]
         if reached:
             state = "reached"
-        elif not people:
-            state = "empty"
+        elif not callable_:
+            state = "empty"     # nobody with a number: shown as ∅, skipped when choosing who is next
         elif mine:
             state = "tried"
         else:
             state = "pending"
         nxt = None
         if state in ("pending", "tried"):
-            untried = [p for p in people if p.id not in tried]
-            nxt = untried[0] if untried else people[0]
+            untried = [p for p in callable_ if p.id not in tried]
+            nxt = untried[0] if untried else callable_[0]
         label = (display_name(people[0]) if step.contact_id is not None and people else None)
         out.steps.append(StepStatus(
             position=step.position, role=step.role if step.contact_id is None else (people[0].role if people else step.role),

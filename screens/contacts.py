@@ -59,10 +59,11 @@ class ContactsScreen(Screen):
         Binding("m", "toggle_number", t("contacts.key.number"), show=False),
         Binding("n", "goto_next", t("contacts.key.next")),
         Binding("t", "switch_tree", t("contacts.key.tree")),
+        Binding("h", "history", t("contacts.key.history")),
         Binding("e", "edit", t("contacts.key.edit")),
         Binding("a", "add", t("contacts.key.add"), show=False),
         Binding("delete", "remove", t("contacts.key.remove"), show=False),
-        Binding("o", "edit_tree", t("contacts.key.edit_tree")),
+        Binding("o", "edit_tree", t("contacts.key.edit_tree"), show=False),
     ]
 
     def __init__(self, incident_id: Any = None, situation: str = DEFAULT_SITUATION) -> None:
@@ -304,11 +305,11 @@ class ContactsScreen(Screen):
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ("edit", "add", "remove", "edit_tree"):
-            return True if can(self.app.actor.role, "admin") else None
-        if action == "goto_next":
-            return True if self.incident is not None else None
+            return True if can(self.app.actor.role, "admin") else False
+        if action in ("goto_next", "history"):
+            return True if self.incident is not None else False
         if action == "log_call":
-            return True if can(self.app.actor.role, "officer") else None
+            return True if can(self.app.actor.role, "officer") else False
         return True
 
     def action_back(self) -> None:
@@ -368,6 +369,12 @@ class ContactsScreen(Screen):
         for r in result.oral_reports:
             msg += "\n" + t("contacts.oral_met", stage=self.app.ctx.policy.stage(r.regime, r.stage).name)
         self.notify(msg, timeout=8)
+
+    def action_history(self) -> None:
+        if self.app.locked or self.incident is None:
+            return
+        from screens.contacts_forms import CallHistory
+        self.app.push_screen(CallHistory(self.incident))
 
     def action_edit(self) -> None:
         c = self.selected_contact()

@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Footer, Input, Label, ListItem, ListView, RadioButton, RadioSet, Select, Static, TextArea
+from textual.widgets import Checkbox, DataTable, Footer, Input, Label, ListItem, ListView, RadioButton, RadioSet, Select, Static, TextArea
 
-from models.calls import OUTCOMES, counts_as_oral, drop_call_draft, load_call_draft, log_call, save_call_draft
+from models.calls import OUTCOMES, call_label, calls_for, counts_as_oral, drop_call_draft, load_call_draft, log_call, save_call_draft
 from models.calltree import set_tree, situation_name, step_label, steps, tree_version
 from models.contacts import (add_contact, display_name, edit_contact, load_defaults, list_contacts, remove_contact,
                              role_label)
@@ -50,7 +50,26 @@ def _field_label(name: str) -> str:
     return t(f"field.contact.{name}", default=name)
 
 
-class LogCallForm(ModalScreen):
+class LockAware(ModalScreen):
+    """A dialog that hides everything it shows while the session is idle-locked; typed text is kept."""
+
+    def compose_lock_note(self) -> Static:
+        note = Static(Text(t("contacts.locked"), style="bold"), id="lock-note", classes="dialog")
+        note.display = False
+        return note
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "locked", self._apply_lock, init=True)
+
+    def _apply_lock(self, locked: bool) -> None:
+        for dialog in self.query(".dialog"):
+            dialog.display = (not locked) if dialog.id != "lock-note" else locked
+
+    def refuse_if_locked(self) -> bool:
+        return bool(getattr(self.app, "locked", False))
+
+
+class LogCallForm(LockAware):
     CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
     BINDINGS = [
         Binding("ctrl+s", "save", t("contacts.key.save"), priority=True),
@@ -97,9 +116,11 @@ class LogCallForm(ModalScreen):
             instructions.border_title = t("field.call.instructions")
             yield instructions
             yield Static("", id="call-errors")
+        yield self.compose_lock_note()
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self._dirty = False
         self._restore_draft()
         self.query_one("#call-outcome", RadioSet).focus()
@@ -172,6 +193,8 @@ class LogCallForm(ModalScreen):
         self.dismiss(None)
 
     def action_save(self) -> None:
+        if self.refuse_if_locked():
+            return
         ctx = self.app.ctx
         errors = self.query_one("#call-errors", Static)
         outcome = self.chosen_outcome()
@@ -200,7 +223,7 @@ class LogCallForm(ModalScreen):
         self.dismiss(result)
 
 
-class ContactForm(ModalScreen):
+class ContactForm(LockAware):
     """Add or edit one contact (admins)."""
 
     CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
@@ -234,9 +257,11 @@ class ContactForm(ModalScreen):
                                 id=f"f-{f}")
             yield Checkbox(t("field.contact.active"), value=c.active if c else True, id="f-active")
             yield Static("", id="contact-errors")
+        yield self.compose_lock_note()
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#f-name", Input).focus()
 
     def values(self) -> dict[str, Any]:
@@ -249,6 +274,8 @@ class ContactForm(ModalScreen):
         self.dismiss(None)
 
     def action_save(self) -> None:
+        if self.refuse_if_locked():
+            return
         ctx = self.app.ctx
         data = self.values()
         try:
@@ -269,7 +296,7 @@ class ContactForm(ModalScreen):
         self.dismiss(saved)
 
 
-class ConfirmRemove(ModalScreen):
+class ConfirmRemove(LockAware):
     CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
     BINDINGS = [
         Binding("y", "confirm", t("contacts.key.confirm")),
@@ -285,12 +312,15 @@ class ConfirmRemove(ModalScreen):
             who = f"{role_label(self.contact.role)} {display_name(self.contact)}"
             yield Static(Text(t("contacts.remove_confirm", who=who), style="bold"))
             yield Static("", id="remove-errors")
+        yield self.compose_lock_note()
         yield Footer()
 
     def action_cancel(self) -> None:
         self.dismiss(False)
 
     def action_confirm(self) -> None:
+        if self.refuse_if_locked():
+            return
         try:
             remove_contact(self.app.ctx, self.contact.id, expected_version=self.contact.version)
         except DomainError as exc:
@@ -299,7 +329,7 @@ class ConfirmRemove(ModalScreen):
         self.dismiss(True)
 
 
-class TreeForm(ModalScreen):
+class TreeForm(LockAware):
     """Reorder one situation's call list: move with shift+↑/↓, add from the list below, x to drop."""
 
     CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
@@ -326,9 +356,11 @@ class TreeForm(ModalScreen):
             options += [(f"#{c.id} {role_label(c.role)} {c.name}", f"#{c.id}") for c in list_contacts() if c.name]
             yield Select(options, prompt=t("contacts.tree_pick"), compact=True, id="tree-pick")
             yield Static("", id="tree-errors")
+        yield self.compose_lock_note()
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.version = tree_version(self.situation)
         for s in steps(self.situation):
             self.entries.append({"role": s.role if s.contact_id is None else None, "contact": s.contact_id,
@@ -381,6 +413,8 @@ class TreeForm(ModalScreen):
         self.dismiss(False)
 
     def action_save(self) -> None:
+        if self.refuse_if_locked():
+            return
         try:
             set_tree(self.app.ctx, self.situation,
                      [{"role": e["role"], "contact": e["contact"]} for e in self.entries],
@@ -389,3 +423,52 @@ class TreeForm(ModalScreen):
             self.query_one("#tree-errors", Static).update(_error_text(exc))
             return
         self.dismiss(True)
+
+
+class CallHistory(LockAware):
+    """The incident's calls, oldest first: who, when, which number, the outcome, what was said and asked."""
+
+    CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
+    BINDINGS = [Binding("escape,h", "close", t("contacts.key.back"))]
+
+    def __init__(self, incident) -> None:
+        super().__init__()
+        self.incident = incident
+        self.calls = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="history-dialog", classes="dialog"):
+            yield Static(Text(t("contacts.history_title", code=self.incident.code), style="bold"))
+            yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="history-detail")
+        yield self.compose_lock_note()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        ctx = self.app.ctx
+        table = self.query_one("#history-table", DataTable)
+        for key, width in (("at", 6), ("who", 20), ("number", 20), ("outcome", 8), ("by", 8)):
+            table.add_column(t(f"contacts.history.{key}"), key=key, width=width)
+        with ctx.store.read():
+            self.calls = calls_for(self.incident.id)
+        for c in self.calls:
+            table.add_row(fmt_local(c.at, ctx.zone, date=False, with_zone=False), Text(call_label(c)),
+                          Text(c.number or "—"), t(f"call_outcome.{c.outcome}"), Text(c.logged_by), key=str(c.id))
+        if not self.calls:
+            self.query_one("#history-detail", Static).update(t("contacts.no_calls"))
+        table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        call = next((c for c in self.calls if str(c.id) == event.row_key.value), None)
+        if call is None:
+            return
+        text = Text()
+        text.append(t("field.call.said") + "：", style="bold")
+        text.append(call.said or "—")
+        text.append("\n" + t("field.call.instructions") + "：", style="bold")
+        text.append(call.instructions or "—")
+        self.query_one("#history-detail", Static).update(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -147,7 +147,8 @@ def test_call_tree_progress_next_and_reached(ctx):
     d1 = _fill(ctx, "deputy", "张学荣", "13900000012")
     d2 = add_contact(ctx, {"role": "deputy", "name": "王有长", "mobile": "13900000013"})
     p = incident_progress(inc.id)
-    assert p.next_contact.id == reg.id and [s.state for s in p.steps] == ["pending"] * 5
+    # The leader and the bureau have no number yet: nobody to phone there.
+    assert p.next_contact.id == reg.id and [s.state for s in p.steps] == ["pending"] * 3 + ["empty"] * 2
 
     log_call(ctx, inc.id, reg.id, "reached", said="通知")
     log_call(ctx, inc.id, aa.id, "busy")
@@ -159,6 +160,7 @@ def test_call_tree_progress_next_and_reached(ctx):
     assert p.next_step.role == "deputy" and p.next_contact.id == d2.id   # the other deputy next
     assert p.steps[2].attempts == 1
     log_call(ctx, inc.id, d2.id, "reached", said="通知")
+    _fill(ctx, "leader", "陈云柱", "13900000001")
     p = incident_progress(inc.id)
     assert p.next_step.role == "leader" and p.reached_contact_ids == {reg.id, aa.id, d2.id}
 
@@ -239,3 +241,12 @@ def test_a_failed_report_rolls_back_the_call(ctx, monkeypatch):
         log_call(ctx, inc.id, "bureau", "reached", said="x")
     assert CallLog.select().count() == calls and Report.select().count() == 0
     assert len(events_for("incident", inc.id)) == events and verify().ok
+
+
+def test_a_step_nobody_can_be_phoned_on_is_skipped(ctx):
+    ensure_seeded(ctx)
+    inc = _incident(ctx)
+    bureau = _fill(ctx, "bureau", "李科长", "0874-3000000")
+    p = incident_progress(inc.id)
+    assert [s.state for s in p.steps] == ["empty", "empty", "empty", "empty", "pending"]
+    assert p.next_contact.id == bureau.id

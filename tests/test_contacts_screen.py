@@ -261,3 +261,42 @@ async def test_english_panel_fits_80_columns(db_path, clock):
         table = screen.query_one(DataTable)
         assert sum(c.get_render_width(table) for c in table.ordered_columns) <= 80
         assert "reaching them is the oral report" in str(screen.query_one("#contacts-detail", Static).render())
+
+
+async def test_call_history_and_dialogs_hide_while_locked(db_path, clock):
+    from screens.contacts_forms import CallHistory
+    app = make_app(db_path, clock)
+    ctx, inc, bureau = _setup(app, clock, reached=())
+    log_call(ctx, inc.id, "bureau", "no_answer")
+    log_call(ctx, inc.id, "bureau", "reached", said="报告了异常登录", instructions="保留日志")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts", inc.id)
+        await pilot.pause()
+        await pilot.press("h")
+        await pilot.pause()
+        hist = app.screen
+        assert isinstance(hist, CallHistory)
+        table = hist.query_one(DataTable)
+        assert table.row_count == 2 and "无人接听" in str(table.get_row_at(0)[3])
+        await pilot.press("down")
+        await pilot.pause()
+        detail = lambda: str(hist.query_one("#history-detail", Static).render())
+        assert "报告了异常登录" in detail() and "保留日志" in detail()
+        app.locked = True
+        await pilot.pause()
+        assert not hist.query_one("#history-dialog").display and hist.query_one("#lock-note").display
+        app.locked = False
+        await pilot.pause()
+        assert hist.query_one("#history-dialog").display
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ContactsScreen)
+        await pilot.press("l")
+        await pilot.pause()
+        form = app.screen
+        app.locked = True
+        await pilot.pause()
+        assert not form.query_one("#call-dialog").display
+        await pilot.press("1", "ctrl+s")                               # nothing is saved while locked
+        assert app.screen is form and CallLog.select().count() == 2
