@@ -300,3 +300,27 @@ async def test_call_history_and_dialogs_hide_while_locked(db_path, clock):
         assert not form.query_one("#call-dialog").display
         await pilot.press("1", "ctrl+s")                               # nothing is saved while locked
         assert app.screen is form and CallLog.select().count() == 2
+
+
+async def test_editing_a_contact_the_other_session_changed_is_refused_and_kept(db_path, clock):
+    app = make_app(db_path, clock)
+    ctx, inc, bureau = _setup(app, clock, reached=())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(f"c:{bureau.id}"))
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ContactForm) and form.query_one("#f-name").value == "李科长"
+        edit_contact(make_ctx(app.store, clock, username="wang"), bureau.id, {"mobile": "13900000077"})  # the colleague
+        form.query_one("#f-notes").value = "值班室"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        msg = str(form.query_one("#contact-errors", Static).render())
+        assert "冲突" in msg and "13900000077" in msg
+        assert form.query_one("#f-notes").value == "值班室"          # what was typed is still there
+        assert Contact.get_by_id(bureau.id).notes == ""
