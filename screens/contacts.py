@@ -202,7 +202,8 @@ class ContactsScreen(Screen):
         parts = []
         nxt = self.progress.next_step if self.progress else None
         for s in self.progress.steps if self.progress else []:
-            label = marks[s.state] + s.label
+            # A step naming one person carries their name: only the role shows while locked.
+            label = marks[s.state] + (role_label(s.role) if self.app.locked else s.label)
             parts.append(Text("▶" + label, style="bold reverse") if (self.incident and s is nxt) else Text(label))
         head = Text()
         if self.incident is not None:

@@ -97,8 +97,10 @@ async def test_from_the_board_call_the_next_contact_and_meet_the_oral_stage(db_p
 
 
 async def test_idle_lock_hides_names_and_numbers(db_path, clock):
+    from models.calltree import set_tree
     app = make_app(db_path, clock)
     ctx, inc, bureau = _setup(app, clock)
+    set_tree(ctx, "new_incident", ["registrar", f"#{bureau.id}"])   # a step naming one person
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.open_screen("contacts", inc.id)
@@ -111,7 +113,8 @@ async def test_idle_lock_hides_names_and_numbers(db_path, clock):
         await pilot.pause()
         assert "李科长" not in cells() and "13900000001" not in cells() and "0874" not in cells()
         assert screen.query_one("#contacts-number", Digits).value == ""
-        assert "学籍账号异常登录" not in str(screen.query_one("#contacts-bar", Static).render())
+        bar = str(screen.query_one("#contacts-bar", Static).render())
+        assert "学籍账号异常登录" not in bar and "李科长" not in bar and "县教育局基教科" in bar
         await pilot.press("c")
         assert app.clipboard == ""
         await pilot.press("l")
