@@ -16,6 +16,8 @@ SECRET_FIELDS = {"title", "description", "reported_by", "text", "collected_by", 
                  "custody_note", "delay_reason"}
 SKIP_FIELDS = {"created_at", "updated_at", "version", "id", "code", "is_drill", "grade_decided", "note",
                "evidence"}
+# What a report event or an oral report logged by phone is worth showing; the rest is in the report.
+SHOWN_FIELDS = {"report.": ("channel", "recipient", "late", "revision"), "call.oral_report": ("recipient",)}
 CREATE_FIELDS = ("title", "category", "subcategory", "grade", "occurred_at", "discovered_at", "personal_info")
 STYLE = {"overdue": "bold white on red", "urgent": "bold red", "due_soon": "bold yellow", "pending": "",
          "met": "green", "met_late": "dark_orange", "waiting": "dim", "not_applicable": "dim"}
@@ -58,6 +60,8 @@ def _value(field: str, value: Any, ctx) -> str:
             return f"{g.id} {g.name}" if g else "—"
     except ValidationError:
         return str(value)
+    if field == "channel":
+        return t(f"report.channel.{value}", default=str(value))
     if field == "status":
         return t("status." + str(value), default=str(value))
     if field == "sha256":
@@ -78,12 +82,15 @@ def change_lines(entry, ctx, locked: bool) -> list[str]:
     changes = entry.changes or {}
     lines = []
     names = CREATE_FIELDS if entry.action.endswith(".create") else list(changes)
+    for prefix, shown in SHOWN_FIELDS.items():
+        if entry.action.startswith(prefix):
+            names = shown
     for name in names:
         if name in SKIP_FIELDS or name not in changes:
             continue
         pair = changes[name]
         old, new = (pair if isinstance(pair, list) and len(pair) == 2 else (None, pair))
-        if entry.action.endswith(".create") and new in (None, "", False):
+        if (entry.action.endswith(".create") or entry.action.startswith("report.")) and new in (None, "", False):
             continue
         hide = locked and name in SECRET_FIELDS
         label = t("field." + name, default=name)
@@ -93,3 +100,22 @@ def change_lines(entry, ctx, locked: bool) -> list[str]:
         else:
             lines.append(f"{label}：{masked(_value(name, old, ctx), hide)} → {new_text}")
     return lines
+
+
+def event_title(entry, ctx) -> str:
+    """``首报 · 报送`` for a report's event, the action's name otherwise."""
+    head = t(f"audit.action.{entry.action}", default=entry.action)
+    key = None
+    if entry.subject:
+        key = entry.subject
+    elif entry.action == "call.oral_report" and isinstance(entry.changes.get("stage"), str):
+        regime, _, stage = entry.changes["stage"].partition(".")
+        key = (regime, stage, 1)
+    if key:
+        try:
+            stage = ctx.policy.stage(key[0], key[1])
+        except Exception:  # a regime switched off since: show the ids
+            return f"{key[0]}.{key[1]} · {head}"
+        name = stage.name + (str(key[2]) if stage.repeatable and key[2] > 1 else "")
+        return f"{name} · {head}"
+    return head

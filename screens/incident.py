@@ -31,7 +31,7 @@ from models.timeparse import fmt_duration, fmt_local, parse_time
 from tui.app import ASSETS
 from tui.present import stage_name
 from tui.widgets.form_modal import FormField, FormModal
-from screens._incident_text import change_lines, escalation, human_size, masked
+from screens._incident_text import change_lines, escalation, event_title, human_size, masked
 
 
 
@@ -252,7 +252,7 @@ class IncidentScreen(Screen):
                 if e.text:
                     text.append("    " + masked(e.text, locked).replace("\n", "\n    ") + "\n")
             else:
-                text.append("  " + t(f"audit.action.{e.action}", default=e.action) + "\n", style="bold")
+                text.append("  " + event_title(e, ctx) + "\n", style="bold")
                 for line in change_lines(e, ctx, locked):
                     text.append("    " + line + "\n")
                 if e.reason:

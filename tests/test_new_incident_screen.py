@@ -145,3 +145,27 @@ async def test_markup_and_escapes_typed_by_the_user_stay_literal(db_path, clock)
         assert app.is_running and isinstance(app.screen, IncidentScreen)
     inc = Incident.get()
     assert inc.title == "[bold]x[/] [@click=app.quit]y[/] [2Jz" and inc.description == "第一行]0;owned\n[b]第二行[/b]"
+
+
+async def test_locked_session_hides_the_form_and_english_labels(db_path, clock):
+    from models.i18n import set_language
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(app, pilot)
+        await pilot.press(*"机密标题")
+        app.locked = True
+        await pilot.pause()
+        assert not form.query_one("#form").display or form.has_class("-locked")
+        assert form.query_one("#form").region.height == 0
+        assert "已锁定" in rendered(form.query_one("#locked-msg"))
+        app.locked = False
+        await pilot.pause()
+        assert form.query_one("#title", Input).value == "机密标题"
+        await pilot.pause(1.3)                                        # let the autosave run
+    app = make_app(db_path, clock)
+    set_language("en")                                                # as --lang en would
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(app, pilot)
+        assert form.query_one("#title", Input).value == "机密标题"      # the draft, in any language
+        labels = " ".join(str(label.render()) for label in form.query(".label"))
+        assert "Discovered" in labels and "Affected system or asset" in labels
