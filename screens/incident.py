@@ -35,6 +35,9 @@ from screens._incident_text import change_lines, escalation, event_title, human_
 
 
 
+TIMELINE_LIMIT = 200   # newest entries shown; the audit trail keeps all of them
+
+
 class IncidentScreen(Screen):
     CSS_PATH = [ASSETS / "tcss" / "incident.tcss"]
     BINDINGS = [
@@ -58,6 +61,7 @@ class IncidentScreen(Screen):
         self.inc = None
         self._data_version: int | None = None
         self._rows: list[tuple[str, Any]] = []   # (row key, obligation or None)
+        self._shown: dict[str, Any] = {}         # what each section last drew, to skip identical redraws
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -94,7 +98,7 @@ class IncidentScreen(Screen):
                 self._data_version = ctx.store.data_version()
                 obls = incident_obligations(ctx, self.inc)
                 reports = list(Report.select().where(Report.incident == self.inc))
-                entries = timeline(self.inc)
+                entries = timeline(self.inc, TIMELINE_LIMIT)
                 evidence = evidence_for(self.inc)
         except NotFound as exc:
             self.query_one("#facts", Static).update(Text(exc.message))
@@ -105,8 +109,18 @@ class IncidentScreen(Screen):
         self.title = t("incident.screen_title", code=self.inc.code)
         self.render_facts()
         self.render_stages(obls, reports)
-        self.render_timeline(entries)
-        self.render_evidence(evidence)
+        locked = bool(self.app.locked)
+        if self._changed("timeline", (locked, [(e.kind, e.order, e.at, e.action) for e in entries])):
+            self.render_timeline(entries)
+        if self._changed("evidence", (locked, [ev.id for ev in evidence])):
+            self.render_evidence(evidence)
+
+    def _changed(self, section: str, signature: Any) -> bool:
+        """Another session's autosave changes the database every few seconds; most sections did not."""
+        if self._shown.get(section) == signature:
+            return False
+        self._shown[section] = signature
+        return True
 
     def tick(self) -> None:
         """Every second: the countdowns move; another session's write triggers a full reload."""
@@ -240,6 +254,8 @@ class IncidentScreen(Screen):
         text = Text()
         if not entries:
             text.append(t("incident.timeline_empty"), style="dim")
+        elif len(entries) >= TIMELINE_LIMIT:
+            text.append(t("incident.timeline_limited", n=TIMELINE_LIMIT) + "\n", style="dim")
         for e in entries:
             text.append(fmt_local(e.at, ctx.zone, with_zone=False), style="bold")
             text.append("  " + masked(e.actor, locked), style="cyan")
