@@ -24,6 +24,7 @@ from models.roles import can
 from models.taxonomy import load_taxonomy
 from screens._incident_fields import grade_choices, grade_shown
 from tui.app import ASSETS
+from tui.palette import BindingCommands
 from tui.widgets.safe_input import SafeInput, SafeTextArea
 from tui.widgets.picker import Picker
 
@@ -41,6 +42,7 @@ def _factor_source(kind: str, values: tuple[str, ...]):
 
 
 class GradeScreen(Screen):
+    COMMANDS = {BindingCommands}   # ctrl+p lists this screen's keys too
     CSS_PATH = [ASSETS / "tcss" / "grade.tcss"]
     BINDINGS = [
         Binding("ctrl+s", "save", t("incident.save"), priority=True, id="grade.save"),

@@ -29,6 +29,7 @@ from models.taxonomy import load_taxonomy
 from models.timeline import timeline
 from models.timeparse import fmt_duration, fmt_local, parse_time
 from tui.app import ASSETS
+from tui.palette import BindingCommands
 from tui.present import stage_name
 from tui.widgets.form_modal import FormField, FormModal
 from screens._incident_text import change_lines, escalation, event_title, human_size, masked
@@ -39,6 +40,7 @@ TIMELINE_LIMIT = 200   # newest entries shown; the audit trail keeps all of them
 
 
 class IncidentScreen(Screen):
+    COMMANDS = {BindingCommands}   # ctrl+p lists this screen's keys too
     CSS_PATH = [ASSETS / "tcss" / "incident.tcss"]
     BINDINGS = [
         Binding("escape", "back", t("incident.back"), id="incident.back"),

@@ -28,6 +28,7 @@ from models.timeparse import fmt_local, parse_time
 from screens._incident_fields import (category_choices, category_shown, grade_choices, grade_shown,
                                       resolve_category, subcategory_choices_for)
 from tui.app import ASSETS
+from tui.palette import BindingCommands
 from tui.widgets.safe_input import SafeInput, SafeTextArea
 from tui.widgets.picker import Picker
 
@@ -47,6 +48,7 @@ def _local_text(dt: datetime, zone) -> str:
 
 
 class NewIncidentScreen(Screen):
+    COMMANDS = {BindingCommands}   # ctrl+p lists this screen's keys too
     CSS_PATH = [ASSETS / "tcss" / "new_incident.tcss"]
     BINDINGS = [
         Binding("ctrl+s", "save", t("incident.save"), priority=True, id="new_incident.save"),

@@ -296,3 +296,17 @@ async def test_markup_in_every_shown_field_stays_literal(db_path, clock):
         await pilot.click("#facts", offset=(3, 1))
         await pilot.pause()
         assert app.is_running
+
+
+async def test_command_palette_finds_the_incident_actions(db_path, clock):
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, inc = seed(app, clock)
+        await open_incident(app, pilot, inc)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"备注")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, FormModal)
