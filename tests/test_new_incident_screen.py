@@ -17,6 +17,8 @@ async def open_form(app, pilot):
     app.open_screen("new_incident")
     await pilot.pause(0.1)
     assert isinstance(app.screen, NewIncidentScreen)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.2)                       # the draft is restored after the first refresh
     return app.screen
 
 
@@ -107,7 +109,7 @@ async def test_esc_keeps_the_draft_and_reopening_restores_it(db_path, clock):
         form = await open_form(app, pilot)
         await pilot.press(*"半截的标题", "tab", "ctrl+u", *"-30m")
         await pilot.press("escape")
-        await pilot.pause()
+        await pilot.pause(0.2)
         assert not isinstance(app.screen, NewIncidentScreen)
         clock.advance(hours=2)                              # a relative time must not drift
         form = await open_form(app, pilot)
