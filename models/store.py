@@ -35,6 +35,14 @@ _active: "Store | None" = None
 
 def _map_sqlite_error(exc: BaseException, path: Path) -> StoreError:
     text = str(exc).lower()
+    if "cannot rollback" in text and exc.__context__ is not None:
+        # SQLite already rolled back (disk full, I/O error); the real cause is the context.
+        return _map_sqlite_error(exc.__context__, path)
+    name = _sqlite_error_name(exc)
+    if name in ("SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE"):
+        return StoreError("error.db_full", path=str(path))
+    if "disk i/o error" in text:
+        return StoreError("error.db_io", path=str(path))
     if "locked" in text or "busy" in text:
         return StoreError("error.db_locked", path=str(path))
     if "readonly" in text or "read-only" in text:
@@ -46,6 +54,18 @@ def _map_sqlite_error(exc: BaseException, path: Path) -> StoreError:
     if "unable to open" in text:
         return StoreError("error.db_unopenable", path=str(path))
     return StoreError("error.db_other", path=str(path), detail=str(exc))
+
+
+def _sqlite_error_name(exc: BaseException | None) -> str:
+    """The extended SQLite error name (Python ≥ 3.11), looking through peewee's wrapping."""
+    seen = 0
+    while exc is not None and seen < 5:
+        name = getattr(exc, "sqlite_errorname", None)
+        if name:
+            return name
+        exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
+        seen += 1
+    return ""
 
 
 @contextlib.contextmanager
@@ -83,6 +103,10 @@ def inspect_file(path: Path) -> None:
         raise StoreError("error.db_not_ours", path=str(path))
 
 
+# What SQLite says when it may read a WAL file but not write it or create its -shm beside it.
+_READ_ONLY_KEYS = ("error.db_readonly", "error.db_unopenable")
+
+
 def _ro_uris(path: Path) -> list[str]:
     """Read-only ways in: plain read-only, then immutable for a WAL file whose folder is not
     writable (SQLite cannot create the shared-memory file there; the file is then unchanging)."""
@@ -98,7 +122,7 @@ def _read_only_probe(path: Path) -> tuple[int, int | None, bool]:
             return _probe(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S), path)
         except StoreError as exc:
             last = exc
-            if exc.key != "error.db_readonly":
+            if exc.key not in _READ_ONLY_KEYS:
                 raise
         except sqlite3.Error as exc:
             raise _map_sqlite_error(exc, path) from exc
@@ -217,7 +241,7 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
             db.connect(reuse_if_open=True)
             _ensure_schema(db)
     except StoreError as exc:
-        if exc.key != "error.db_readonly" or not exists:
+        if exc.key not in _READ_ONLY_KEYS or not exists:
             raise
         db.close()
         store.db = _open_read_only(path)
@@ -242,7 +266,7 @@ def _open_read_only(path: Path) -> SqliteDatabase:
         except StoreError as exc:
             db.close()
             last = exc
-            if exc.key != "error.db_readonly":
+            if exc.key not in _READ_ONLY_KEYS:
                 raise
     raise last  # type: ignore[misc]
 
