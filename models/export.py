@@ -140,7 +140,9 @@ def load(path: Path) -> dict[str, Any]:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ExportError("export.error.missing", path=str(path))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise ExportError("export.error.bad_file", path=str(path), detail=exc.strerror or str(exc))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ExportError("export.error.bad_file", path=str(path), detail=str(exc)[:200])
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ExportError("export.error.not_export", path=str(path))

@@ -1,6 +1,8 @@
 """The integrity report behind a bare ``xueji-duty check`` (the command module belongs to prevention)."""
 from __future__ import annotations
 
+import sys
+
 from models.i18n import t
 
 
@@ -15,5 +17,8 @@ def run(env) -> int:
         mark = t("integrity.mark_ok") if f.ok else t("integrity.mark_bad")
         print(f"{mark} {t(f'integrity.name.{f.name}'):<{width}}  {f.message}")
     bad = [f for f in findings if not f.ok]
-    print(t("integrity.summary_ok") if not bad else t("integrity.summary_bad", n=len(bad)))
-    return 1 if bad else 0
+    if bad:
+        sys.stderr.write(t("integrity.summary_bad", n=len(bad)) + "\n")
+        return 1
+    print(t("integrity.summary_ok"))
+    return 0
