@@ -535,7 +535,7 @@ def banners(ctx, now: datetime) -> list[Banner]:
         out.append(Banner("backup.failed", t("backup.banner.failed", at=_fmt(last.at, zone),
                                                message=last.message), "error"))
     elif good is not None and good.at.astimezone(zone).date() == now.astimezone(zone).date():
-        out.append(Banner("backup.ok", t("backup.banner.ok", at=_fmt(good.at, zone),
+        out.append(Banner("backup.ok", t("backup.banner.ok", at=_fmt(good.at, zone, date=False),
                                            path=Path(good.path).name), "info"))
     if good is None:
         if last is not None or _has_records():
@@ -550,6 +550,6 @@ def _has_records() -> bool:
     return Incident.select().exists()
 
 
-def _fmt(at: datetime, zone) -> str:
+def _fmt(at: datetime, zone, date: bool = True) -> str:
     from models.timeparse import fmt_local
-    return fmt_local(at, zone, with_zone=False)
+    return fmt_local(at, zone, with_zone=False, date=date)

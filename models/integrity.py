@@ -157,5 +157,5 @@ def startup_banners(ctx) -> list[Banner]:
     out = [Banner(f"integrity.{f.name}", t("integrity.banner", problem=f.message), "error")
            for f in findings if not f.ok]
     if getattr(ctx.store, "read_only", False):
-        out.insert(0, Banner("integrity.read_only", t("integrity.banner_read_only", path=str(ctx.store.path)), "error"))
+        out.insert(0, Banner("integrity.read_only", t("integrity.banner_read_only"), "error"))
     return out

@@ -10,6 +10,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -122,6 +123,7 @@ def writer(db: str, who: str, seed: int, draft_every: float = 1.0) -> None:
             token = f"{n};"
             update_incident(ctx, inc.code, inc.version, {"asset": (inc.asset + token)[-500:]})
             _emit({"updated": inc.code, "version": inc.version + 1, "token": token})
+        time.sleep(rnd.uniform(0, 0.01))   # a busy desk, not a benchmark: ~200 commits a second
 
 
 def kill_loop(db: str, runs: int, seed: int, min_s: float, max_s: float) -> None:
@@ -145,13 +147,20 @@ def kill_loop(db: str, runs: int, seed: int, min_s: float, max_s: float) -> None
             finally:
                 os._exit(0)
         os.close(w)
+        # Drain the pipe while the writer runs: a full pipe would stall it, and a stalled writer
+        # is not a writer killed mid-write.
+        chunks: list[bytes] = []
+        reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(r, 65536), b"")),
+                                  daemon=True)
+        reader.start()
         delay = rnd.uniform(min_s, max_s)
         time.sleep(delay)
         os.kill(pid, signal.SIGKILL)
         killed_at = time.time()
         os.waitpid(pid, 0)
-        with os.fdopen(r, "rb") as fh:
-            out = fh.read().decode("utf-8", "replace")
+        reader.join(10)
+        os.close(r)
+        out = b"".join(chunks).decode("utf-8", "replace")
         lines = []
         for line in out.split("\n"):
             try:
