@@ -468,17 +468,24 @@ def prune(folder: Path, school: str, keep_daily: int, keep_monthly: int, zone) -
 # --- the passphrase in the OS keyring ---------------------------------------------------------
 
 def _keyring_call(fn_name: str, *args, timeout: float = KEYRING_TIMEOUT_S):
-    """keyring on a daemon thread with a timeout: a locked or absent keyring must not hang us."""
-    try:
-        from models import secrets  # the accounts feature's wrapper, when it has landed
-        call = getattr(secrets, "call_with_timeout", None)
-    except ImportError:
-        call = None
+    """keyring on a daemon thread with a timeout: a locked or absent keyring must not hang us.
+
+    The accounts feature's ``models.secrets`` wrapper is used when present (it also refuses
+    insecure backends such as a plain-text file); otherwise a small local equivalent.
+    """
     import keyring
 
     fn = getattr(keyring, fn_name)
-    if call is not None:
-        return call(fn, *args)
+    try:
+        from models import secrets
+    except ImportError:
+        secrets = None
+    if secrets is not None and hasattr(secrets, "_call") and hasattr(secrets, "KeyringUnavailable"):
+        try:
+            return secrets._call(fn, *args, timeout=timeout)
+        except secrets.KeyringUnavailable as exc:
+            raise StoreError("backup.error.keyring",
+                             detail=(t(exc.reason) + (f" ({exc.detail})" if exc.detail else ""))) from exc
     box: dict[str, Any] = {}
 
     def target():
@@ -493,7 +500,8 @@ def _keyring_call(fn_name: str, *args, timeout: float = KEYRING_TIMEOUT_S):
     if th.is_alive():
         raise StoreError("backup.error.keyring", detail=t("backup.keyring_timeout"))
     if "error" in box:
-        raise StoreError("backup.error.keyring", detail=str(box["error"]) or type(box["error"]).__name__)
+        err = box["error"]
+        raise StoreError("backup.error.keyring", detail=str(err) or type(err).__name__) from err
     return box.get("value")
 
 
@@ -512,12 +520,15 @@ def remember_passphrase(identity: str, passphrase: str) -> None:
 
 
 def forget_passphrase(identity: str) -> None:
-    import keyring.errors
+    from keyring.errors import PasswordDeleteError
+
     try:
         _keyring_call("delete_password", KEYRING_SERVICE, identity)
     except StoreError as exc:
-        if "PasswordDeleteError" not in str(exc.params.get("detail", "")) and not isinstance(
-                exc.__cause__, keyring.errors.PasswordDeleteError):
+        cause = exc.__cause__
+        while cause is not None and not isinstance(cause, PasswordDeleteError):
+            cause = cause.__cause__
+        if cause is None:   # nothing was stored: nothing to forget
             raise
 
 

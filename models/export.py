@@ -13,6 +13,7 @@ Evidence files are included (base64, with their SHA-256) unless asked not to.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from models import audit
 from models.errors import DomainError, StoreError
@@ -113,17 +114,27 @@ def dumps(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export_to(ctx, out: Path | BinaryIO, *, with_evidence: bool = True) -> dict[str, int]:
+def export_to(ctx, out: Path | BinaryIO | TextIO, *, with_evidence: bool = True) -> dict[str, int]:
     """Write the export; the export itself is then recorded in the audit trail (data left here)."""
     data = build_export(ctx.store, with_evidence=with_evidence)
     text = dumps(data).encode("utf-8")
     if isinstance(out, Path):
-        out.parent.mkdir(parents=True, exist_ok=True)
+        if not out.name or out.is_dir():
+            raise ExportError("export.error.write", path=str(out), detail="not a file name")
         tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(text)
-        os.replace(tmp, out)
-    else:
-        out.write(text)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(text)
+            os.replace(tmp, out)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise ExportError("export.error.write", path=str(out), detail=exc.strerror or str(exc))
+    elif hasattr(out, "buffer"):
+        out.buffer.write(text)
+        out.buffer.flush()
+    else:   # a text stream without bytes underneath
+        out.write(text.decode("utf-8"))
     counts = {name: len(t["rows"]) for name, t in data["tables"].items()}
     if not getattr(ctx.store, "read_only", False):
         with ctx.store.write():

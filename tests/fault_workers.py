@@ -94,6 +94,15 @@ def _save_draft(ctx, payload) -> None:
     save_draft(ctx, "new_incident", payload)
 
 
+def _report_draft(ctx, rnd, n):
+    """Autosave of the first report of the first incident, as the report screen does."""
+    from models import reports
+    rep = reports.open_report(ctx, "2026-001", "school_plan", "first", 1)
+    field = reports.form_fields(ctx, "school_plan", "first")[0].id
+    rep = reports.save_draft(ctx, rep.id, rep.version, {field: f"已断开学籍系统网络 {n} " + "。" * rnd.randint(0, 30)})
+    return rep
+
+
 def writer(db: str, who: str, seed: int, draft_every: float = 1.0) -> None:
     """Write forever (until killed): incidents, edits, drafts; report each commit after it returns."""
     from models.incidents import IncidentInput, create_incident, get_incident, update_incident
@@ -107,8 +116,13 @@ def writer(db: str, who: str, seed: int, draft_every: float = 1.0) -> None:
         if now - last_draft >= draft_every:
             typed = "学籍系统异常，已断网" + "。" * rnd.randint(0, 50)
             _save_draft(ctx, {"title": typed, "n": n})
-            last_draft = now
             _emit({"draft": now})
+            try:
+                rep = _report_draft(ctx, rnd, n)
+                _emit({"report_draft": time.time(), "id": rep.id, "version": rep.version})
+            except ImportError:   # the reports feature is not there: the form draft stands alone
+                pass
+            last_draft = now
         n += 1
         if n % 5 == 1:
             t = ctx.now()
@@ -173,6 +187,8 @@ def kill_loop(db: str, runs: int, seed: int, min_s: float, max_s: float) -> None
             codes = {c for (c,) in con.execute("SELECT code FROM incident")}
             versions = {c: (v, a) for c, v, a in con.execute("SELECT code, version, asset FROM incident")}
             draft = con.execute("SELECT max(updated_at) FROM draft").fetchone()[0]
+            report_drafts = {i: (v, u) for i, v, u in
+                             con.execute("SELECT id, version, updated_at FROM report WHERE status='draft'")}
         finally:
             con.close()
         missing = [x["created"] for x in lines if "created" in x and x["created"] not in codes]
@@ -182,10 +198,17 @@ def kill_loop(db: str, runs: int, seed: int, min_s: float, max_s: float) -> None
         draft_age = None
         if draft:
             draft_age = killed_at - datetime.fromisoformat(draft).timestamp()
+        rep_lines = [x for x in lines if "report_draft" in x]
+        lost += [x for x in rep_lines if report_drafts.get(x["id"], (0, ""))[0] < x["version"]]
+        report_draft_age = None
+        if rep_lines:
+            v, u = report_drafts[rep_lines[-1]["id"]]
+            report_draft_age = killed_at - datetime.fromisoformat(u).timestamp()
         results.append({"run": run, "delay": round(delay, 3), "integrity": [r[0] for r in integrity],
                         "committed": sum(1 for x in lines if "created" in x or "updated" in x),
                         "missing": missing, "lost_updates": len(lost), "drafts": len(drafted),
-                        "draft_age": draft_age})
+                        "draft_age": draft_age, "report_drafts": len(rep_lines),
+                        "report_draft_age": report_draft_age})
     _emit({"results": results})
 
 

@@ -301,3 +301,27 @@ def test_retention_keeps_n_daily_and_m_monthly_and_never_hand_made_ones(tmp_path
     assert len(removed) == len(made) - len(autos)
     newest = max(made, key=lambda p: p.name)
     assert newest.exists()
+
+
+def test_forgetting_the_passphrase_makes_the_next_backup_plain(full, tmp_path, memory_keyring):
+    from models.backup import forget_passphrase, remember_passphrase, remembered_passphrase
+    ident = full.store.identity
+    remember_passphrase(ident, PASS)
+    assert remembered_passphrase(ident) == PASS
+    forget_passphrase(ident)
+    forget_passphrase(ident)                       # twice: still no error
+    assert remembered_passphrase(ident) is None
+
+
+def test_no_keyring_means_a_clear_message_for_remember(full):
+    from keyring.backends import fail
+    from models.backup import remember_passphrase, remembered_passphrase
+    old = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        assert remembered_passphrase(full.store.identity) is None     # auto backup: plain, no crash
+        with pytest.raises(StoreError) as exc:
+            remember_passphrase(full.store.identity, PASS)
+        assert exc.value.key == "backup.error.keyring" and "密钥环" in exc.value.message
+    finally:
+        keyring.set_keyring(old)

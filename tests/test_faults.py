@@ -90,14 +90,18 @@ def test_a_writer_killed_at_a_random_moment_leaves_a_whole_database(ctx, db_path
     missing = [r for r in results if r["missing"]]
     lost = sum(r["lost_updates"] for r in results)
     ages = [r["draft_age"] for r in results if r["drafts"]]
+    report_ages = [r["report_draft_age"] for r in results if r["report_drafts"]]
     figures("sigkill", runs=runs, integrity_ok=runs - len(bad_integrity),
             committed_reported=sum(r["committed"] for r in results),
             committed_missing=sum(len(r["missing"]) for r in results), lost_updates=lost,
             runs_with_a_draft=len(ages), max_draft_age_s=round(max(ages), 2) if ages else None,
+            runs_with_a_report_draft=len(report_ages),
+            max_report_draft_age_s=round(max(report_ages), 2) if report_ages else None,
             kill_delay_s=[min(r["delay"] for r in results), max(r["delay"] for r in results)])
     assert not bad_integrity, bad_integrity[:3]
     assert not missing and lost == 0
     assert ages and max(ages) <= 5.0
+    assert report_ages and max(report_ages) <= 5.0
     assert sum(r["committed"] for r in results) > runs    # the writers did write before dying
     s = open_store(db_path)
     assert audit.verify().ok

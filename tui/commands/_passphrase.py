@@ -23,6 +23,8 @@ def read_passphrase(args, identity: str, *, confirm: bool, required: bool) -> st
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
             raise DomainError("backup.error.empty_passphrase")
+        if confirm and len(line) < MIN_LENGTH:   # a new backup: a passphrase worth the name
+            raise DomainError("backup.error.short_passphrase", min=MIN_LENGTH)
         return line
     if getattr(args, "keyring", False):
         pw = remembered_passphrase(identity)

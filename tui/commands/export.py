@@ -24,8 +24,8 @@ def run(env) -> int:
     require(ctx.actor, "officer")   # the export holds students' personal information
     with_evidence = not env.args.no_evidence
     if env.args.output == "-":
-        counts = export_to(ctx, sys.stdout.buffer, with_evidence=with_evidence)
         sys.stdout.flush()
+        export_to(ctx, sys.stdout, with_evidence=with_evidence)
         return 0
     out = Path(env.args.output).expanduser()
     counts = export_to(ctx, out, with_evidence=with_evidence)
