@@ -315,18 +315,25 @@ def exclusive(db_path: Path):
     no other connection exists — an idle board on the other terminal counts.
     """
     con = sqlite3.connect(str(db_path), timeout=0.5, isolation_level=None)
+    damaged = False
     try:
         con.execute("PRAGMA locking_mode=EXCLUSIVE")
         try:
             con.execute("BEGIN EXCLUSIVE")
-            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            con.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             text = str(exc).lower()
             if "locked" in text or "busy" in text:
                 raise StoreError("backup.error.in_use", path=str(db_path)) from exc
             raise StoreError("error.db_other", path=str(db_path), detail=str(exc)) from exc
-        yield con
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            con.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text:
+                raise StoreError("backup.error.in_use", path=str(db_path)) from exc
+            damaged = True   # the lock is ours; the content is what the restore is for
+        yield con, damaged
     finally:
         con.close()
 
@@ -347,18 +354,39 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
         staged = sqlite3.connect(str(content / DB_MEMBER))
         pre = pre_ev = None
         try:
+            damaged = False
             if db_path.exists() and db_path.stat().st_size > 0:
-                with exclusive(db_path) as live:
+                with exclusive(db_path) as (live, damaged):
                     pre = db_path.with_name(f"{db_path.stem}.pre-restore-{stamp}.db")
-                    dst = sqlite3.connect(str(pre))
-                    try:
-                        live.backup(dst)
-                    finally:
-                        dst.close()
-                    live.execute("PRAGMA journal_mode=WAL")
-                    staged.backup(live)
-                    live.execute("PRAGMA journal_mode=WAL")
-            else:
+                    if damaged:
+                        # SQLite cannot copy a damaged file page by page: keep its bytes as they are.
+                        for suffix in ("", "-wal"):
+                            src = Path(str(db_path) + suffix)
+                            if src.exists():
+                                shutil.copyfile(src, str(pre) + suffix)
+                    else:
+                        dst = sqlite3.connect(str(pre))
+                        try:
+                            live.backup(dst)
+                        finally:
+                            dst.close()
+                        live.execute("PRAGMA journal_mode=WAL")
+                        staged.backup(live)
+                        live.execute("PRAGMA journal_mode=WAL")
+            if damaged:
+                # Nobody else had it open (checked under the lock just now): swap the files.
+                fresh = db_path.with_name(f".{db_path.name}.restoring")
+                dst = sqlite3.connect(str(fresh))
+                try:
+                    staged.backup(dst)
+                    dst.execute("PRAGMA journal_mode=WAL")
+                finally:
+                    dst.close()
+                for suffix in ("-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(str(db_path) + suffix)
+                os.replace(fresh, db_path)
+            elif not pre:
                 live = sqlite3.connect(str(db_path))
                 try:
                     staged.backup(live)

@@ -325,3 +325,26 @@ def test_no_keyring_means_a_clear_message_for_remember(full):
         assert exc.value.key == "backup.error.keyring" and "密钥环" in exc.value.message
     finally:
         keyring.set_keyring(old)
+
+
+def test_a_damaged_database_can_be_restored_and_its_bytes_are_kept(full, db_path, tmp_path):
+    archive = create_backup(full, tmp_path / "out").path
+    full.store.close()
+    good = dump(db_path)
+    data = bytearray(db_path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)          # the header survives, the schema page does not
+    db_path.write_bytes(bytes(data))
+    wrecked = db_path.read_bytes()
+    r = run_cli("incident", "list", "--db", str(db_path))
+    assert r.returncode == 1 and "restore" in r.stderr     # the store points the way
+    r = run_cli("restore", str(archive), "--yes", "--db", str(db_path))
+    assert r.returncode == 0, r.stderr
+    pre = next(db_path.parent.glob("duty.pre-restore-*.db"))
+    assert pre.read_bytes() == wrecked
+    after = dump(db_path)
+    assert after["incident"] == good["incident"] and after["audit_event"][:-1] == good["audit_event"][:-1]
+    s = open_store(db_path)
+    last = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+    assert last.action == "backup.restore" and last.actor.startswith("os:")
+    assert audit.verify().ok
+    s.close()

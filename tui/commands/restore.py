@@ -5,10 +5,11 @@ connection cannot be mistaken for "another session".
 """
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
-from models.errors import DomainError
+from models.errors import DomainError, StoreError
 from models.i18n import t
 from tui.commands._passphrase import add_passphrase_args, read_passphrase
 
@@ -35,12 +36,21 @@ def run(env) -> int:
     identity = ""
     actor = None
     if exists:
-        ctx = env.context(write=True)
-        require(ctx.actor, "admin")
-        actor = ctx.actor
-        identity = ctx.store.identity
-        env.close()          # our own connection must not count as another session
-        env._store = None
+        try:
+            ctx = env.context(write=True)
+        except StoreError as exc:
+            # A damaged database is what a restore is for: whoever may write the file may
+            # replace it (the damaged bytes are kept as the pre-restore copy). Anything else
+            # (someone else's file, a newer schema) is refused as the store refused it.
+            if exc.key != "error.db_corrupt":
+                raise
+            env._store = None
+        else:
+            require(ctx.actor, "admin")
+            actor = ctx.actor
+            identity = ctx.store.identity
+            env.close()          # our own connection must not count as another session
+            env._store = None
     passphrase = None
     if archive.is_file() and arch.is_encrypted(archive):
         passphrase = read_passphrase(a, identity, confirm=False, required=True)
@@ -59,7 +69,7 @@ def run(env) -> int:
         store = open_store(db_path)
         try:
             from models.context import Actor
-            who = actor or Actor(username=getattr(a, "user", None) or "-", role="admin")
+            who = actor or Actor(username=f"os:{getpass.getuser()}", role="admin")
             ctx2 = Context(store=store, actor=who, clock=env.clock, settings=env.settings)
             with store.write():
                 audit.record(ctx2, "backup.restore", "database", "",
