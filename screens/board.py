@@ -11,6 +11,7 @@ It renders ``models.board``; it does not decide anything. Three clocks drive it:
 """
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ def _keyed(text: str, key: str, style: str = "") -> KeyedText:
 
 @dataclass
 class ReadResult:
+    seq: int                # reads are numbered as they start: a later read saw at least as much
     data: vm.BoardData
     banners: list[Banner]
     banner_error: str
@@ -104,6 +106,8 @@ class BoardScreen(Screen):
         self._texts: dict[str, str] = {}
         self.ready_at: float | None = None     # monotonic time the first rows were on screen (bench)
         self.reads = 0                          # re-reads applied (tests, bench)
+        self._read_numbers = itertools.count(1)
+        self._applied_seq = 0
 
     # ------------------------------------------------------------------ layout
 
@@ -191,6 +195,7 @@ class BoardScreen(Screen):
         """Everything from the database in one go; runs in a worker thread after the first time."""
         app = self.app
         ctx = app.ctx
+        seq = next(self._read_numbers)
         data = vm.snapshot(ctx, now)
         ids = [i.id for i in data.incidents]
         with ctx.store.read():
@@ -207,7 +212,7 @@ class BoardScreen(Screen):
             raise
         except Exception as exc:  # another feature's provider failed: say so, keep the board
             banner_error = t("board.banner_failed", detail=f"{type(exc).__name__}: {exc}")
-        return ReadResult(data, banners, banner_error, fired, pending, who)
+        return ReadResult(seq, data, banners, banner_error, fired, pending, who)
 
     @work(thread=True, exclusive=True, group="board-read", exit_on_error=False)
     def reload(self) -> None:
@@ -250,6 +255,11 @@ class BoardScreen(Screen):
     # ------------------------------------------------------------------ applying a read
 
     def _apply(self, result: ReadResult) -> None:
+        # Workers can finish out of order (a re-read and an alarm's read): never go back in time,
+        # or a row another session just added would vanish until the next change.
+        if result.seq < self._applied_seq:
+            return
+        self._applied_seq = result.seq
         now = self.app.clock.now()
         self._data = result.data
         self._fired = set(result.fired)

@@ -133,3 +133,13 @@ def test_board_countdowns_change_together_on_the_wall_clock_minute():
     assert vm.countdown_at(T0 + timedelta(minutes=25, seconds=59), T0) == "25m"
     assert vm.countdown_at(T0 - timedelta(minutes=12, seconds=1), T0) == "超时 +13m"
     assert vm.countdown_at(T0 + timedelta(minutes=9, seconds=59), T0) == "9m59s"
+
+
+def test_who_to_call_prefers_the_contact_panel(ctx):
+    from models.tables import Contact
+    inc = _incident(ctx, "a", 0)
+    fallback = alarms.who_to_call(ctx, inc.id, "school_plan", "oral")
+    assert fallback == ctx.settings.bureau          # no contact with a number yet: the policy's recipient
+    Contact.create(name="李科长", role="bureau", mobile="13800000001")
+    who = alarms.who_to_call(ctx, inc.id, "school_plan", "oral")
+    assert "李科长" in who and "13800000001" in who

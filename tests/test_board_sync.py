@@ -103,3 +103,22 @@ async def test_locked_database_gives_a_status_line_and_recovers(db_path, clock):
         assert await _wait_for(pilot, lambda: alarm.display and not status.display, limit=15)
         assert rings == [1]
         assert str(table.get_row_at(0)[1]) == "乙"
+
+
+async def test_an_older_read_finishing_late_does_not_undo_a_newer_one(db_path, clock):
+    """A re-read and an alarm's read can finish out of order; the board keeps the newer."""
+    app = make_app(db_path, clock)
+    ctx = make_ctx(app.store, clock)
+    create_incident(ctx, IncidentInput(title="甲", category="network_attack",
+                                       occurred_at=clock.now(), discovered_at=clock.now()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        older = screen._read(clock.now())
+        create_incident(ctx, IncidentInput(title="乙", category="network_attack",
+                                           occurred_at=clock.now(), discovered_at=clock.now()))
+        newer = screen._read(clock.now())
+        screen._apply(newer)
+        screen._apply(older)
+        await pilot.pause()
+        assert screen.table.row_count == 2
