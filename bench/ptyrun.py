@@ -24,7 +24,8 @@ class PtyApp:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         full_env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
-        full_env.update({"TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "LANG": "zh_CN.UTF-8"})
+        full_env.update({"TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "LANG": "zh_CN.UTF-8",
+                         "XUEJI_DUTY_LANG": "zh", "XUEJI_DUTY_CONFIG": os.devnull + "-none.toml"})
         full_env.update(env or {})
         self.started = time.monotonic()
         # Like sshd: a new session whose controlling terminal is the pty, so closing the master
