@@ -24,7 +24,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
-from textual.worker import get_current_worker
 
 from models import alarms as alarm_model
 from models import board as vm
@@ -103,6 +102,7 @@ class BoardScreen(Screen):
         self._who: dict = {}
         self._rang: set = set()
         self._firing = False
+        self._reading = False
         self._texts: dict[str, str] = {}
         self.ready_at: float | None = None     # monotonic time the first rows were on screen (bench)
         self.reads = 0                          # re-reads applied (tests, bench)
@@ -214,19 +214,35 @@ class BoardScreen(Screen):
             banner_error = t("board.banner_failed", detail=f"{type(exc).__name__}: {exc}")
         return ReadResult(seq, data, banners, banner_error, fired, pending, who)
 
-    @work(thread=True, exclusive=True, group="board-read", exit_on_error=False)
     def reload(self) -> None:
-        worker = get_current_worker()
+        """Re-read in a worker; one at a time (a change meanwhile is picked up by the next tick)."""
+        if self._reading:
+            self._dirty = True
+            return
+        self._reading = True
+        self._reload()
+
+    @work(thread=True, group="board-read", exit_on_error=False)
+    def _reload(self) -> None:
         try:
             result = self._read(self.app.clock.now())
         except DomainError as exc:
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self._read_failed, exc.message)
+            self.app.call_from_thread(self._read_failed, exc.message)
             return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._apply, result)
+        except BaseException:
+            self.app.call_from_thread(self._read_done)
+            raise
+        self.app.call_from_thread(self._read_applied, result)
+
+    def _read_done(self) -> None:
+        self._reading = False
+
+    def _read_applied(self, result: ReadResult) -> None:
+        self._reading = False
+        self._apply(result)
 
     def _read_failed(self, message: str) -> None:
+        self._reading = False
         self._dirty = True
         self._set_status(t("board.db_busy", detail=message))
 
@@ -276,6 +292,11 @@ class BoardScreen(Screen):
         if new:
             self._rang |= new
             self.app.bell()
+            if self.app.screen is not self:
+                # The officer is on another screen: the notice there says what the board would.
+                text = self._alarm_text(now)
+                if text is not None:
+                    self.app.notify(text.plain, severity="error", timeout=30)
         if self.ready_at is None:
             self.ready_at = time.monotonic()
 

@@ -226,3 +226,22 @@ async def test_command_palette_lists_board_keys_and_runs_them(db_path, clock):
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert calls == [("warnings", ())]
+
+
+async def test_alarm_while_on_another_screen_is_also_notified_there(db_path, clock):
+    app, _ = _app_with(db_path, clock, ("学籍账号被盗", 0))
+    rings = []
+    app.bell = lambda: rings.append(1)
+    clock.set(T0 - timedelta(minutes=40))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        board = app.screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is not board
+        clock.set(T0 - timedelta(minutes=1))
+        board.tick()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert rings == [1]
+        assert any("学籍账号被盗" in str(n.message) and "2026-001" in str(n.message) for n in app._notifications)
