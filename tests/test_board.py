@@ -151,17 +151,6 @@ async def test_keys_open_screens_by_name(db_path, clock):
         assert calls[-1] == ("incident", (1,))
 
 
-async def test_missing_screen_says_not_available_and_board_stays(db_path, clock):
-    app, _ = _app_with(db_path, clock, ("一", 10))
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await pilot.pause()
-        if app.screen_class("new_incident") is None:
-            await pilot.press("n")
-            await pilot.pause()
-            assert type(app.screen).__name__ == "BoardScreen"
-            assert any("尚未提供" in str(n.message) for n in app._notifications)
-
-
 async def test_locked_session_hides_titles_and_names_but_keeps_countdowns(db_path, clock):
     app, _ = _app_with(db_path, clock, ("学籍账号被盗", 40))
     async with app.run_test(size=(80, 24)) as pilot:
