@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any

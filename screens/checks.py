@@ -7,7 +7,6 @@ a one-off follow-up check raised from a finding.
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from rich.text import Text
@@ -19,13 +18,15 @@ from textual.widgets import (Checkbox, DataTable, Footer, Input, Label, Select, 
                              TextArea)
 
 from models.cadence import local_day
-from models.checks import (CADENCES, FollowUp, add_check, cadence_text, edit_check, complete_check, discard_form_draft, get_check, list_checks,
-                           load_form_draft, responsible_text, save_form_draft, seed_defaults, view)
-from models.errors import ConflictError, DomainError, ValidationError
+from models.checks import (CADENCES, FollowUp, add_check, cadence_text, complete_check, discard_form_draft,
+                           edit_check, get_check, list_checks, load_form_draft, responsible_text, save_form_draft,
+                           seed_defaults, view)
+from models.errors import ConflictError, DomainError
 from models.i18n import t
 from models.incidents import IncidentInput
 from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
+from tui.palette import BindingCommands
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "checks.tcss"
 STATE_STYLE = {"overdue": "bold reverse red", "due_today": "bold yellow", "upcoming": "", "inactive": "dim"}
@@ -40,6 +41,7 @@ def state_text(v) -> str:
 
 class ChecksScreen(Screen):
     CSS_PATH = TCSS
+    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("enter", "complete", t("prevention.key.complete"), id="checks.complete", priority=True),
         Binding("e", "edit", t("prevention.key.edit"), id="checks.edit"),
@@ -179,6 +181,7 @@ class CompleteCheckScreen(Screen):
     """The completion form: ticks, findings, and what a finding should start."""
 
     CSS_PATH = TCSS
+    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("ctrl+s", "save", t("prevention.key.save"), id="complete.save", priority=True),
         Binding("escape", "cancel", t("prevention.key.cancel"), id="complete.cancel"),
@@ -315,6 +318,7 @@ class EditCheckScreen(Screen):
     """Edit a duty (the shipped ones too) or add one: the school's own schedule."""
 
     CSS_PATH = TCSS
+    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("ctrl+s", "save", t("prevention.key.save"), id="edit_check.save", priority=True),
         Binding("escape", "cancel", t("prevention.key.cancel"), id="edit_check.cancel"),

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static, Tex
 from models.errors import DomainError
 from models.i18n import t
 from models.timeparse import fmt_local, parse_time
+from tui.palette import BindingCommands
 from models.warnings import (LEVELS, actions_of, add_warning, default_actions, parse_actions, get_warning, level_words, lift_warning,
                              list_warnings, progress, set_action_done, status_of)
 
@@ -29,6 +30,7 @@ LEVEL_STYLE = {"red": "bold reverse red", "orange": "bold #ff8700", "yellow": "b
 
 class WarningsScreen(Screen):
     CSS_PATH = TCSS
+    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("space", "toggle_action", t("prevention.key.tick"), id="warnings.tick"),
         Binding("n", "new_warning", t("prevention.key.new_warning"), id="warnings.new"),
@@ -192,6 +194,7 @@ class NewWarningScreen(Screen):
     """Record a warning as received: level, issuer, content, validity."""
 
     CSS_PATH = TCSS
+    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("ctrl+s", "save", t("prevention.key.save"), id="new_warning.save", priority=True),
         Binding("escape", "cancel", t("prevention.key.cancel"), id="new_warning.cancel"),

@@ -65,10 +65,9 @@ async def test_a_finding_can_open_an_incident(db_path, clock):
 
 
 async def test_what_was_typed_survives_a_dropped_session(db_path, clock):
-    chk_id = None
     app = make_app(db_path, clock)
     ctx = make_ctx(app.store, clock)
-    chk_id = add_check(ctx, "五看", "daily", checklist=["一看人", "二看账号"], first_due=local_day(T0, SH)).id
+    add_check(ctx, "五看", "daily", checklist=["一看人", "二看账号"], first_due=local_day(T0, SH)).id
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_checks(app, pilot)
         await pilot.press("enter")
@@ -153,3 +152,14 @@ async def test_an_officer_cannot_change_the_schedule(db_path, clock):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "权限不足" in str(app.screen.query_one("#complete-error").render())
+
+
+async def test_bindings_are_in_the_command_palette(db_path, clock):
+    from tui.palette import BindingCommands
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_checks(app, pilot)
+        assert BindingCommands in screen.COMMANDS
+        provider = BindingCommands(screen)
+        names = [name for name, _, _ in provider._entries()]
+        assert "完成检查" in names and "修改" in names

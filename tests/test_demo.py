@@ -1,7 +1,6 @@
 """The demo: a fictional school with an overdue incident, one due within the hour, one awaiting its
 final report, an active warning and checks due; in a temporary folder that is deleted afterwards."""
 import argparse
-import os
 from datetime import timedelta
 
 from models.banners import collect

@@ -26,7 +26,8 @@ def _real(ctx):
 
 
 def test_drills_are_left_out_of_statistics_and_real_lists(ctx):
-    drill, real = _drill(ctx), _real(ctx)
+    _drill(ctx)
+    real = _real(ctx)
     assert [i.id for i in list_incidents(include_drills=False)] == [real.id]
     s = incident_stats()
     assert s.total == 1 and s.by_category == {"network_attack": 1} and s.drills_held == 1

@@ -4,7 +4,6 @@ import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 
-from textual.widgets import Static
 
 from models.cadence import local_day
 from models.checks import add_check, get_check

@@ -6,7 +6,6 @@ the scheduled prevention duties.
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 

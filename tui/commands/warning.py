@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from models.i18n import t
 from models.timeparse import fmt_local, iso_local, parse_time
-from models.warnings import (LEVELS, actions_of, add_warning, parse_actions, level_words, lift_warning, list_warnings,
+from models.warnings import (actions_of, add_warning, parse_actions, level_words, lift_warning, list_warnings,
                              progress, set_action_done, status_of)
 from tui.env import print_json
 
