@@ -1,42 +1,65 @@
-"""End to end at 80×24: one incident from intake to closure, and the board following every step.
+"""End to end at 80×24, keyboard only: one incident from intake to closure, the board following.
 
-new → oral → first → follow-up → continuing → handled → final → closed. The report stages are
-typed from the keyboard into the report screen (F3 jumps to the next missing field, F5 submits);
-after each step the board, re-read as it does on its own when the database changes, shows the
-obligation met and the next one open.
+new → oral → first → follow-up → continuing → handled → final → closed. The incident is typed
+into the new-incident form (``n`` on the board), each stage is opened from the incident
+screen's stage list and typed into the report screen (F3 jumps to the next missing field, F5
+submits), handling is marked with ``h`` and the incident closed with ``c``. After every step the
+board, re-read as it does by itself when the database changes, shows that obligation met and
+the next one open.
 """
 from datetime import timedelta
 
-from textual.widgets import Input, TextArea
+from textual.widgets import DataTable, Input, TextArea
 
-from models.incidents import IncidentInput, close_incident, create_incident, get_incident, mark_handled
-from models.tables import Report
+from models.tables import Incident, Report
 from tests.conftest import T0, make_app
 
 
-async def _board_states(app, pilot, inc_id):
+async def _board_states(app, pilot):
+    """Back to the board and what it now shows for the incident."""
+    while type(app.screen).__name__ != "BoardScreen":
+        await pilot.press("escape")
+        await pilot.pause()
     board = app.screen
-    assert type(board).__name__ == "BoardScreen"
-    board.tick()
+    board.tick()                                   # its one-second tick: data_version moved → re-read
     await app.workers.wait_for_complete()
     await pilot.pause()
-    obls = board._data.obligations.get(inc_id, [])
-    return {(o.regime, o.stage, o.seq): o.state for o in obls}, board
+    inc = Incident.get()
+    obls = board._data.obligations.get(inc.id, [])
+    return {(o.stage, o.seq): o.state for o in obls if o.regime == "school_plan"}, board
 
 
-async def _fill_and_submit(app, pilot, stage, seq=None, recipient="县教育局基教科王科长"):
-    app.open_screen("report", 1, "school_plan", stage, seq)
+async def _open_incident_from_board(app, pilot):
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+    assert type(app.screen).__name__ == "IncidentScreen"
+    return app.screen
+
+
+async def _open_stage(app, pilot, incident, key):
+    table = incident.query_one("#stages", DataTable)
+    table.focus()
+    await pilot.pause()
+    keys = [r.key.value for r in table.ordered_rows]
+    assert key in keys, keys
+    await pilot.press("home")
+    for _ in range(keys.index(key)):
+        await pilot.press("down")
+    await pilot.press("enter")
     await pilot.pause()
     await pilot.pause()
     screen = app.screen
-    assert type(screen).__name__ == "ReportScreen" and screen.report.stage == stage
-    for _ in range(30):                      # F3 focuses the first missing field; type into it
+    assert type(screen).__name__ == "ReportScreen", screen
+    return screen
+
+
+async def _fill_and_submit(app, pilot, screen, recipient="县教育局基教科王科长"):
+    for _ in range(30):                     # F3 focuses the first missing field; type into it
         await pilot.press("f3")
         await pilot.pause()
         if not screen.query(".-missing"):
             break
-        focused = app.focused
-        assert isinstance(focused, (Input, TextArea)), focused
+        assert isinstance(app.focused, (Input, TextArea)), app.focused
         await pilot.press("o", "k")
     else:
         raise AssertionError("check never came back clean")
@@ -44,82 +67,94 @@ async def _fill_and_submit(app, pilot, stage, seq=None, recipient="县教育局�
     await pilot.pause()
     dialog = app.screen
     assert type(dialog).__name__ == "SubmitDialog"
-    rec = dialog.query_one("#submit-recipient", Input)
-    if not rec.value:
+    if not dialog.query_one("#submit-recipient", Input).value:
         await pilot.press(*list(recipient))
     await pilot.press("enter")
     await pilot.pause()
-    assert app.screen is screen, "submit dialog did not close"
-    assert screen.report.status == "submitted"
-    await pilot.press("escape")
-    await pilot.pause()
+    assert app.screen is screen and screen.report.status == "submitted"
     return screen.report
+
+
+async def _stage(app, pilot, key):
+    incident = await _open_incident_from_board(app, pilot)
+    screen = await _open_stage(app, pilot, incident, key)
+    return await _fill_and_submit(app, pilot, screen)
 
 
 async def test_walkthrough_new_to_closed_with_the_board(db_path, clock):
     app = make_app(db_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        ctx = app.ctx
-        # new (the new-incident form belongs to the incidents feature; its service is the same)
-        inc = create_incident(ctx, IncidentInput(
-            title="学籍账号异常登录", category="network_attack", grade="IV",
-            occurred_at=T0 - timedelta(minutes=30), discovered_at=T0 - timedelta(minutes=10),
-            location="教务处学籍终端", reported_by="值班员", description="管理员账号异地登录"))
-        states, board = await _board_states(app, pilot, inc.id)
-        assert states[("school_plan", "oral", 1)] == "due_soon"
-        assert states[("school_plan", "first", 1)] == "pending"
-        assert states[("school_plan", "follow_up", 1)] == "waiting"
+        # new: typed into the form the board opens with n
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "NewIncidentScreen"
+        await pilot.press(*"学籍账号异常登录")
+        await pilot.press("tab", "ctrl+u", *"-30m")            # occurred
+        await pilot.press("tab", "ctrl+u", *"-10m")            # discovered
+        await pilot.press("tab", *"教务处学籍终端", "tab", *"学籍系统", "tab")
+        await pilot.press(*"credential", "enter")              # category by its English name
+        await pilot.press("ctrl+u", *"一般", "enter")           # preliminary grade
+        await pilot.press("tab", *"值班员", "tab", *"管理员账号异地登录")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "IncidentScreen"
+        inc = Incident.get()
+        assert inc.occurred_at == T0 - timedelta(minutes=30) and inc.category == "network_attack"
+        states, board = await _board_states(app, pilot)
         assert board.table.row_count == 1
+        assert states[("oral", 1)] == "due_soon" and states[("first", 1)] == "pending"
+        assert states[("follow_up", 1)] == "waiting"
 
-        # oral, 5 minutes later
         clock.advance(minutes=5)
-        await _fill_and_submit(app, pilot, "oral")
-        states, _ = await _board_states(app, pilot, inc.id)
-        assert states[("school_plan", "oral", 1)] == "met"
-        assert states[("school_plan", "first", 1)] == "pending"
+        await _stage(app, pilot, "school_plan|oral|1")
+        states, _ = await _board_states(app, pilot)
+        assert states[("oral", 1)] == "met" and states[("first", 1)] == "pending"
 
-        # first report, within the 3 hours
         clock.advance(minutes=40)
-        await _fill_and_submit(app, pilot, "first")
-        states, _ = await _board_states(app, pilot, inc.id)
-        assert states[("school_plan", "first", 1)] == "met"
-        assert states[("school_plan", "follow_up", 1)] == "pending"   # its clock started at the first report
+        await _stage(app, pilot, "school_plan|first|1")
+        states, _ = await _board_states(app, pilot)
+        assert states[("first", 1)] == "met"
+        assert states[("follow_up", 1)] == "pending"             # its clock started at the first report
 
-        # follow-up, next morning
         clock.advance(hours=20)
-        await _fill_and_submit(app, pilot, "follow_up")
-        states, _ = await _board_states(app, pilot, inc.id)
-        assert states[("school_plan", "follow_up", 1)] == "met"
-        assert states[("school_plan", "continuing", 1)] == "pending"
+        await _stage(app, pilot, "school_plan|follow_up|1")
+        states, _ = await _board_states(app, pilot)
+        assert states[("follow_up", 1)] == "met" and states[("continuing", 1)] == "pending"
 
-        # continuing 续报一
         clock.advance(hours=23)
-        first_continuing = await _fill_and_submit(app, pilot, "continuing")
-        assert first_continuing.seq == 1
-        states, _ = await _board_states(app, pilot, inc.id)
-        assert states[("school_plan", "continuing", 2)] == "pending"  # the next one in the series
-        assert states[("school_plan", "final", 1)] == "waiting"
+        continuing = await _stage(app, pilot, "school_plan|continuing|1")
+        assert continuing.seq == 1
+        states, _ = await _board_states(app, pilot)
+        assert states[("continuing", 2)] == "pending"            # the next one in the series
+        assert states[("final", 1)] == "waiting"
 
-        # handled
+        # handled, from the incident screen
         clock.advance(hours=3)
-        mark_handled(ctx, inc.id)
-        states, _ = await _board_states(app, pilot, inc.id)
-        assert states[("school_plan", "continuing", 2)] == "not_applicable"
-        assert states[("school_plan", "final", 1)] == "pending"
+        incident = await _open_incident_from_board(app, pilot)
+        await pilot.press("h")
+        await pilot.pause()
+        await pilot.press("enter")                               # at: now (the form's default)
+        await pilot.pause()
+        assert Incident.get().status == "handled"
+        states, _ = await _board_states(app, pilot)
+        assert states[("continuing", 2)] == "not_applicable" and states[("final", 1)] == "pending"
 
-        # final
         clock.advance(days=2)
-        await _fill_and_submit(app, pilot, "final")
-        states, board = await _board_states(app, pilot, inc.id)
-        assert states[("school_plan", "final", 1)] == "met"
+        await _stage(app, pilot, "school_plan|final|1")
+        states, board = await _board_states(app, pilot)
+        assert states[("final", 1)] == "met"
         assert not [s for s in states.values() if s in ("overdue", "due_soon", "pending")]
 
-        # closed: it leaves the board
-        close_incident(ctx, inc.id)
-        states, board = await _board_states(app, pilot, inc.id)
-        assert get_incident(inc.id).status == "closed"
+        # closed, from the incident screen: it leaves the board
+        incident = await _open_incident_from_board(app, pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert Incident.get().status == "closed"
+        states, board = await _board_states(app, pilot)
         assert board.table.row_count == 0
-        stages = [(r.stage, r.seq, r.status) for r in Report.select().order_by(Report.id)]
-        assert stages == [("oral", 1, "submitted"), ("first", 1, "submitted"), ("follow_up", 1, "submitted"),
-                          ("continuing", 1, "submitted"), ("final", 1, "submitted")]
+    stages = [(r.stage, r.seq, r.status) for r in Report.select().order_by(Report.id)]
+    assert stages == [("oral", 1, "submitted"), ("first", 1, "submitted"), ("follow_up", 1, "submitted"),
+                      ("continuing", 1, "submitted"), ("final", 1, "submitted")]
