@@ -215,6 +215,9 @@ def _create(store, settings, folder: Path, now: datetime, passphrase: str | None
             encrypt_file(zpath, out, passphrase)
         else:
             os.replace(zpath, out)
+        if os.name != "nt":  # an archive of students' data is not for every user of the machine
+            from models.store import private_mode
+            os.chmod(out, private_mode(final.parent) & 0o640)
         os.replace(out, final)
     return BackupResult(path=final, encrypted=encrypted, files=len(files), size=final.stat().st_size,
                         manifest=manifest)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -230,6 +231,8 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
         except OSError as exc:
             raise StoreError("error.db_unopenable", path=str(path)) from exc
 
+    if not exists:
+        _create_private(path)
     if _active is not None:
         _active.close()
     db = _make_db(path)
@@ -250,6 +253,33 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     store.read_only = store.read_only or store.db.database.startswith("file:")
     _active = store
     return store
+
+
+def private_mode(folder: Path) -> int:
+    """0600, or 0660 in a group-writable shared folder (README: several OS users, one database).
+
+    The database holds students' personal information, so it is never world-readable;
+    SQLite gives the -wal and -shm files the database file's mode.
+    """
+    try:
+        shared = bool(folder.stat().st_mode & stat.S_IWGRP)
+    except OSError:
+        shared = False
+    return 0o660 if shared else 0o600
+
+
+def _create_private(path: Path) -> None:
+    """Create the empty file with a private mode before SQLite does, with the umask's default."""
+    if os.name == "nt":  # NTFS permissions come from the user profile folder; chmod cannot express them
+        return
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, private_mode(path.parent))
+        os.close(fd)
+        os.chmod(path, private_mode(path.parent))  # the umask may have removed group bits
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError("error.db_unopenable", path=str(path)) from exc
 
 
 def _open_read_only(path: Path) -> SqliteDatabase:

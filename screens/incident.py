@@ -52,6 +52,7 @@ class IncidentScreen(Screen):
         Binding("w", "withdraw", t("incident.action.withdraw"), id="incident.withdraw"),
         Binding("c", "close_incident", t("incident.action.close"), id="incident.close"),
         Binding("p", "contacts", t("incident.action.contacts"), id="incident.contacts"),
+        Binding("d", "drill", t("incident.action.drill"), id="incident.drill"),
         Binding("1", "tab('overview')", t("incident.tab.overview"), show=False),
         Binding("2", "tab('timeline')", t("incident.tab.timeline"), show=False),
         Binding("3", "tab('evidence')", t("incident.tab.evidence"), show=False),
@@ -320,6 +321,15 @@ class IncidentScreen(Screen):
     def action_contacts(self) -> None:
         if self.inc is not None:
             self.app.open_screen("contacts", self.inc.id)
+
+    def action_drill(self) -> None:
+        """A drill's summary (stage times against deadlines, calls, findings) lives on its own screen."""
+        if self.inc is None:
+            return
+        if not self.inc.is_drill:
+            self.notify(t("incident.not_a_drill"), severity="warning")
+            return
+        self.app.open_screen("drill", self.inc.id)
 
     def action_edit(self) -> None:
         if self._guard("officer"):

@@ -310,3 +310,29 @@ async def test_command_palette_finds_the_incident_actions(db_path, clock):
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, FormModal)
+
+
+async def test_d_opens_the_drill_summary_for_a_drill_only(tmp_path, clock):
+    from models.incidents import IncidentInput, create_incident
+    from tests.conftest import make_app, make_ctx
+    from datetime import timedelta
+    app = make_app(tmp_path / "drill.db", clock)
+    ctx = make_ctx(app.store, clock)
+    real = create_incident(ctx, IncidentInput(title="真实事件", category="malware",
+                                              occurred_at=clock.now() - timedelta(minutes=5), discovered_at=clock.now()))
+    drill = create_incident(ctx, IncidentInput(title="演练：勒索病毒", category="malware", is_drill=True,
+                                               occurred_at=clock.now() - timedelta(minutes=5), discovered_at=clock.now()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("incident", real.id)
+        await pilot.pause(0.3)
+        await pilot.press("d")
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "IncidentScreen"   # not a drill: stays, with a notice
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        app.open_screen("incident", drill.id)
+        await pilot.pause(0.3)
+        await pilot.press("d")
+        await pilot.pause(0.5)
+        assert type(app.screen).__name__ == "DrillScreen"

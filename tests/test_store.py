@@ -97,3 +97,25 @@ def test_missing_database_without_create(tmp_path):
     with pytest.raises(StoreError) as exc:
         open_store(tmp_path / "none.db", create=False)
     assert exc.value.key == "error.db_missing"
+
+
+def test_a_new_database_is_not_world_readable(tmp_path):
+    import os
+    import stat as st
+    if os.name == "nt":
+        assert open_store(tmp_path / "w.db").path.exists()
+        return
+    private = tmp_path / "private"
+    private.mkdir(mode=0o755)
+    s = open_store(private / "duty.db")
+    s.db.execute_sql("CREATE TABLE IF NOT EXISTS probe(x)")  # makes the -wal file exist
+    mode = st.S_IMODE((private / "duty.db").stat().st_mode)
+    assert mode == 0o600
+    assert not st.S_IMODE((private / "duty.db-wal").stat().st_mode) & 0o077
+    s.close()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o2770)
+    s = open_store(shared / "duty.db")
+    assert st.S_IMODE((shared / "duty.db").stat().st_mode) == 0o660
+    s.close()
