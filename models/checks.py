@@ -26,6 +26,7 @@ from models.prevention_config import school_calendar
 from models.roles import require
 from models.tables import Check, CheckRun, Draft, Incident
 from models.versioning import row_dict, update_versioned
+from models.text import clean_text
 
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "assets" / "prevention" / "checks.toml"
 CADENCES = _BASE_CADENCES + ("once",)
@@ -36,13 +37,7 @@ ESCALATE_DAYS = 7
 
 
 def _clean(value: Any, name: str, required: bool = False, limit: int = TEXT_MAX) -> str:
-    text = "" if value is None else str(value)
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)).strip()
-    if required and not text:
-        raise ValidationError({name: ("error.required", {})})
-    if len(text) > limit:
-        raise ValidationError({name: ("error.too_long", {"max": limit})})
-    return text
+    return clean_text(value, name, required, limit)
 
 
 def item_text(item: Any) -> str:

@@ -20,6 +20,7 @@ from models.tables import Incident, Report
 from models.taxonomy import load_taxonomy
 from models.timeparse import check_incident_times
 from models.versioning import row_dict, update_versioned
+from models.text import clean_text
 
 TITLE_MAX = 200
 TEXT_MAX = 20000
@@ -29,15 +30,7 @@ TIME_FIELDS = ("occurred_at", "discovered_at")
 
 
 def _clean_text(value: Any, field: str, required: bool = False, limit: int = TEXT_MAX) -> str:
-    text = "" if value is None else str(value)
-    # Terminal control characters have no business in a record; tabs and newlines do.
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
-    text = text.strip()
-    if required and not text:
-        raise ValidationError({field: ("error.required", {})})
-    if len(text) > limit:
-        raise ValidationError({field: ("error.too_long", {"max": limit})})
-    return text
+    return clean_text(value, field, required, limit)
 
 
 def facts(inc: Incident) -> IncidentFacts:

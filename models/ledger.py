@@ -16,18 +16,13 @@ from models.context import Context
 from models.errors import ValidationError
 from models.roles import require
 from models.tables import DataUse
+from models.text import clean_text
 
 FIELDS = ("ledger_who", "ledger_data", "ledger_purpose", "ledger_approved_by", "ledger_recipient")
 
 
 def _clean(value: Any, name: str, required: bool = False, limit: int = 2000) -> str:
-    text = "" if value is None else str(value)
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)).strip()
-    if required and not text:
-        raise ValidationError({name: ("error.required", {})})
-    if len(text) > limit:
-        raise ValidationError({name: ("error.too_long", {"max": limit})})
-    return text
+    return clean_text(value, name, required, limit)
 
 
 @dataclass

@@ -24,18 +24,13 @@ from models.prevention_config import idle_months, rotation_days
 from models.roles import require
 from models.tables import RegistryAccount
 from models.versioning import update_versioned
+from models.text import clean_text
 
 FLAGS = ("handover", "password", "seal")
 
 
 def _clean(value: Any, name: str, required: bool = False, limit: int = 200) -> str:
-    text = "" if value is None else str(value)
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)).strip()
-    if required and not text:
-        raise ValidationError({name: ("error.required", {})})
-    if len(text) > limit:
-        raise ValidationError({name: ("error.too_long", {"max": limit})})
-    return text
+    return clean_text(value, name, required, limit)
 
 
 @dataclass

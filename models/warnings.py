@@ -23,6 +23,7 @@ from models.roles import require
 from models.tables import Warning, WarningAction
 from models.timeparse import fmt_local
 from models.versioning import update_versioned
+from models.text import clean_text
 
 LEVELS = ("red", "orange", "yellow", "blue")
 GRADE_OF_LEVEL = {"red": "I", "orange": "II", "yellow": "III", "blue": "IV"}
@@ -33,13 +34,7 @@ TEXT_MAX = 20000
 
 
 def _clean(value: Any, name: str, required: bool = False, limit: int = TEXT_MAX) -> str:
-    text = "" if value is None else str(value)
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)).strip()
-    if required and not text:
-        raise ValidationError({name: ("error.required", {})})
-    if len(text) > limit:
-        raise ValidationError({name: ("error.too_long", {"max": limit})})
-    return text
+    return clean_text(value, name, required, limit)
 
 
 def parse_level(text: str) -> str:
