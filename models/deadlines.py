@@ -57,6 +57,7 @@ class Obligation:
     submitted_at: datetime | None = None
     report_id: int | None = None
     stage_spec: Stage | None = field(default=None, compare=False, repr=False)
+    position: int = 0         # the stage's place in the policy: ties are listed in the plan's order
 
     @property
     def is_open(self) -> bool:
@@ -65,7 +66,7 @@ class Obligation:
     def sort_key(self) -> tuple:
         rank = STATES.index(self.state)
         due = self.due_at.timestamp() if self.due_at else float("inf")
-        return (rank if self.state in OPEN_STATES else 10 + rank, due, self.code, self.regime, self.stage)
+        return (rank if self.state in OPEN_STATES else 10 + rank, due, self.code, self.position)
 
 
 def _latest_submission(reports: Sequence[ReportFacts], regime: str, stages: Iterable[str]) -> ReportFacts | None:
@@ -114,9 +115,9 @@ def obligations(incident: IncidentFacts, reports: Sequence[ReportFacts], policy:
         left = None if due is None or state not in OPEN_STATES else (due - now).total_seconds()
         out.append(Obligation(incident.id, incident.code, stage.regime, stage.id, seq, state, due,
                               left, stage.figure, reason, sub.submitted_at if sub else None,
-                              sub.id if sub else None, stage))
+                              sub.id if sub else None, stage, position))
 
-    for stage in policy.stages():
+    for position, stage in enumerate(policy.stages()):
         if stage.optional:
             continue
         if withdrawn:

@@ -78,7 +78,7 @@ class IncidentScreen(Screen):
                 yield VerticalScroll(Static("", id="timeline-text"), id="timeline-scroll", can_focus=True)
             with TabPane(t("incident.tab.evidence"), id="evidence"):
                 yield DataTable(id="evidence-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # 11 keys: every one fits 80 columns
 
     def on_mount(self) -> None:
         stages = self.query_one("#stages", DataTable)

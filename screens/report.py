@@ -73,7 +73,7 @@ class ReportScreen(Screen):
         yield Static("", id="report-title")
         yield VerticalScroll(id="report-form")
         yield Static("", id="report-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         try:

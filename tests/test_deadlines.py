@@ -148,3 +148,8 @@ def test_most_urgent_first():
     assert [o.state for o in open_][:1] == ["overdue"]
     lefts = [o.seconds_left for o in open_]
     assert lefts == sorted(lefts)
+
+
+def test_stages_that_are_not_yet_due_are_listed_in_the_plans_order():
+    obls = [o for o in obligations(inc(), [], POLICY, OCC) if o.regime == "school_plan" and o.state == "waiting"]
+    assert [o.stage for o in obls] == ["follow_up", "continuing", "final"]
