@@ -21,6 +21,7 @@ from models.cadence import local_day
 from models.checks import (CADENCES, FollowUp, add_check, cadence_text, complete_check, discard_form_draft,
                            edit_check, get_check, list_checks, load_form_draft, responsible_text, save_form_draft,
                            seed_defaults, view)
+from screens._follow import FollowsOtherSessions
 from models.errors import ConflictError, DomainError
 from models.i18n import t
 from models.incidents import IncidentInput
@@ -39,7 +40,7 @@ def state_text(v) -> str:
     return t(f"prevention.check.state.{v.state}")
 
 
-class ChecksScreen(Screen):
+class ChecksScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     BINDINGS = [
@@ -72,7 +73,7 @@ class ChecksScreen(Screen):
         except DomainError as exc:
             self.notify(exc.message, severity="warning")
         self.reload()
-        self.set_interval(1.0, self._poll, name="checks-poll")
+        self.follow_other_sessions("checks-poll")
         self.watch(self.app, "locked", self._locked_changed, init=True)
         table.focus()
 
@@ -83,15 +84,6 @@ class ChecksScreen(Screen):
         self.query_one("#checks-summary", Static).update(t("prevention.locked") if locked else "")
         if not locked:
             self.reload()
-
-    def _poll(self) -> None:
-        try:
-            version = self.app.store.data_version()
-        except Exception:  # a busy or vanished file: try again next second
-            return
-        if self._version is not None and version != self._version:
-            self.reload()
-        self._version = version
 
     def reload(self) -> None:
         app = self.app

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
 from models.drills import end_drill, summarize, to_docx, to_markdown
+from screens._follow import FollowsOtherSessions
 from models.errors import DomainError
 from models.i18n import t
 from models.incidents import get_incident
@@ -25,7 +26,7 @@ from tui.palette import BindingCommands
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "drill.tcss"
 
 
-class DrillScreen(Screen):
+class DrillScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     BINDINGS = [
@@ -48,18 +49,10 @@ class DrillScreen(Screen):
 
     def on_mount(self) -> None:
         self.reload()
-        self.set_interval(1.0, self._poll, name="drill-poll")
+        self.follow_other_sessions("drill-poll")
         self.watch(self.app, "locked", lambda locked: self.reload(), init=False)
         self.query_one("#drill-body").focus()
 
-    def _poll(self) -> None:
-        try:
-            version = self.app.store.data_version()
-        except Exception:
-            return
-        if self._version is not None and version != self._version:
-            self.reload()
-        self._version = version
 
     def reload(self) -> None:
         ctx = self.app.ctx

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
 
+from screens._follow import FollowsOtherSessions
 from models.errors import DomainError
 from models.i18n import t
 from models.timeparse import fmt_local, parse_time
@@ -28,7 +29,7 @@ TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "warnings.tc
 LEVEL_STYLE = {"red": "bold reverse red", "orange": "bold #ff8700", "yellow": "bold yellow", "blue": "bold blue"}
 
 
-class WarningsScreen(Screen):
+class WarningsScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     BINDINGS = [
@@ -61,7 +62,7 @@ class WarningsScreen(Screen):
         for key, width in (("done", 1), ("department", 10), ("action", 47), ("who", 12)):
             at.add_column(t(f"prevention.acol.{key}"), key=key, width=width)
         self.reload()
-        self.set_interval(1.0, self._poll, name="warnings-poll")
+        self.follow_other_sessions("warnings-poll")
         self.watch(self.app, "locked", self._locked_changed, init=True)
         wt.focus()
 
@@ -74,14 +75,6 @@ class WarningsScreen(Screen):
         else:
             self.reload()
 
-    def _poll(self) -> None:
-        try:
-            version = self.app.store.data_version()
-        except Exception:
-            return
-        if self._version is not None and version != self._version:
-            self.reload()
-        self._version = version
 
     def _selected_warning_id(self) -> int | None:
         table = self.query_one("#warnings-table", DataTable)
