@@ -8,7 +8,6 @@ school's and are only ever typed or imported by an admin.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from models import audit
+from models import audit, tomlcache
 from models.errors import ConflictError, NotFound, ValidationError
 from models.i18n import pick
 from models.roles import require
@@ -76,8 +75,7 @@ class Defaults:
 
 @lru_cache(maxsize=1)
 def load_defaults() -> Defaults:
-    with DEFAULTS_PATH.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = tomlcache.load(DEFAULTS_PATH)
     roles = tuple(RoleSpec(id=r["id"], zh=r["zh"], en=r["en"], group=r.get("group", "plan"),
                            department=r.get("department", ""), note_zh=r.get("note_zh", ""),
                            note_en=r.get("note_en", ""), order=i)

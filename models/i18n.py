@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import locale
 import os
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from models import tomlcache
 
 LANGUAGES = ("zh", "en")
 _I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
@@ -24,8 +25,7 @@ _current = "zh"
 def catalog() -> dict[str, dict[str, str]]:
     merged: dict[str, dict[str, str]] = {}
     for path in sorted(_I18N_DIR.glob("*.toml")):
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomlcache.load(path)
         for key, entry in data.items():
             if key in merged:
                 raise RuntimeError(f"duplicate message key {key!r} in {path.name}")

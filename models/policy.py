@@ -5,12 +5,12 @@ A regime is data, not code: adding one is adding a file. The engine in
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from models import tomlcache
 from models.i18n import pick
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "assets" / "policies"
@@ -134,8 +134,7 @@ def _fields(raw: list[dict]) -> tuple[FieldSpec, ...]:
 
 
 def _load_regime(path: Path) -> Regime:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = tomlcache.load(path)
     stages = []
     for s in data.get("stages", []):
         anchor = s["anchor"]

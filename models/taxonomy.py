@@ -5,11 +5,11 @@ other five 2023 categories follow, flagged as not named in the plan.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from models import tomlcache
 from models.errors import ValidationError
 from models.i18n import pick
 
@@ -121,8 +121,7 @@ class Taxonomy:
 
 @lru_cache(maxsize=1)
 def load_taxonomy() -> Taxonomy:
-    with (ASSETS / "taxonomy.toml").open("rb") as fh:
-        data = tomllib.load(fh)
+    data = tomlcache.load(ASSETS / "taxonomy.toml")
     plan = {p["id"]: p for p in data["plan_classes"]}
     cats = []
     for c in data["categories"]:

@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.clock import FixedClock
-from models.config import Settings
-from models.context import Actor, Context
-from models.i18n import set_language
-from models.store import open_store
+# The parsed-asset cache (models/tomlcache.py) of this run stays inside the checkout, not in the
+# user's cache folder; set before any model is imported, and inherited by CLI subprocesses.
+os.environ["XUEJI_DUTY_CACHE_DIR"] = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "assets")
+
+from models.clock import FixedClock  # noqa: E402
+from models.config import Settings  # noqa: E402
+from models.context import Actor, Context  # noqa: E402
+from models.i18n import set_language  # noqa: E402
+from models.store import open_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SH = ZoneInfo("Asia/Shanghai")
