@@ -7,7 +7,6 @@ path; ``--db`` or ``XUEJI_DUTY_DB`` point to a shared location.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -87,6 +86,7 @@ def load_settings(path: Path | None = None) -> Settings:
     settings = Settings()
     if not path.exists():
         return settings
+    import tomllib      # here: most terminals have no config file, and start-up counts (issue 4)
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)

@@ -5,11 +5,14 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from models.clock import Clock
 from models.config import Settings
-from models.policy import PolicySet, build_policy
 from models.store import Store
+
+if TYPE_CHECKING:
+    from models.policy import PolicySet
 
 
 def origin_of_session() -> str:
@@ -44,6 +47,8 @@ class Context:
 
     @cached_property
     def policy(self) -> PolicySet:
+        # Imported here: the login screen's first paint needs no policy (issue 4).
+        from models.policy import build_policy
         return build_policy(self.settings.regimes, self.settings.targets)
 
     @property

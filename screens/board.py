@@ -59,7 +59,7 @@ def _keyed(text: str, key: str, style: str = "") -> KeyedText:
 class ReadResult:
     seq: int                # reads are numbered as they start: a later read saw at least as much
     data: vm.BoardData
-    banners: list[Banner]
+    banners: list[Banner] | None   # None: not read this time (the first read)
     banner_error: str
     fired: set
     pending: list
@@ -135,17 +135,24 @@ class BoardScreen(Screen):
         self.query_one("#board-status").display = False
         self._open_poll()
         self._setup_columns(self.size.width or app.size.width)
-        # The first read runs here, so the first paint already shows the incidents.
-        self._version = self._data_version()
-        try:
-            self._apply(self._read(app.clock.now()))
-        except DomainError as exc:
-            self._set_status(t("board.db_busy", detail=exc.message))
-            self._dirty = True
-        self._last_full = time.monotonic()
+        self._first_read()
         self.watch(app, "locked", self._locked_changed, init=False)
         self.set_interval(1.0, self.tick, name="board-tick")
         self.table.focus()
+
+    def _first_read(self) -> None:
+        """Rows and alarms before the first paint (~15 ms for 200 open incidents); the banners,
+        whose providers import much of the prevention and backup code (~40 ms the first time),
+        follow from a worker once the rows are on screen (issue 4, first paint)."""
+        self._version = self._data_version()
+        try:
+            self._apply(self._read(self.app.clock.now(), banners=False))
+        except DomainError as exc:
+            self._set_status(t("board.db_busy", detail=exc.message))
+            self._dirty = True
+            return
+        self._last_full = time.monotonic()
+        self.call_after_refresh(self.reload)
 
     def on_unmount(self) -> None:
         if self._poll is not None:
@@ -191,8 +198,9 @@ class BoardScreen(Screen):
         except sqlite3.Error:
             return None
 
-    def _read(self, now) -> ReadResult:
-        """Everything from the database in one go; runs in a worker thread after the first time."""
+    def _read(self, now, banners: bool = True) -> ReadResult:
+        """Everything from the database in one go; runs in a worker thread after the first time.
+        Without ``banners`` the result carries ``None`` and the board keeps the banners it shows."""
         app = self.app
         ctx = app.ctx
         seq = next(self._read_numbers)
@@ -203,16 +211,18 @@ class BoardScreen(Screen):
             pending = alarm_model.pending(ids)
             who = {p.obligation: alarm_model.who_to_call(ctx, p.incident_id, p.regime, p.stage)
                    for p in pending}
-        banners: list[Banner] = []
+        if not banners:
+            return ReadResult(seq, data, None, "", fired, pending, who)
+        found: list[Banner] = []
         banner_error = ""
         try:
             with ctx.store.read():
-                banners = collect(ctx, now)
+                found = collect(ctx, now)
         except DomainError:
             raise
         except Exception as exc:  # another feature's provider failed: say so, keep the board
             banner_error = t("board.banner_failed", detail=f"{type(exc).__name__}: {exc}")
-        return ReadResult(seq, data, banners, banner_error, fired, pending, who)
+        return ReadResult(seq, data, found, banner_error, fired, pending, who)
 
     def reload(self) -> None:
         """Re-read in a worker; one at a time (a change meanwhile is picked up by the next tick)."""
@@ -285,7 +295,8 @@ class BoardScreen(Screen):
         self._set_status("")
         self._setup_columns(self.size.width or self.app.size.width)
         self._rebuild(now)
-        self._update_banners(result.banners, result.banner_error)
+        if result.banners is not None:
+            self._update_banners(result.banners, result.banner_error)
         self._update_header(now)
         self._update_alarm(now)
         new = {p.obligation + (p.threshold,) for p in self._pending} - self._rang

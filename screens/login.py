@@ -7,7 +7,6 @@ whole time, even while a hung keyring is being waited for.
 """
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -24,6 +23,7 @@ from tui.session import anonymous, in_thread
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FIELDS = {"username": "login-username", "password": "login-password"}
+KEYRING_DELAY_S = 0.25
 
 
 def _anon_ctx(app) -> Context:
@@ -32,6 +32,7 @@ def _anon_ctx(app) -> Context:
 
 async def remember_login(app, actor) -> str | None:
     """Issue a token, put it in the keyring; if the keyring refuses, revoke it and say so in one line."""
+    import platform     # here: its import compiles regexes the login screen's first paint can do without
     ctx = Context(store=app.store, actor=actor, clock=app.clock, settings=app.settings)
     token = accounts.issue_token(ctx, actor.username, f"{platform.node()} · {actor.origin}")
     try:
@@ -64,7 +65,10 @@ class LoginScreen(Screen):
     def on_mount(self) -> None:
         user = self.query_one("#login-username", Input)
         (self.query_one("#login-password", Input) if user.value else user).focus()
-        self.run_worker(self._try_remembered(), exclusive=True, group="login-keyring")
+        # After the first paint: loading the keyring and its backends takes ~100 ms of the
+        # interpreter, which on a thread would still hold up the form's first frame (issue 4).
+        self.set_timer(KEYRING_DELAY_S, lambda: self.run_worker(
+            self._try_remembered(), exclusive=True, group="login-keyring"))
 
     async def _try_remembered(self) -> None:
         app = self.app

@@ -2,7 +2,6 @@
 database locked by the other session gives a quiet status line, never a traceback."""
 import asyncio
 import sqlite3
-import time
 from datetime import datetime, timedelta, timezone
 
 from textual.widgets import DataTable
@@ -10,16 +9,7 @@ from textual.widgets import DataTable
 from models.clock import FixedClock
 from models.incidents import IncidentInput, create_incident
 from tests.conftest import make_app, make_ctx, run_cli
-
-
-async def _wait_for(pilot, condition, limit=10.0):
-    """Wait for sync (not for a deadline): poll until ``condition`` or the time limit."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if condition():
-            return True
-        await pilot.pause(0.1)
-    return condition()
+from tests.ui_helpers import wait_for
 
 
 async def test_row_from_another_process_appears_without_moving_the_cursor(db_path):
@@ -43,7 +33,7 @@ async def test_row_from_another_process_appears_without_moving_the_cursor(db_pat
             run_cli, "--db", str(db_path), "--user", "colleague", "incident", "new",
             "--title", "另一会话登记", "--category", "malware", "--occurred", "-5m")
         assert proc.returncode == 0, proc.stderr
-        assert await _wait_for(pilot, lambda: table.row_count == 4), "the new row never appeared"
+        assert await wait_for(pilot, lambda: table.row_count == 4, timeout=10), "the new row never appeared"
         assert app.screen.reads > reads
         rows = [str(table.get_row_at(i)[0]) for i in range(4)]
         assert rows[-1].endswith("-004")
@@ -67,7 +57,7 @@ async def test_more_urgent_row_inserted_above_keeps_the_cursor_on_its_incident(d
                                            occurred_at=clock.now() - timedelta(minutes=150),
                                            discovered_at=clock.now() - timedelta(minutes=150)))
         app.screen.tick()
-        assert await _wait_for(pilot, lambda: table.row_count == 3)
+        assert await wait_for(pilot, lambda: table.row_count == 3, timeout=10)
         assert str(table.get_row_at(0)[1]) == "更早发生"
         assert table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value == key
 
@@ -93,14 +83,14 @@ async def test_locked_database_gives_a_status_line_and_recovers(db_path, clock):
         try:
             clock.advance(minutes=15)                     # 55 min left: the 60-minute alarm is due
             app.screen.tick()
-            assert await _wait_for(pilot, lambda: status.display, limit=15)
+            assert await wait_for(pilot, lambda: status.display, timeout=15)
             assert "占用" in str(status.render())
             assert app.is_running and table.row_count == 1 and rings == []
         finally:
             other.execute("COMMIT")
             other.close()
         app.screen.tick()                                  # next tick: re-read and fire again
-        assert await _wait_for(pilot, lambda: alarm.display and not status.display, limit=15)
+        assert await wait_for(pilot, lambda: alarm.display and not status.display, timeout=15)
         assert rings == [1]
         assert str(table.get_row_at(0)[1]) == "乙"
 

@@ -10,6 +10,7 @@ from models.incidents import incident_obligations, list_incidents
 from models.tables import Contact
 from models.warnings import active_warnings
 from tests.conftest import make_ctx
+from tests.ui_helpers import wait_for
 
 
 def test_seed_demo_covers_every_screen(store, clock):
@@ -66,8 +67,11 @@ async def test_demo_app_shows_demo_in_the_header(tmp_path):
             header = str(app.screen.query_one("#board-school").render())
             assert "DEMO" in header
             assert app.screen.query_one("#board-table").row_count == 3
-            banners = [str(s.render()) for s in app.screen.query("#board-banners Static")]
-            assert any("橙色预警" in b for b in banners) and any("预防检查" in b for b in banners)
+            def banners():
+                return [str(s.render()) for s in app.screen.query("#board-banners Static")]
+            # Banners follow the rows from a worker, a moment after the first paint.
+            assert await wait_for(pilot, lambda: any("橙色预警" in b for b in banners())
+                               and any("预防检查" in b for b in banners())), banners()
     finally:
         env.close()
         shutil.rmtree(folder)

@@ -7,6 +7,7 @@ from models.integrity import run_checks, startup_banners, startup_check
 from models.tables import AuditEvent, Evidence
 from tests.conftest import env_for, make_app
 from tests.safety_data import populate
+from tests.ui_helpers import wait_for
 from tui.commands import _integrity
 
 
@@ -88,7 +89,8 @@ async def test_start_up_check_problem_becomes_a_banner_not_a_crash(ctx, db_path,
     ctx.store.close()
     app = make_app(db_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        # The check starts a moment after the first paint (tui/safety.py DELAY_S).
+        assert await wait_for(pilot, lambda: app.safety_done, timeout=10)
         await pilot.pause()
         banners = startup_banners(app.ctx)
         assert banners and "启动自检" in banners[0].text and "缺失" in banners[0].text
@@ -104,7 +106,7 @@ async def test_daily_backup_runs_at_app_start(ctx, db_path, clock, monkeypatch, 
     ctx.store.close()
     app = make_app(db_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        assert await wait_for(pilot, lambda: app.safety_done, timeout=10)
         await pilot.pause()
         from models.banners import collect
         texts = [b.text for b in collect(app.ctx, clock.now())]

@@ -9,6 +9,7 @@ from models.cadence import local_day
 from models.checks import add_check, get_check
 from models.clock import FixedClock
 from tests.conftest import SH, make_app, make_ctx, run_cli
+from tests.ui_helpers import wait_for
 
 
 def _banner_texts(screen) -> list[str]:
@@ -45,7 +46,8 @@ async def test_complete_a_check_from_the_board_updates_its_next_due_date(db_path
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         board = app.screen
-        assert any("逾期 1 项" in t for t in _banner_texts(board))
+        # Banners follow the rows from a worker, a moment after the first paint.
+        assert await wait_for(pilot, lambda: any("逾期 1 项" in t for t in _banner_texts(board)))
         await pilot.press("x")
         await pilot.pause()
         assert type(app.screen).__name__ == "ChecksScreen"

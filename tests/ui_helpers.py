@@ -18,3 +18,15 @@ def has_action_meta(widget) -> bool:
             if meta and any(k.startswith("@") for k in meta):
                 return True
     return False
+
+
+async def wait_for(pilot, condition, timeout: float = 5.0) -> bool:
+    """Poll until ``condition()`` holds (something another thread, worker or process does), at most
+    ``timeout`` seconds; never a wait for a deadline, which tests move with the clock instead."""
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()

@@ -84,6 +84,11 @@ class DutyApp(SessionMixin, App):
         from tui import safety
         safety.start(self)  # start-up integrity check and the daily backup, in a thread
 
+    def on_ready(self) -> None:
+        """The first screen is up: the collector paused by the command's start resumes."""
+        from tui import startup
+        startup.resume()
+
     async def on_event(self, event: events.Event) -> None:
         if (isinstance(event, (events.InputEvent, events.Paste)) and not event.is_forwarded
                 and self.intercept_input(event)):

@@ -69,11 +69,43 @@ def _pre_language(argv: list[str]) -> None:
     set_language(detect_language(lang))
 
 
+class _NotTheTui(Exception):
+    pass
+
+
+class _Probe(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        raise _NotTheTui(message)
+
+
+def _tui_args(argv: list[str]) -> argparse.Namespace | None:
+    """The arguments of a plain TUI start, parsed without importing the ~25 command modules
+    (~60 ms of the first paint, issue 4); ``None`` for a subcommand, ``--help`` or any doubt,
+    which the full parser then handles and reports."""
+    if any(a in ("-h", "--help") for a in argv):
+        return None
+    probe = _Probe(prog="xueji-duty", add_help=False)
+    add_common(probe)
+    probe.add_argument("--no-mouse", action="store_true")
+    probe.add_argument("command", nargs="?")
+    try:
+        args, rest = probe.parse_known_args(argv)
+    except _NotTheTui:
+        return None
+    if args.command is not None or rest:
+        return None
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = _glue_relative_times(list(sys.argv[1:] if argv is None else argv))
     _pre_language(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _tui_args(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)
+    else:
+        from tui import startup
+        startup.pause()     # until the first screen is up (tui/startup.py)
     from tui.env import Env
     env = None
     try:

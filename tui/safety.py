@@ -11,9 +11,15 @@ import threading
 from models.i18n import t
 
 
-def start(app) -> None:
-    app.run_worker(lambda: _work(app), thread=True, group="safety", name="safety-start",
-                   exit_on_error=False)
+# Seconds after start-up: the check and the backup read the whole database, and in the first
+# moments they would compete with the first paint for the interpreter (issue 4).
+DELAY_S = 1.5
+
+
+def start(app, delay: float = DELAY_S) -> None:
+    app.safety_done = False
+    app.set_timer(delay, lambda: app.run_worker(lambda: _work(app), thread=True, group="safety",
+                                                name="safety-start", exit_on_error=False))
 
 
 def _work(app) -> None:
@@ -41,6 +47,7 @@ def _work(app) -> None:
 
 def _show(app, problems: list[str]) -> None:
     """Only a problem needs the board redrawn; a backup's own write already moves data_version."""
+    app.safety_done = True
     if not problems:
         return
     for message in problems:

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from textual import events
 
-from models import accounts, secrets
 from models.context import Actor, origin_of_session
 from models.errors import DomainError
 from models.i18n import t
@@ -43,6 +42,7 @@ class SessionMixin:
         if self.logged_in:
             self.open_screen("board")
             return
+        from models import accounts     # here, not at the top: the board's start-up never needs it
         with self.store.read():
             need_setup = not accounts.has_users()
         self.open_screen("setup" if need_setup else "login")
@@ -102,6 +102,7 @@ class SessionMixin:
                 self.notify(t("session.no_account_lock"), severity="warning")
             return
         self.locked = True   # first: hiding must not wait for the audit write
+        from models import accounts
         try:
             accounts.record_lock(self.ctx, True, why)
         except DomainError as exc:
@@ -135,6 +136,7 @@ class SessionMixin:
 
     async def logout(self) -> None:
         """Forget this terminal's remembered login (revoked in the database too), back to login."""
+        from models import accounts
         ctx = self.ctx
         token = self.remembered_token
         try:
@@ -145,6 +147,7 @@ class SessionMixin:
         except DomainError as exc:
             self.notify(exc.message, severity="error")
         if token:
+            from models import secrets
             try:
                 await secrets.arun(secrets.forget, self.store.identity)
             except secrets.KeyringUnavailable as exc:
