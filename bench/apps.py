@@ -7,10 +7,12 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 
 class Minimal(App):
+    """Nothing but a line of text: what any Textual app costs to start here."""
+
     def compose(self) -> ComposeResult:
         yield Static("minimal-ready")
 
@@ -19,9 +21,11 @@ class PlainTable(App):
     """20 countdowns, each cell rewritten every second."""
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import DataTable   # here, so the minimal app does not import it
         yield DataTable()
 
     def on_mount(self) -> None:
+        from textual.widgets import DataTable
         table = self.query_one(DataTable)
         table.add_column("code", key="code")
         table.add_column("title", key="title")
@@ -37,12 +41,17 @@ class PlainTable(App):
         return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
     def tick(self) -> None:
+        from textual.widgets import DataTable
         table = self.query_one(DataTable)
         for code in self.due:
             table.update_cell(code, "left", self._left(code))
 
 
 def run_board(db: str) -> int:
+    """Straight to the board as a logged-in officer (the state after a remembered login), with
+    the same start-up as the real command (tui/startup.py)."""
+    from tui import startup
+    startup.pause()
     import argparse as ap
     from models.context import Actor
     from tui.app import DutyApp

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PYCACHE: Path | None = None     # set by the bench run: one bytecode cache for all its programs
 
 
 def _session_with_tty() -> None:
@@ -20,17 +21,23 @@ def _session_with_tty() -> None:
 
 
 class PtyApp:
-    def __init__(self, *args: str, cols: int = 80, rows: int = 24, env: dict | None = None) -> None:
+    def __init__(self, *args: str, cols: int = 80, rows: int = 24, env: dict | None = None,
+                 module: str = "bench.apps") -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        full_env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
+        drop = ("COLORTERM", "NO_COLOR", "PYTHONDONTWRITEBYTECODE")
+        full_env = {k: v for k, v in os.environ.items() if k not in drop}
         full_env.update({"TERM": "xterm-256color", "PYTHONPATH": str(ROOT), "LANG": "zh_CN.UTF-8",
                          "XUEJI_DUTY_LANG": "zh", "XUEJI_DUTY_CONFIG": os.devnull + "-none.toml"})
+        if PYCACHE is not None:
+            # Compiled bytecode kept, as on a school's terminal after the first start (this
+            # machine sets PYTHONDONTWRITEBYTECODE, which would recompile our modules every time).
+            full_env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
         full_env.update(env or {})
         self.started = time.monotonic()
         # Like sshd: a new session whose controlling terminal is the pty, so closing the master
         # sends SIGHUP as a dropped connection does.
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.apps", *args], stdin=slave, stdout=slave,
+        self.proc = subprocess.Popen([sys.executable, "-m", module, *args], stdin=slave, stdout=slave,
                                      stderr=slave, cwd=str(ROOT), env=full_env, preexec_fn=_session_with_tty)
         os.close(slave)
         self.chunks: list[tuple[float, bytes]] = []

@@ -45,3 +45,16 @@ def seed(path: Path, open_n: int, closed_n: int, now: datetime | None = None,
             codes.append(code)
     store.close()
     return codes
+
+
+def add_account(path: Path, username: str = "officer", password: str = "Bench-passw0rd!") -> None:
+    """One officer account, so that the app starts on the login screen as it does at a school."""
+    from models.clock import Clock
+    from models.config import Settings
+    from models.context import Actor, Context
+    from models.accounts import create_user
+    store = open_store(path)
+    ctx = Context(store=store, actor=Actor("bench", "admin", "bench", "local"), clock=Clock(),
+                  settings=Settings())
+    create_user(ctx, username, "officer", "值班员", password)
+    store.close()
