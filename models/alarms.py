@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from models import audit
@@ -49,6 +49,24 @@ def due_alarms(obligations: Iterable[Obligation], fired: set[AlarmKey], threshol
             if key not in fired:
                 out.append(key)
     return out
+
+
+def next_alarm_at(obligations: Iterable[Obligation], fired: set[AlarmKey], thresholds: Iterable[int],
+                  now: datetime) -> datetime | None:
+    """When ``due_alarms`` next has something to say, if nothing changes meanwhile: the earliest
+    threshold instant after ``now`` not yet fired; ``None`` if there is none. The board's tick
+    skips the alarm check until then."""
+    thresholds = [int(m) for m in thresholds]
+    first = None
+    for ob in obligations:
+        if not ob.is_open or ob.due_at is None:
+            continue
+        for m in thresholds:
+            at = ob.due_at - timedelta(minutes=m)
+            if at > now and (first is None or at < first) and \
+                    AlarmKey(ob.incident_id, ob.regime, ob.stage, ob.seq, m) not in fired:
+                first = at
+    return first
 
 
 def _key(row: AlarmState) -> AlarmKey:

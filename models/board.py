@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from models.deadlines import OPEN_STATES, Obligation
@@ -305,6 +305,39 @@ def cells(row: BoardRow, now: datetime, zone, due_soon_minutes: int = 60,
     }, lvl)
 
 
+def next_change(row: BoardRow, now: datetime, due_soon_minutes: int = 60,
+                urgent_minutes: int = 15) -> datetime | None:
+    """The first instant after ``now`` at which ``cells(row, …)`` may read differently, so the
+    one-second tick can skip the row until then; ``now`` itself while seconds are shown (every
+    tick), ``None`` when time alone never changes it (nothing open is due).
+
+    The edges are those of ``countdown_at``, ``level`` and ``fmt_due``: the clock's next minute,
+    the due-soon and urgent thresholds, ten minutes before the deadline (seconds appear), the
+    deadline (overdue), and 20 hours either side of it (the due column's format)."""
+    ob = row.obligation
+    if seconds_left(ob, now) is None:
+        return None
+    due = ob.due_at
+    exact = (due - now).total_seconds()
+    if 0 <= exact <= 600:
+        return now
+    return _first_after(now, (_minute_floor(now) + timedelta(minutes=1),
+                              due - timedelta(minutes=due_soon_minutes), due - timedelta(minutes=urgent_minutes),
+                              due - timedelta(seconds=600), due, due - timedelta(hours=20),
+                              due + timedelta(hours=20)))
+
+
+_TICK = timedelta(microseconds=1)
+
+
+def _first_after(now: datetime, edges: Iterable[datetime]) -> datetime | None:
+    """The earliest edge, or the instant just after it, that lies after ``now``: thresholds are
+    inclusive on one side (``left <= 600``) and strict on the other (``left < 3600``), so a text
+    may change at an edge or just after it."""
+    later = [e for edge in edges for e in (edge, edge + _TICK) if e > now]
+    return min(later, default=None)
+
+
 # ---------------------------------------------------------------- header counts
 
 @dataclass(frozen=True)
@@ -323,6 +356,13 @@ def counts(data: BoardData, now: datetime) -> Counts:
         elif left < 3600:
             soon += 1
     return Counts(len(data.incidents), overdue, soon)
+
+
+def counts_change(data: BoardData, now: datetime) -> datetime | None:
+    """The first instant after ``now`` at which ``counts`` may differ (an obligation reaching its
+    last hour or its deadline); ``None``: not by time alone."""
+    return _first_after(now, (e for ob in data.open_obligations()
+                              for e in (ob.due_at - timedelta(hours=1), ob.due_at)))
 
 
 # ---------------------------------------------------------------- compact layout

@@ -15,6 +15,7 @@ import itertools
 import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.text import Text
@@ -36,6 +37,7 @@ from tui.palette import BindingCommands
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FULL_REREAD_S = 60.0
 FIRST_PAINT_ROWS = 30
+FOREVER = datetime.max.replace(tzinfo=timezone.utc)
 
 # Rich styles per escalation level; the state word and reverse video carry the meaning without colour.
 LEVEL_STYLE = {"normal": "", "due_soon": "bold yellow", "urgent": "bold red", "overdue": "bold reverse red"}
@@ -104,6 +106,11 @@ class BoardScreen(Screen):
         self._firing = False
         self._reading = False
         self._texts: dict[str, str] = {}
+        # What the tick may skip: (computed at, valid until) per row, for the counts, for alarms.
+        self._row_valid: dict[str, tuple] = {}
+        self._counts = vm.Counts(0, 0, 0)
+        self._counts_valid: tuple | None = None
+        self._alarms_quiet: tuple | None = None
         self.ready_at: float | None = None     # monotonic time the first rows were on screen (bench)
         self.reads = 0                          # re-reads applied (tests, bench)
         self._read_numbers = itertools.count(1)
@@ -273,10 +280,15 @@ class BoardScreen(Screen):
         self._check_alarms(now)
 
     def _refresh_time(self, now) -> None:
-        """Countdowns, clock and counts from cached data; only changed text is redrawn."""
+        """Countdowns, clock and counts from cached data; only changed text is redrawn, and only
+        rows whose text can have changed since the last tick are looked at (``vm.next_change``)."""
         self._sync_rows(self._rows, now, self._cursor_key(), structural=False)
-        self._update_header(now)
+        self._update_header(now, timed=True)
         self._update_alarm(now)
+
+    def _still_valid(self, until: tuple | None, now) -> bool:
+        """``until`` = (computed at, valid until): also False when the clock went back."""
+        return until is not None and until[0] <= now < until[1]
 
     # ------------------------------------------------------------------ applying a read
 
@@ -288,6 +300,7 @@ class BoardScreen(Screen):
         self._applied_seq = result.seq
         now = self.app.clock.now()
         self._data = result.data
+        self._alarms_quiet = None           # new data, new deadlines: check again on the next tick
         self._fired = set(result.fired)
         self._pending = list(result.pending)
         self._who = dict(result.who)
@@ -349,8 +362,13 @@ class BoardScreen(Screen):
                 for key in [k for k in self._rendered if k not in set(wanted)]:
                     table.remove_row(key)
                     del self._rendered[key]
+                    self._row_valid.pop(key, None)
             for row in rows:
+                if not structural and self._still_valid(self._row_valid.get(row.key), now):
+                    continue
                 c = vm.cells(row, now, zone, settings.due_soon_minutes, settings.urgent_minutes, locked)
+                until = vm.next_change(row, now, settings.due_soon_minutes, settings.urgent_minutes)
+                self._row_valid[row.key] = (now, until or FOREVER)
                 styled = {col: (c.values[col], self._style(col, row, c.level)) for col in self._columns}
                 old = self._rendered.get(row.key)
                 if old is None:
@@ -402,14 +420,18 @@ class BoardScreen(Screen):
         widget = self.query_one(selector, Static)
         widget.update(text if isinstance(text, Text) else Text(text))
 
-    def _update_header(self, now) -> None:
+    def _update_header(self, now, timed: bool = False) -> None:
+        """``timed``: called by the tick, which may reuse the counts while time cannot change them."""
         app = self.app
         settings = app.settings
         school = settings.school_name or t("app.title")
         who = t("board.locked") if app.locked else t("board.user", user=app.actor.label)
         self._set_text("#board-school", f"{school} · {who}")
         self._set_text("#board-clock", fmt_local(now, settings.zone, with_zone=True, date=True)[5:])
-        n = vm.counts(self._data, now)
+        if not (timed and self._still_valid(self._counts_valid, now)):
+            self._counts = vm.counts(self._data, now)
+            self._counts_valid = (now, vm.counts_change(self._data, now) or FOREVER)
+        n = self._counts
         line = Text()
         line.append(t("board.count_open", n=n.open_incidents))
         line.append(" │ ")
@@ -442,13 +464,18 @@ class BoardScreen(Screen):
     # ------------------------------------------------------------------ alarms
 
     def _check_alarms(self, now) -> None:
-        if self._firing:
+        if self._firing or self._still_valid(self._alarms_quiet, now):
             return
-        due = alarm_model.due_alarms(self._data.open_obligations(), self._fired,
-                                     self.app.settings.alarm_minutes, now)
+        thresholds = self.app.settings.alarm_minutes
+        due = alarm_model.due_alarms(self._data.open_obligations(), self._fired, thresholds, now)
         if due:
+            self._alarms_quiet = None
             self._firing = True
             self._fire(due, now)
+            return
+        # Nothing to fire: nothing will be until the next threshold, unless a read changes the data.
+        after = alarm_model.next_alarm_at(self._data.open_obligations(), self._fired, thresholds, now)
+        self._alarms_quiet = (now, after or FOREVER)
 
     @work(thread=True, group="board-alarm", exit_on_error=False)
     def _fire(self, keys, now) -> None:

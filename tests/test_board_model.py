@@ -143,3 +143,71 @@ def test_who_to_call_prefers_the_contact_panel(ctx):
     Contact.create(name="李科长", role="bureau", mobile="13800000001")
     who = alarms.who_to_call(ctx, inc.id, "school_plan", "oral")
     assert "李科长" in who and "13800000001" in who
+
+
+def _row_due(row, due):
+    from dataclasses import replace
+    return replace(row, obligation=replace(row.obligation, due_at=due, state="pending"))
+
+
+@pytest.mark.parametrize("due_offset", [
+    timedelta(minutes=25, seconds=7), timedelta(minutes=61, seconds=33), timedelta(minutes=15, seconds=41),
+    timedelta(minutes=10, seconds=19), timedelta(minutes=3), timedelta(seconds=-37),
+    timedelta(minutes=-70, seconds=-5), timedelta(hours=20, minutes=1, seconds=13),
+    timedelta(hours=-19, minutes=-59, seconds=-30)])
+def test_no_cell_changes_before_next_change(ctx, due_offset):
+    """The tick skips a row until ``next_change``: checked second by second over four minutes."""
+    _incident(ctx, "a", 0)
+    base = vm.build_rows(vm.snapshot(ctx, T0))[0]
+    row = _row_due(base, T0 + due_offset)
+    now, end = T0, T0 + timedelta(minutes=4)
+    skipped = 0
+    while now < end:
+        until = vm.next_change(row, now)
+        expected = vm.cells(row, now, SH)
+        t = now + timedelta(seconds=1)
+        while t < min(until, end):
+            assert vm.cells(row, t, SH) == expected, (now, t, until)
+            t += timedelta(seconds=1)
+            skipped += 1
+        now = max(until, now + timedelta(seconds=1))
+    if due_offset > timedelta(minutes=11):
+        assert skipped > 200        # a minute countdown is looked at about once a minute
+
+
+def test_nothing_open_never_changes_by_time(ctx):
+    _incident(ctx, "a", 0)
+    base = vm.build_rows(vm.snapshot(ctx, T0))[0]
+    from dataclasses import replace
+    done = replace(base, obligation=replace(base.obligation, state="met"))
+    assert vm.next_change(done, T0) is None
+
+
+def test_counts_do_not_change_before_counts_change(ctx):
+    _incident(ctx, "a", 0)           # oral due in 30 min, first report in 3 h
+    _incident(ctx, "b", 100)
+    data = vm.snapshot(ctx, T0)
+    now = T0 - timedelta(minutes=30)
+    for _ in range(6):
+        until = vm.counts_change(data, now)
+        assert until is not None and until > now
+        here = vm.counts(data, now)
+        for s in range(1, int((until - now).total_seconds()), 17):
+            assert vm.counts(data, now + timedelta(seconds=s)) == here
+        # It does change there (an edge is a threshold: at it, or a microsecond after).
+        assert vm.counts(data, until + timedelta(microseconds=1)) != here
+        now = until
+
+
+def test_next_alarm_is_when_due_alarms_first_has_something(ctx):
+    _incident(ctx, "a", 0)
+    obls = list(vm.snapshot(ctx, T0).open_obligations())
+    thresholds = [60, 30, 10, 0]
+    fired = {k for k in alarms.due_alarms(obls, set(), thresholds, T0)}   # as if fired at T0
+    at = alarms.next_alarm_at(obls, fired, thresholds, T0)
+    assert at == T0 + timedelta(minutes=20)                               # the oral report's 10-minute alarm
+    for s in (1, 600, 1199):
+        assert alarms.due_alarms(obls, fired, thresholds, T0 + timedelta(seconds=s)) == []
+    assert [k.threshold for k in alarms.due_alarms(obls, fired, thresholds, at)] == [10]
+    everything = {alarms.AlarmKey(o.incident_id, o.regime, o.stage, o.seq, m) for o in obls for m in thresholds}
+    assert alarms.next_alarm_at(obls, everything, thresholds, T0) is None
