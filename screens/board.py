@@ -37,6 +37,7 @@ from tui.palette import BindingCommands
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FULL_REREAD_S = 60.0
 FIRST_PAINT_ROWS = 30
+REST_ROWS_AFTER_S = 0.2
 FOREVER = datetime.max.replace(tzinfo=timezone.utc)
 
 # Rich styles per escalation level; the state word and reverse video carry the meaning without colour.
@@ -327,10 +328,12 @@ class BoardScreen(Screen):
     def _rebuild(self, now) -> None:
         rows = vm.build_rows(self._data, self._expanded, self._query, self.app.locked)
         if not self._rendered and len(rows) > FIRST_PAINT_ROWS:
-            # First paint: the rows a screen can show now, the rest one frame later. Measuring
-            # 200 rows' cells would otherwise delay the first paint by a few hundred ms.
+            # First paint: the rows a screen can show now, the rest a moment later. Measuring
+            # 200 rows' cells would otherwise delay the first paint. A timer, not
+            # call_after_refresh: while the app is still starting, Textual holds its output
+            # in a batch, and the "refresh" after which the callback ran had drawn nothing.
             self._sync_rows(rows[:FIRST_PAINT_ROWS], now, None)
-            self.call_after_refresh(self._rebuild, now)
+            self.set_timer(REST_ROWS_AFTER_S, lambda: self._rebuild(self.app.clock.now()))
             return
         self._sync_rows(rows, now, self._cursor_key())
         empty = self.query_one("#board-empty", Static)
