@@ -112,6 +112,7 @@ class BoardScreen(Screen):
         self._counts = vm.Counts(0, 0, 0)
         self._counts_valid: tuple | None = None
         self._alarms_quiet: tuple | None = None
+        self._awaiting_start = False
         self.ready_at: float | None = None     # monotonic time the first rows were on screen (bench)
         self.reads = 0                          # re-reads applied (tests, bench)
         self._read_numbers = itertools.count(1)
@@ -143,10 +144,21 @@ class BoardScreen(Screen):
         self.query_one("#board-status").display = False
         self._open_poll()
         self._setup_columns(self.size.width or app.size.width)
-        self._first_read()
+        if getattr(app, "started", True):
+            self._first_read()
+        else:
+            # The app's very first screen: until Textual's start-up batch ends nothing reaches the
+            # terminal, yet every refresh meanwhile renders the table (three times, ~25 ms each
+            # with rows). So the rows come when the app is ready (DutyApp.on_ready).
+            self._awaiting_start = True
         self.watch(app, "locked", self._locked_changed, init=False)
         self.set_interval(1.0, self.tick, name="board-tick")
         self.table.focus()
+
+    def app_started(self) -> None:
+        if self._awaiting_start:
+            self._awaiting_start = False
+            self._first_read()
 
     def _first_read(self) -> None:
         """Rows and alarms before the first paint (~15 ms for 200 open incidents); the banners,

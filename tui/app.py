@@ -47,6 +47,7 @@ class DutyApp(SessionMixin, App):
         self.store = env.store()
         self.settings = env.settings
         self._init_session(actor)
+        self.started = False         # Textual's Ready seen (on_ready)
         self.title = t("app.title")
 
     @property
@@ -85,9 +86,15 @@ class DutyApp(SessionMixin, App):
         safety.start(self)  # start-up integrity check and the daily backup, in a thread
 
     def on_ready(self) -> None:
-        """The first screen is up: the collector paused by the command's start resumes."""
+        """Textual's start-up batch is over: the collector paused by the command's start resumes,
+        and a first screen that waited for this (the board's rows) goes on."""
         from tui import startup
         startup.resume()
+        self.started = True
+        for screen in self.screen_stack:
+            hook = getattr(screen, "app_started", None)
+            if callable(hook):
+                hook()
 
     async def on_event(self, event: events.Event) -> None:
         if (isinstance(event, (events.InputEvent, events.Paste)) and not event.is_forwarded
