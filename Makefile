@@ -14,8 +14,11 @@ venv: $(BIN)/python
 
 # Installs the project (editable, so the checkout is what runs) and starts the app on the
 # default database in the user data folder (or XUEJI_DUTY_DB).
+# compileall: bytecode ready even where PYTHONDONTWRITEBYTECODE is set (else every start recompiles
+# ~30 modules, ~35 ms of the first paint); only changed files are compiled again.
 run: venv
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q tui models screens >/dev/null
 	$(BIN)/xueji-duty $(ARGS)
 
 # Creates or refreshes .venv with the test extras, then runs the whole suite.
@@ -26,6 +29,7 @@ test: venv
 # The app on a throwaway database with a fictional school (deleted on exit).
 demo: venv
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q tui models screens >/dev/null
 	$(BIN)/xueji-duty demo $(ARGS)
 
 bench: venv
