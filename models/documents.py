@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from models.context import Context
 from models.errors import ValidationError
-from models.i18n import t
 from models.reports import find_stage, fmt_cn_date, fmt_cn_time, form_fields
 from models.tables import Report
 
@@ -453,7 +451,7 @@ def signature_indents(signature: str, date: str) -> tuple[float, float]:
 def to_docx(letter: Letter, preset: str = DEFAULT_PRESET) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt

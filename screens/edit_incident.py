@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Checkbox, Input, Static, TextArea
 
-from models.errors import ConflictError, ValidationError
+from models.errors import ConflictError
 from models.i18n import t
 from models.incidents import EDITABLE, IncidentInput, get_incident, update_incident
 from models.taxonomy import load_taxonomy

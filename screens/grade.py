@@ -25,7 +25,7 @@ from models.taxonomy import load_taxonomy
 from screens._incident_fields import grade_choices, grade_shown
 from tui.app import ASSETS
 from tui.palette import BindingCommands
-from tui.widgets.safe_input import SafeInput, SafeTextArea
+from tui.widgets.safe_input import SafeInput
 from tui.widgets.picker import Picker
 
 FACTORS = (("importance", IMPORTANCE), ("loss", LOSS), ("impact", IMPACT))

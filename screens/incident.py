@@ -7,7 +7,6 @@ domain's, and a refusal is shown as the domain's message.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -30,7 +29,6 @@ from models.timeline import timeline
 from models.timeparse import fmt_duration, fmt_local, parse_time
 from tui.app import ASSETS
 from tui.palette import BindingCommands
-from tui.present import stage_name
 from tui.widgets.form_modal import FormField, FormModal
 from screens._incident_text import change_lines, escalation, event_title, human_size, masked
 

@@ -25,7 +25,7 @@ from models.i18n import t
 from models.incidents import IncidentInput, create_incident
 from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
-from screens._incident_fields import (category_choices, category_shown, grade_choices, grade_shown,
+from screens._incident_fields import (category_choices, category_shown, grade_choices,
                                       resolve_category, subcategory_choices_for)
 from tui.app import ASSETS
 from tui.palette import BindingCommands

@@ -22,7 +22,6 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 from models.documents import export
 from models.errors import ConflictError, DomainError, ValidationError
 from models.i18n import t
-from models.incidents import get_incident
 from models.roles import can
 from models.reports import (CHANNELS, Submission, check, due_at, form_fields, get_report, is_late,
                             open_report, save_draft, stage_title, start_correction, stash_conflict,

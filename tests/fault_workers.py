@@ -12,7 +12,7 @@ import random
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 SCALE_ENV = "XUEJI_FAULT_SCALE"

@@ -1,12 +1,10 @@
 """Accounts in the domain: verifiers, password rules, roles, lockout and unlock, tokens — all audited."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 
 from models import accounts, audit
-from models.context import Actor
 from models.errors import LockedOut, PermissionDenied, ValidationError
 from models.incidents import IncidentInput, create_incident
 from models.passwords import check_password, make_verifier, token_hash

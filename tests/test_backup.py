@@ -1,11 +1,8 @@
 """Backup → restore on a real database with incidents, reports, evidence and audit events."""
 import hashlib
-import json
-import os
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import timedelta
 
 import keyring

@@ -4,7 +4,7 @@ from datetime import timedelta
 from textual.widgets import DataTable, Digits, Static
 
 from models.calls import log_call
-from models.contacts import add_contact, edit_contact, ensure_seeded, list_contacts
+from models.contacts import edit_contact, ensure_seeded, list_contacts
 from models.incidents import IncidentInput, create_incident, incident_obligations
 from models.tables import CallLog, Contact
 from screens.contacts import ContactsScreen, big_number

@@ -3,7 +3,6 @@ import shutil
 import subprocess
 import zipfile
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from docx import Document

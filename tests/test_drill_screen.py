@@ -2,7 +2,7 @@
 import zipfile
 from datetime import timedelta
 
-from textual.widgets import Input, Markdown
+from textual.widgets import Input
 
 from models.incidents import IncidentInput, create_incident, get_incident
 from tests.conftest import T0, make_app, make_ctx

@@ -20,7 +20,7 @@ import pytest
 from models import audit
 from models.incidents import IncidentInput, create_incident, get_incident
 from models.store import open_store
-from models.tables import AuditEvent, Incident
+from models.tables import AuditEvent
 from tests.conftest import ROOT, T0
 from tests.fault_workers import scaled
 

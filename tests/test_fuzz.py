@@ -7,7 +7,6 @@ other features add are fuzzed too). ``XUEJI_FAULT_SCALE=full`` runs more example
 import argparse
 import contextlib
 import io
-import os
 import string
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -20,7 +19,6 @@ from models.errors import DomainError, ValidationError
 from models.incidents import IncidentInput, validate_input
 from models.taxonomy import load_taxonomy
 from models.timeparse import parse_time
-from tests.conftest import T0
 from tests.fault_workers import scaled
 
 SH = ZoneInfo("Asia/Shanghai")

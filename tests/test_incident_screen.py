@@ -1,13 +1,11 @@
 """The incident screen at 80×24: countdowns, stages, timeline, evidence and every action by keyboard."""
 from datetime import timedelta
 
-import pytest
 from textual.widgets import DataTable, Input, Static
 
-from models.errors import ConflictError
 from models.incidents import IncidentInput, create_incident, get_incident, update_incident
 from models.notes import add_note
-from models.tables import Evidence, Incident, Note, Report
+from models.tables import Evidence, Note, Report
 from screens.incident import IncidentScreen
 from tests.conftest import T0, make_app, make_ctx, run_cli
 from tests.ui_helpers import has_action_meta, rendered

@@ -1,9 +1,7 @@
 """``check``: integrity_check, audit chain, evidence hashes, schema version, backup age; the start-up form."""
-import argparse
-from datetime import timedelta
 
 from models.backup import create_backup
-from models.integrity import run_checks, startup_banners, startup_check
+from models.integrity import run_checks, startup_banners
 from models.tables import AuditEvent, Evidence
 from tests.conftest import env_for, make_app
 from tests.safety_data import populate

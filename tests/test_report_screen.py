@@ -13,7 +13,7 @@ from textual.widgets import Input, Static, TextArea
 
 from models import audit
 from models.incidents import IncidentInput, create_incident
-from models.reports import current, stashed_conflict
+from models.reports import stashed_conflict
 from models.tables import Report
 from tests.conftest import ROOT, T0, make_app, make_ctx, run_cli
 
