@@ -234,3 +234,19 @@ async def test_alarm_while_on_another_screen_is_also_notified_there(db_path, clo
         await pilot.pause()
         assert rings == [1]
         assert any("学籍账号被盗" in str(n.message) and "2026-001" in str(n.message) for n in app._notifications)
+
+
+async def test_a_board_longer_than_the_first_screenful_ends_up_complete_and_in_order(db_path, clock):
+    """The first paint gets FIRST_PAINT_ROWS rows, the rest follow (timer or the banners' re-read)."""
+    from screens.board import FIRST_PAINT_ROWS
+    from tests.ui_helpers import wait_for
+    n = FIRST_PAINT_ROWS + 5
+    app, _ = _app_with(db_path, clock, *[(f"事件{i}", 5 + i) for i in range(n)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        # the most urgent (discovered longest ago) is on top from the first paint on, cursor on it
+        assert _rows(table)[0][_col(table, "title")] == f"事件{n - 1}" and table.cursor_row == 0
+        assert await wait_for(pilot, lambda: table.row_count == n)
+        titles = [r[_col(table, "title")] for r in _rows(table)]
+        assert titles == [f"事件{i}" for i in reversed(range(n))]
