@@ -11,14 +11,13 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Static
 
 from models import accounts, secrets
 from models.context import Context
 from models.errors import DomainError
 from models.i18n import t
-from screens._account_form import clear_error, field_input, keyring_line, show_error
+from screens._account_form import FieldsInOrder, clear_error, field_input, keyring_line, show_error
 from tui.session import anonymous, in_thread
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -44,8 +43,9 @@ async def remember_login(app, actor) -> str | None:
     return token
 
 
-class LoginScreen(Screen):
+class LoginScreen(FieldsInOrder):
     CSS_PATH = [ASSETS / "tcss" / "login.tcss"]
+    FIELD_ORDER = ("login-username", "login-password")
 
     def compose(self) -> ComposeResult:
         s = self.app.settings
@@ -99,12 +99,8 @@ class LoginScreen(Screen):
         box.display = False   # nothing to remember with: the line below says why
         self.query_one("#login-keyring", Static).update(keyring_line(reason))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "login-username":
-            self.query_one("#login-password", Input).focus()
-        else:
-            self.run_worker(self.submit(), exclusive=True, group="login-submit")
+    def submit_fields(self) -> None:
+        self.run_worker(self.submit(), exclusive=True, group="login-submit")
 
     async def submit(self) -> None:
         app = self.app

@@ -17,16 +17,16 @@ from textual.widgets import Footer, Input, Label, Static
 from models import accounts
 from models.errors import DomainError, ValidationError
 from models.i18n import t
-from screens._account_form import clear_error, field_input, show_error
+from screens._account_form import FieldsInOrder, clear_error, field_input, show_error
 from tui.session import in_thread
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FIELDS = {"current_password": "pw-current", "new_password": "pw-new", "new_password2": "pw-new2"}
-ORDER = list(FIELDS.values())
 
 
-class PasswordScreen(ModalScreen):
+class PasswordScreen(ModalScreen, FieldsInOrder):
     CSS_PATH = [ASSETS / "tcss" / "password.tcss"]
+    FIELD_ORDER = tuple(FIELDS.values())
     BINDINGS = [Binding("escape", "cancel", t("password.key.cancel"), id="password.cancel"),
                 Binding("ctrl+s", "save", t("password.key.save"), id="password.save", priority=True)]
 
@@ -47,13 +47,8 @@ class PasswordScreen(ModalScreen):
     def on_mount(self) -> None:
         self.query_one("#pw-current", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        index = ORDER.index(event.input.id)
-        if index < len(ORDER) - 1:
-            self.query_one(f"#{ORDER[index + 1]}", Input).focus()
-        else:
-            self.run_worker(self.action_save(), exclusive=True, group="pw-save")
+    def submit_fields(self) -> None:
+        self.run_worker(self.action_save(), exclusive=True, group="pw-save")
 
     async def action_save(self) -> None:
         app = self.app

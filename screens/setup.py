@@ -12,7 +12,6 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Static
 
 from models import secrets
@@ -21,7 +20,7 @@ from models.context import Actor, Context, origin_of_session
 from models.errors import DomainError, ValidationError
 from models.i18n import t
 from models.school import is_initialised, merged_settings
-from screens._account_form import clear_error, field_input, keyring_line, show_error
+from screens._account_form import FieldsInOrder, clear_error, field_input, keyring_line, show_error
 from tui.palette import BindingCommands
 from tui.session import in_thread
 
@@ -29,11 +28,11 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FIELDS = {"school_name": "setup-school", "bureau": "setup-bureau", "timezone": "setup-timezone",
           "username": "setup-username", "display_name": "setup-name", "password": "setup-password",
           "password2": "setup-password2"}
-ORDER = list(FIELDS.values())
 
 
-class SetupScreen(Screen):
+class SetupScreen(FieldsInOrder):
     CSS_PATH = [ASSETS / "tcss" / "setup.tcss"]
+    FIELD_ORDER = tuple(FIELDS.values())
     COMMANDS = {BindingCommands}
     BINDINGS = [Binding("ctrl+s", "save", t("setup.key.save"), id="setup.save", priority=True)]
 
@@ -77,13 +76,8 @@ class SetupScreen(Screen):
             box.display = False   # nothing to remember with: the line below says why
             self.query_one("#setup-keyring", Static).update(keyring_line(st.reason))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        index = ORDER.index(event.input.id) if event.input.id in ORDER else -1
-        if 0 <= index < len(ORDER) - 1:
-            self.query_one(f"#{ORDER[index + 1]}", Input).focus()
-        else:
-            self.run_worker(self.action_save(), exclusive=True, group="setup-save")
+    def submit_fields(self) -> None:
+        self.run_worker(self.action_save(), exclusive=True, group="setup-save")
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#{FIELDS[name]}", Input).value

@@ -290,3 +290,41 @@ async def test_change_my_password_from_the_palette_needs_the_current_one(tmp_pat
     assert actions("user.passwd")[-1].changes["by"] == "self"
     assert accounts.authenticate(make_ctx(env.store(), clock, role="viewer", username="-"), "wangli",
                                  "Newer2026pw").username == "wangli"
+
+
+def _burst(app, text: str) -> None:
+    """Keys that arrive in one read, as typed during a lag of an SSH link: all queued at once."""
+    for ch in text:
+        key = "enter" if ch == "\r" else ch
+        app.post_message(events.Key(key, None if key == "enter" else ch))
+
+
+async def test_keys_typed_ahead_over_a_slow_link_land_in_the_right_fields(tmp_path, clock):
+    """User name, Enter, password, Enter in one burst: the password never shows in the user-name field."""
+    env = seeded(tmp_path / "b.db", clock)
+    app = DutyApp(env, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        _burst(app, "wangli\r" + PW[:4])
+        await pilot.pause()
+        assert app.screen.query_one("#login-username", Input).value == "wangli"
+        assert app.screen.query_one("#login-password", Input).value == PW[:4]
+        _burst(app, PW[4:] + "\r")
+        assert await wait_for(pilot, lambda: screen_name(app) == "BoardScreen")
+        assert app.actor.username == "wangli"
+
+
+async def test_setup_fields_typed_ahead_stay_in_their_fields(tmp_path, clock):
+    app = DutyApp(env_for(tmp_path / "s.db"), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        school = app.screen.query_one("#setup-school", Input)
+        school.value = ""
+        app.screen.set_focus(school)
+        await pilot.pause()
+        _burst(app, "海峰中学\r\r\rwangli\r王丽\r" + PW + "\r" + PW[:3])
+        await pilot.pause()
+        values = {i: app.screen.query_one(f"#{i}", Input).value
+                  for i in ("setup-school", "setup-username", "setup-name", "setup-password", "setup-password2")}
+        assert values == {"setup-school": "海峰中学", "setup-username": "wangli", "setup-name": "王丽",
+                          "setup-password": PW, "setup-password2": PW[:3]}
