@@ -16,16 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import timed
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _timed(fn, runs):
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def _cli(args, input=None, env=None):
@@ -49,13 +42,13 @@ def main() -> None:
     from tests.keyrings import HangingKeyring, InMemoryKeyring
 
     v = passwords.make_verifier("Bench-pass-2026")
-    check = _timed(lambda: passwords.check_password("Bench-pass-2026", v), a.runs)
+    check = timed(lambda: passwords.check_password("Bench-pass-2026", v), a.runs)
     print(f"scrypt check       median {statistics.median(check) * 1000:7.1f} ms  (min {min(check) * 1000:.1f}, "
           f"max {max(check) * 1000:.1f}, {a.runs} runs)")
 
     keyring.set_keyring(InMemoryKeyring())
     secrets.remember("bench", "tok")
-    rec = _timed(lambda: secrets.recall("bench"), a.runs * 10)
+    rec = timed(lambda: secrets.recall("bench"), a.runs * 10)
     print(f"keyring recall     median {statistics.median(rec) * 1000:7.2f} ms  (in-memory backend, own thread)")
 
     hang = HangingKeyring()

@@ -17,6 +17,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from bench import timed
+
 
 def _rows(n: int) -> str:
     roles = ["班主任", "副组长", "教务处主任", "学籍管理员"]
@@ -24,15 +26,6 @@ def _rows(n: int) -> str:
     for i in range(n):
         lines.append(f"教师{i:04d},{roles[i % len(roles)]},初{i % 3 + 1}年级,139{i:08d},,22:00-07:00,,{i},是")
     return "\r\n".join(lines) + "\r\n"
-
-
-def _timed(fn, runs: int = 5) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     import_csv(ctx, tmp / "in-utf-8.csv")
     out = tmp / "out.csv"
     figures.append((f"csv export {Contact.select().count()} contacts",
-                    f"median {statistics.median(_timed(lambda: export_csv(out))) * 1000:.0f} ms, "
+                    f"median {statistics.median(timed(lambda: export_csv(out))) * 1000:.0f} ms, "
                     f"{out.stat().st_size / 1024:.0f} KiB"))
 
     bad = tmp / "bad.csv"
@@ -96,14 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         except ImportRejected:
             return
         raise AssertionError("the bad file was accepted")
-    figures.append((f"refuse a {n + 1}-row file with 1 bad row", f"median {statistics.median(_timed(refuse)) * 1000:.0f} ms"))
+    figures.append((f"refuse a {n + 1}-row file with 1 bad row", f"median {statistics.median(timed(refuse)) * 1000:.0f} ms"))
 
     inc = create_incident(ctx, IncidentInput(title="基准", category="malware", occurred_at=t0 - timedelta(minutes=10),
                                              discovered_at=t0 - timedelta(minutes=5)))
     for i in range(200):
         log_call(ctx, inc.id, f"#{(i % n) + 12}", "no_answer")
     figures.append((f"tree progress, {n} contacts, 200 calls",
-                    f"median {statistics.median(_timed(lambda: incident_progress(inc.id), 20)) * 1000:.1f} ms"))
+                    f"median {statistics.median(timed(lambda: incident_progress(inc.id), 20)) * 1000:.1f} ms"))
 
     async def panel() -> tuple[list[float], list[float]]:
         from tui.app import DutyApp
@@ -116,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             app.open_screen("contacts", inc.id)
             await pilot.pause()
             screen = app.screen
-            reloads = _timed(screen.reload, 10)
+            reloads = timed(screen.reload, 10)
             screen.sync()
-            syncs = _timed(screen.sync, 200)
+            syncs = timed(screen.sync, 200)
         return reloads, syncs
 
     reloads, syncs = asyncio.run(panel())

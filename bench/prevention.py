@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from bench import timed
 
 
 def run(checks: int, warnings: int, accounts: int, repeats: int) -> None:
@@ -52,12 +53,7 @@ def run(checks: int, warnings: int, accounts: int, repeats: int) -> None:
                          ("checks.banners", lambda: checks_mod.banners(ctx, now)),
                          ("list_checks (x screen)", lambda: list_checks(ctx, now))):
             fn()
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                fn()
-                times.append((time.perf_counter() - t0) * 1000)
-            times.sort()
+            times = sorted(s * 1000 for s in timed(fn, repeats))
             print(f"{name:24s} median {statistics.median(times):7.2f} ms   p95 {times[int(0.95 * (len(times) - 1))]:7.2f} ms"
                   f"   ({checks + 7} checks, {warnings} warnings, {accounts} accounts, {repeats} runs)")
         store.close()
