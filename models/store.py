@@ -14,22 +14,20 @@ import stat
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import peewee
 from peewee import SqliteDatabase
 
 from models.errors import StoreError
+from models.migrations import CURRENT_SCHEMA, MIGRATIONS  # noqa: F401  (CURRENT_SCHEMA re-exported)
 from models.tables import ALL_MODELS, SchemaMeta, database
 
 APP_MARKER = "xueji-duty"
 APPLICATION_ID = 0x58554A44  # "XUJD", written into the SQLite header
-CURRENT_SCHEMA = 1
 BUSY_TIMEOUT_S = 5.0
 SQLITE_HEADER = b"SQLite format 3\x00"
 
-# version -> function(db) that brings a database from version-1 to version.
-MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {}
 
 _active: "Store | None" = None
 

@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from models.migrations import CURRENT_SCHEMA
 from models import audit
 from models.export import ExportError, build_export, dumps, import_into, load
 from models.store import open_store
@@ -17,7 +18,7 @@ def test_every_table_in_the_database_is_in_the_export(ctx):
     in_db = {r[0] for r in ctx.store.db.execute_sql(
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").fetchall()}
     assert set(data["tables"]) == in_db == {m._meta.table_name for m in ALL_MODELS}
-    assert data["format_version"] == 1 and data["schema_version"] == 1
+    assert data["format_version"] == 1 and data["schema_version"] == CURRENT_SCHEMA
     assert len(data["evidence"]) == 3
 
 

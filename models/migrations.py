@@ -1,0 +1,48 @@
+"""Schema migrations: what turns a database written by an earlier release into today's.
+
+``models.store`` applies ``MIGRATIONS[v]`` for every version above the file's, each in the
+transaction that also bumps ``schema_version``, after a backup copy of the file was taken.
+
+Several features of one release change tables, so a release's migration is a list of small
+*steps*, each idempotent (it looks before it alters: a step that finds its column already
+there does nothing). A feature adds its step to the list of the release being built, with
+``playhouse.migrate`` for the change; new tables need no step (``create_tables(safe=True)``
+adds them after the migrations). ``tests/test_migrations.py`` opens ``tests/data/release-0.1.db``,
+written by release 0.1.0, and checks that every row it held is still there, unchanged.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from peewee import Field, SqliteDatabase
+from playhouse.migrate import SqliteMigrator, migrate
+
+Step = Callable[[SqliteDatabase], None]
+
+
+def columns(db: SqliteDatabase, table: str) -> set[str]:
+    return {c.name for c in db.get_columns(table)}
+
+
+def add_columns(db: SqliteDatabase, table: str, **fields: Field) -> None:
+    """Add each named column unless it is already there (a step may be re-run after a crash)."""
+    have = columns(db, table)
+    migrator = SqliteMigrator(db)
+    ops = [migrator.add_column(table, name, field) for name, field in fields.items() if name not in have]
+    if ops:
+        migrate(*ops)
+
+
+# Release 0.2 (schema 2). Each feature appends its steps here.
+V2_STEPS: list[Step] = []
+
+
+def _run(steps: list[Step]) -> Callable[[SqliteDatabase], None]:
+    def apply(db: SqliteDatabase) -> None:
+        for step in steps:
+            step(db)
+    return apply
+
+
+CURRENT_SCHEMA = 2
+MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {2: _run(V2_STEPS)}
