@@ -89,7 +89,7 @@ def test_drill_cli_end_to_end(tmp_path):
     drill_line = next(line for line in listing.splitlines() if "勒索" in line)
     assert "[演练]" in drill_line
     stats = json.loads(run_cli("--db", db, "stats", "--json").stdout)
-    assert stats["total"] == 1 and stats["drills_held"] == 1
+    assert stats["incidents"]["real"] == 1 and stats["incidents"]["drills"] == 1
     deadlines = json.loads(run_cli("--db", db, "deadlines", "--json").stdout)
     assert {d["is_drill"] for d in deadlines if "勒索" in d["title"]} == {True}
     code = drill_line.split()[0]

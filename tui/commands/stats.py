@@ -1,37 +1,57 @@
-"""``xueji-duty stats [--since] [--until] [--json]``: real incidents only; drills counted apart."""
+"""``xueji-duty stats --year 2026 [--semester 1|2 | --month M] [--format json|docx|xlsx] [-o FILE]``.
+
+Real incidents only (drills and withdrawn false alarms apart), reports on time per stage,
+occurrence to first report, prevention checks and drills: the annual report for the bureau.
+Without ``--format`` the tables are printed; ``json`` without ``-o`` goes to standard output.
+"""
 from __future__ import annotations
 
+import sys
+
 from models.i18n import t
-from models.stats import incident_stats
-from models.taxonomy import load_taxonomy
-from models.timeparse import parse_time
-from tui.env import print_json
 
 
 def register(sub, add_common) -> None:
-    p = sub.add_parser("stats", help=t("prevention.cli.stats.help"))
+    p = sub.add_parser("stats", help=t("stats.cli.help"))
     add_common(p)
-    p.add_argument("--since", default=None)
-    p.add_argument("--until", default=None)
+    p.add_argument("--year", default=None, help=t("stats.cli.year"))
+    p.add_argument("--semester", default=None, help=t("stats.cli.semester"))
+    p.add_argument("--month", default=None, help=t("stats.cli.month"))
+    p.add_argument("--format", default=None, help=t("stats.cli.format"))
     p.add_argument("--json", action="store_true", help=t("cli.json"))
+    p.add_argument("-o", "--output", default=None, help=t("stats.cli.output"))
     p.set_defaults(func=run)
 
 
 def run(env) -> int:
+    from models import annual_report as ar
+    from models.errors import ValidationError
+    from models.stats import compute, period
     ctx = env.context()
-    now = ctx.now()
-    since = parse_time(env.args.since, now=now, zone=ctx.zone, field="time") if env.args.since else None
-    until = parse_time(env.args.until, now=now, zone=ctx.zone, field="time") if env.args.until else None
-    s = incident_stats(since, until)
-    if env.args.json:
-        print_json({"total": s.total, "by_category": s.by_category, "by_grade": s.by_grade,
-                    "by_status": s.by_status, "drills_held": s.drills_held})
+    a = env.args
+    year = a.year if a.year is not None else ctx.now().astimezone(ctx.zone).year
+    fmt = "json" if a.json else a.format
+    if fmt is not None and fmt not in ar.FORMATS:
+        raise ValidationError({"format": ("stats.error.format", {"value": fmt, "known": ", ".join(ar.FORMATS)})})
+    if fmt in ("docx", "xlsx") and not a.output:
+        raise ValidationError({"output": ("stats.error.need_output", {})})
+    with ctx.store.read():
+        data = compute(ctx, period(ctx.settings, year, a.semester, a.month))
+    if fmt == "json" and not a.output:
+        sys.stdout.write(ar.render(ctx, data, "json").decode("utf-8"))
         return 0
-    tax = load_taxonomy()
-    print(t("prevention.cli.stats.total", n=s.total))
-    for cat, n in sorted(s.by_category.items(), key=lambda kv: -kv[1]):
-        print(f"  {tax.category(cat).name}: {n}")
-    for status, n in sorted(s.by_status.items()):
-        print(f"  {t(f'status.{status}')}: {n}")
-    print(t("prevention.cli.stats.drills", n=s.drills_held))
+    if fmt:
+        path = ar.export(ctx, data, fmt, a.output)
+        print(t("stats.cli.written", path=str(path)))
+        return 0
+    print(ar.doc_title(data))
+    for table in ar.tables(ctx, data):
+        print()
+        print(f"【{table.title}】")
+        rows = ar.text_rows(table)
+        if not rows:
+            print("  " + t("stats.none"))
+        print("  " + " | ".join(table.header))
+        for row in rows:
+            print("  " + " | ".join(row))
     return 0

@@ -1,0 +1,350 @@
+"""The statistics as tables, and the annual report to the bureau as .docx, .xlsx and JSON.
+
+Everything is drawn from the one dict ``models.stats.compute()`` returns: ``tables()`` turns
+it into titled tables (the statistics screen shows the same ones), ``to_xlsx`` writes one sheet
+per table, ``to_docx`` writes a GB/T 9704 letter through ``models.documents`` (title, recipient,
+the figures in words, signature and date) followed by the tables as 附表. So the three formats
+always carry the same figures.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.errors import ValidationError
+from models.i18n import pick, t
+
+FORMATS = ("json", "docx", "xlsx")
+
+
+@dataclass
+class Table:
+    key: str                 # also the sheet's order
+    title: str
+    header: list[str]
+    kinds: list[str]         # text | int | rate | minutes (how a cell is shown)
+    rows: list[list[Any]]
+
+
+# ---------------------------------------------------------------- names
+
+def class_names() -> dict[str, str]:
+    from models import tomlcache
+    from models.taxonomy import ASSETS
+    data = tomlcache.load(ASSETS / "taxonomy.toml")
+    out = {p["id"]: pick(p["zh"], p["en"]) for p in data["plan_classes"]}
+    out["not_in_plan"] = t("stats.not_in_plan")
+    return out
+
+
+def category_name(cat_id: str) -> str:
+    from models.taxonomy import load_taxonomy
+    try:
+        return load_taxonomy().category(cat_id).name
+    except ValidationError:
+        return cat_id
+
+
+def grade_name(g: str) -> str:
+    if g in ("", None, "undecided"):
+        return t("stats.grade_undecided")
+    from models.taxonomy import load_taxonomy
+    try:
+        grade = load_taxonomy().grade(g)
+        return f"{grade.name}（{grade.id}）" if grade else g
+    except ValidationError:
+        return g
+
+
+def stage_name(ctx, key: str) -> str:
+    regime, _, stage = key.partition(".")
+    try:
+        reg = ctx.policy.regime(regime)
+        st = reg.stage(stage)
+    except KeyError:
+        return key
+    return f"{reg.name} · {st.name}"
+
+
+def rate_text(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.2f}%"
+
+
+def minutes_text(minutes: float | None) -> str:
+    if minutes is None:
+        return "—"
+    m = int(round(minutes))
+    return t("stats.minutes", h=m // 60, m=m % 60) if m >= 60 else t("stats.minutes_short", m=m)
+
+
+def cell_text(value: Any, kind: str) -> str:
+    if kind == "rate":
+        return rate_text(value)
+    if kind == "minutes":
+        return minutes_text(value)
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def outcome_name(o: str) -> str:
+    return t(f"stats.outcome.{o}") if o in ("met", "met_late", "missed", "open") else "—"
+
+
+# ---------------------------------------------------------------- the tables
+
+def tables(ctx, data: dict[str, Any]) -> list[Table]:
+    inc = data["incidents"]
+    fr = data["first_report"]
+    ch = data["checks"]
+    out: list[Table] = []
+    summary = [
+        [t("stats.row.real"), inc["real"]],
+        [t("stats.row.withdrawn"), inc["withdrawn"]],
+        [t("stats.row.drills"), inc["drills"]],
+        [t("stats.row.first_count"), fr["count"]],
+        [t("stats.row.first_median"), fr["median_minutes"]],
+        [t("stats.row.first_worst"), fr["worst_minutes"]],
+        [t("stats.row.checks_runs"), ch["runs"]],
+        [t("stats.row.checks_on_time"), ch["on_time"]],
+        [t("stats.row.checks_late"), ch["late"]],
+        [t("stats.row.checks_rate"), ch["rate"]],
+    ]
+    # One column of mixed kinds: the kind rides on the row (see _row_kind).
+    out.append(Table("summary", t("stats.table.summary"), [t("stats.col.item"), t("stats.col.value")],
+                     ["text", "mixed"], summary))
+    names = class_names()
+    total = inc["real"]
+
+    def share(n: int) -> float | None:
+        return round(n / total, 4) if total else None
+
+    out.append(Table("by_class", t("stats.table.by_class"),
+                     [t("stats.col.class"), t("stats.col.count"), t("stats.col.share")], ["text", "int", "rate"],
+                     [[names.get(k, k), n, share(n)] for k, n in inc["by_class"].items()]))
+    out.append(Table("by_category", t("stats.table.by_category"),
+                     [t("stats.col.category"), t("stats.col.count"), t("stats.col.share")], ["text", "int", "rate"],
+                     [[category_name(k), n, share(n)] for k, n in inc["by_category"].items()]))
+    out.append(Table("by_grade", t("stats.table.by_grade"),
+                     [t("stats.col.grade"), t("stats.col.count"), t("stats.col.share")], ["text", "int", "rate"],
+                     [[grade_name(k), n, share(n)] for k, n in inc["by_grade"].items()]))
+    out.append(Table("by_month", t("stats.table.by_month"), [t("stats.col.month"), t("stats.col.count")],
+                     ["text", "int"], [[k, n] for k, n in inc["by_month"].items()]))
+    out.append(Table("on_time", t("stats.table.on_time"),
+                     [t("stats.col.stage"), t("stats.outcome.met"), t("stats.outcome.met_late"),
+                      t("stats.outcome.missed"), t("stats.outcome.open"), t("stats.col.rate")],
+                     ["text", "int", "int", "int", "int", "rate"],
+                     [[stage_name(ctx, k), c["met"], c["met_late"], c["missed"], c["open"], c["rate"]]
+                      for k, c in data["on_time"].items()]))
+    out.append(Table("drills", t("stats.table.drills"),
+                     [t("stats.col.code"), t("stats.col.date"), t("stats.col.title"), t("stats.col.ended")],
+                     ["text"] * 4,
+                     [[d["code"], d["occurred_at"], d["title"], t("stats.yes") if d["ended"] else t("stats.no")]
+                      for d in data["drills"]]))
+    out.append(Table("list", t("stats.table.list"),
+                     [t("stats.col.code"), t("stats.col.date"), t("stats.col.title"), t("stats.col.category"),
+                      t("stats.col.grade"), t("stats.col.status"), t("stats.col.first")],
+                     ["text"] * 7,
+                     [[r["code"], r["occurred_at"], r["title"], category_name(r["category"]),
+                       grade_name(r["grade"]), t(f"status.{r['status']}"), outcome_name(r["first_report"])]
+                      for r in data["list"]]))
+    return out
+
+
+SUMMARY_KINDS = ["int", "int", "int", "int", "minutes", "minutes", "int", "int", "int", "rate"]
+
+
+def row_kinds(table: Table, index: int) -> list[str]:
+    if table.key == "summary":
+        return ["text", SUMMARY_KINDS[index]]
+    return table.kinds
+
+
+def text_rows(table: Table) -> list[list[str]]:
+    return [[cell_text(v, k) for v, k in zip(row, row_kinds(table, i))] for i, row in enumerate(table.rows)]
+
+
+# ---------------------------------------------------------------- xlsx
+
+def sheet_name(title: str) -> str:
+    bad = '[]:*?/\\'
+    return "".join("_" if ch in bad else ch for ch in title)[:31]
+
+
+def to_xlsx(ctx, data: dict[str, Any]) -> bytes:
+    """One sheet per table; counts as numbers, rates as fractions shown as percentages."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    heading = Font(name="宋体", bold=True)
+    body = Font(name="宋体")
+    for table in tables(ctx, data):
+        ws = wb.create_sheet(sheet_name(table.title))
+        ws.append([f"{data['school']}{data['period']['label']} · {table.title}"])
+        ws["A1"].font = Font(name="宋体", bold=True, size=12)
+        ws.append(table.header)
+        for cell in ws[2]:
+            cell.font = heading
+            cell.alignment = Alignment(horizontal="center")
+        for i, row in enumerate(table.rows):
+            kinds = row_kinds(table, i)
+            values = []
+            for v, k in zip(row, kinds):
+                if v is None:
+                    values.append("—" if k != "text" else "")
+                elif k == "minutes":
+                    values.append(round(float(v), 1))
+                else:
+                    values.append(v)
+            ws.append(values)
+            r = ws.max_row
+            for col, k in enumerate(kinds, 1):
+                cell = ws.cell(row=r, column=col)
+                cell.font = body
+                if k == "rate" and isinstance(cell.value, float):
+                    cell.number_format = "0.00%"
+        for col, head in enumerate(table.header, 1):
+            width = max([_width(str(head))] + [_width(str(ws.cell(row=r, column=col).value or ""))
+                                               for r in range(3, ws.max_row + 1)])
+            ws.column_dimensions[ws.cell(row=2, column=col).column_letter].width = min(60, width + 2)
+    props = wb.properties
+    props.title = doc_title(data)
+    props.language = "zh-CN"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+# ---------------------------------------------------------------- docx
+
+def doc_title(data: dict[str, Any]) -> str:
+    return t("stats.doc.title", school=data["school"], period=data["period"]["label"])
+
+
+def _letter(ctx, data: dict[str, Any]):
+    from models.documents import Item, Letter, Section, cn_number
+    from models.reports import fmt_cn_date
+    inc, fr, ch = data["incidents"], data["first_report"], data["checks"]
+    label = data["period"]["label"]
+    names = class_names()
+    classes = "、".join(t("stats.doc.n_of", name=names.get(k, k), n=n) for k, n in inc["by_class"].items() if n)
+    grades = "、".join(t("stats.doc.n_of", name=grade_name(k), n=n) for k, n in inc["by_grade"].items() if n)
+    overview = [Item("", t("stats.doc.overview", period=label, real=inc["real"], drills=inc["drills"],
+                           withdrawn=inc["withdrawn"]))]
+    if classes:
+        overview.append(Item(t("stats.doc.by_class"), classes))
+    if grades:
+        overview.append(Item(t("stats.doc.by_grade"), grades))
+    timely = []
+    for key, c in data["on_time"].items():
+        timely.append(Item(stage_name(ctx, key), t("stats.doc.stage_line", met=c["met"], late=c["met_late"],
+                                                   missed=c["missed"], open=c["open"],
+                                                   rate=rate_text(c["rate"]))))
+    if fr["count"]:
+        timely.append(Item(t("stats.doc.first_time"),
+                           t("stats.doc.first_time_line", n=fr["count"], median=minutes_text(fr["median_minutes"]),
+                             worst=minutes_text(fr["worst_minutes"]), code=fr["worst_code"])))
+    prevention = [Item(t("stats.doc.checks"), t("stats.doc.checks_line", runs=ch["runs"], on_time=ch["on_time"],
+                                                  late=ch["late"], rate=rate_text(ch["rate"]))),
+                  Item(t("stats.doc.drills"), t("stats.doc.drills_line", n=inc["drills"]))]
+    sections = [Section(t("stats.doc.h.overview"), overview), Section(t("stats.doc.h.on_time"), timely),
+                Section(t("stats.doc.h.prevention"), prevention),
+                Section(t("stats.doc.h.tables"), [Item("", t("stats.doc.tables_line", n=len(tables(ctx, data))))])]
+    for n, sec in enumerate(sections, 1):
+        sec.heading = f"{cn_number(n)}、{sec.heading}"
+    recipient = (ctx.settings.bureau or "") + ("：" if ctx.settings.bureau else "")
+    return Letter(title=doc_title(data), recipient=recipient, opening=t("stats.doc.opening", period=label),
+                  sections=sections, closing=t("stats.doc.closing"), signature=data["school"],
+                  date=fmt_cn_date(ctx.now(), ctx.zone), note="",
+                  title_hints=tuple(h for h in (data["school"],) if h))
+
+
+def _cell_font(cell_par, text: str, fonts: dict[str, str], size_pt: float, bold: bool = False) -> None:
+    """A table cell's text with all four font slots set (Chinese renders in the intended face)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+    run = cell_par.add_run(text)
+    run.font.size = Pt(size_pt)
+    run.font.bold = bold
+    rfonts = run._r.get_or_add_rPr().get_or_add_rFonts()
+    for attr, face in (("w:ascii", fonts["latin"]), ("w:hAnsi", fonts["latin"]),
+                       ("w:eastAsia", fonts["body"]), ("w:cs", fonts["latin"])):
+        rfonts.set(qn(attr), face)
+
+
+def to_docx(ctx, data: dict[str, Any]) -> bytes:
+    """The letter in GB/T 9704 layout (models.documents), then each table as 附表 on its own page."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from models.documents import FONT_PRESETS, font_preset
+    from models.documents import to_docx as letter_docx
+    preset = font_preset(ctx)
+    fonts = FONT_PRESETS[preset]
+    doc = Document(io.BytesIO(letter_docx(_letter(ctx, data), preset)))
+    for n, table in enumerate(tables(ctx, data), 1):
+        p = doc.add_paragraph()
+        p.add_run().add_break(WD_BREAK.PAGE)
+        _cell_font(p, t("stats.doc.annex", n=n, title=table.title), {**fonts, "body": fonts["h1"]}, 16)
+        rows = text_rows(table)
+        grid = doc.add_table(rows=1 + max(len(rows), 1), cols=len(table.header))
+        grid.style = "Table Grid"
+        for col, head in enumerate(table.header):
+            par = grid.rows[0].cells[col].paragraphs[0]
+            par.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _cell_font(par, head, fonts, 12, bold=True)
+        if not rows:
+            _cell_font(grid.rows[1].cells[0].paragraphs[0], t("stats.none"), fonts, 12)
+        for r, row in enumerate(rows, 1):
+            for col, text in enumerate(row):
+                par = grid.rows[r].cells[col].paragraphs[0]
+                if col:
+                    par.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                _cell_font(par, text, fonts, 12)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- export
+
+def render(ctx, data: dict[str, Any], fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise ValidationError({"format": ("stats.error.format", {"value": fmt, "known": ", ".join(FORMATS)})})
+    if fmt == "json":
+        return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if fmt == "xlsx":
+        return to_xlsx(ctx, data)
+    return to_docx(ctx, data)
+
+
+def export(ctx, data: dict[str, Any], fmt: str, path: Path) -> Path:
+    """Written atomically: a half-written file is never left where the officer expects the report."""
+    payload = render(ctx, data, fmt)
+    path = Path(path).expanduser()
+    tmp = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise ValidationError({"output": ("stats.error.write_failed",
+                                          {"path": str(path), "detail": exc.strerror or str(exc)})})
+    return path
+
+
+def default_name(data: dict[str, Any], fmt: str) -> str:
+    return f"{doc_title(data)}.{fmt}"
