@@ -9,13 +9,14 @@ All changes are audited with the origin (local terminal or the SSH client's addr
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from models import audit
 from models.context import Actor, Context
-from models.errors import DomainError, LockedOut, NotFound, ValidationError
+from models.errors import DomainError, LockedOut, NotFound, PermissionDenied, ValidationError
 from models.passwords import (burn_time, check_password, make_verifier, needs_rehash, new_token,
                               token_hash, validate_password)
 from models.roles import ROLES, require
@@ -174,6 +175,49 @@ def unlock_user(ctx: Context, username: str) -> User:
     return updated
 
 
+def os_user_owns_database(store) -> bool:
+    """True when this process runs as the OS user who owns the database file.
+
+    That user can edit the file anyway, so letting them lift a lock takes nothing away;
+    it means guesses from elsewhere can never shut the desk out for good.
+    """
+    if not hasattr(os, "geteuid"):
+        return os.access(store.path, os.W_OK)   # Windows: whoever may write the file owns it
+    try:
+        return store.path.stat().st_uid == os.geteuid()
+    except OSError:
+        return False
+
+
+def os_user_name() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in the environment or the password database
+        return str(os.geteuid()) if hasattr(os, "geteuid") else "?"
+
+
+def unlock_local(ctx: Context, username: str) -> User:
+    """``user unlock NAME --local``: the OS user who owns the file lifts a lock, no account needed.
+
+    Audited as ``os:<login name>``, with the origin, like every other unlock.
+    """
+    if not os_user_owns_database(ctx.store):
+        raise PermissionDenied("error.local_unlock_not_owner", path=str(ctx.store.path))
+    user = get_user(username)
+    os_name = "os:" + os_user_name()
+    local = replace(ctx, actor=Actor(username=os_name, role="viewer", origin=ctx.actor.origin))
+    with ctx.store.write():
+        failures = LoginFailure.delete().where(LoginFailure.username == user.username).execute()
+        fresh = User.get_by_id(user.id)
+        before = fresh.locked_until
+        User.update(locked_until=None, version=User.version + 1).where(User.id == user.id).execute()
+        audit.record(local, "user.unlock", "user", user.username,
+                     {"locked_until": [before.isoformat() if before else None, None],
+                      "failures_cleared": failures, "via": "local"})
+    return User.get_by_id(user.id)
+
+
 def change_password(ctx: Context, username: str | None, new_password: str,
                     current_password: str | None = None) -> User:
     """Your own password needs the current one; someone else's needs the admin role.
@@ -184,10 +228,9 @@ def change_password(ctx: Context, username: str | None, new_password: str,
     user = get_user(username or ctx.actor.username)
     own = user.username == ctx.actor.username
     if own:
-        if current_password is None or not check_password(current_password, user.password_hash):
-            with ctx.store.write():
-                _record_failure(ctx, user.username, user, "passwd")
+        if current_password is None or not _checked(ctx, user, current_password, "passwd"):
             raise AuthenticationFailed("error.current_password_wrong")
+        user = User.get_by_id(user.id)
     else:
         require(ctx.actor, "admin")
     validate_password(new_password, user.username, ctx.settings.password_min_length, "new_password")
@@ -228,52 +271,116 @@ def list_users() -> list[UserInfo]:
 
 
 # --- logging in -----------------------------------------------------------------------------
+#
+# The attempt is counted *before* the slow hash is compared, in one ``BEGIN IMMEDIATE``
+# transaction that also looks at the lock: however many sessions guess at once, no more
+# than ``lockout_attempts`` comparisons are ever made inside one window (issue 13). An
+# attempt whose process dies before the comparison stays counted, which errs on the safe side.
 
-def _record_failure(ctx: Context, username: str, user: User | None, purpose: str) -> datetime | None:
-    """One failure row and its audit event; locks the account at the threshold. Inside a write."""
+# The longest lock the doubling reaches: a desk locked for more than a day helps nobody.
+LOCKOUT_CAP = timedelta(hours=24)
+# What the trail calls a user name that is not an account: the typed text is never stored,
+# since people type their password into the name field.
+UNKNOWN_ACCOUNT = "?"
+
+
+def lock_duration(settings, lockouts: int) -> timedelta:
+    """The n-th lockout in a row lasts ``lockout_minutes`` × 2^(n−1), at most a day."""
+    base = timedelta(minutes=max(0, settings.lockout_minutes))
+    return min(LOCKOUT_CAP, base * (2 ** max(0, min(lockouts - 1, 16))))
+
+
+def _lock(ctx: Context, user: User, count: int, why: str) -> datetime:
+    """Lock ``user`` (inside a write): the next lockout in a row, twice as long as the last."""
     s = ctx.settings
     now = ctx.now()
-    actx = _as(ctx, username)
-    LoginFailure.create(username=username, at=now, origin=ctx.actor.origin)
-    audit.record(actx, "login.fail", "user", username, {"purpose": purpose})
-    window_start = now - timedelta(minutes=s.lockout_window_minutes)
-    LoginFailure.delete().where((LoginFailure.username == username) & (LoginFailure.at < window_start)).execute()
-    count = LoginFailure.select().where(LoginFailure.username == username).count()
-    if user is not None and s.lockout_attempts > 0 and count >= s.lockout_attempts:
-        until = now + timedelta(minutes=s.lockout_minutes)
-        User.update(locked_until=until, version=User.version + 1).where(User.id == user.id).execute()
-        audit.record(actx, "user.lockout", "user", username, {"locked_until": [None, until.isoformat()]},
-                     reason=f"{count} failures within {s.lockout_window_minutes} min")
-        # The lockout is the consequence; once it ends, the count starts again (the trail keeps them).
-        LoginFailure.delete().where(LoginFailure.username == username).execute()
-        return until
+    fresh = User.get_by_id(user.id)
+    if fresh.locked_until is not None and fresh.locked_until > now:
+        return fresh.locked_until
+    n = (fresh.lockouts or 0) + 1
+    until = now + lock_duration(s, n)
+    User.update(locked_until=until, lockouts=n, version=User.version + 1).where(User.id == user.id).execute()
+    audit.record(_as(ctx, user.username), "user.lockout", "user", user.username,
+                 {"locked_until": [None, until.isoformat()], "lockouts": n},
+                 reason=f"{count} failures within {s.lockout_window_minutes} min ({why})")
+    # The lockout is the consequence; once it ends, the count starts again (the trail keeps them).
+    LoginFailure.delete().where(LoginFailure.username == user.username).execute()
+    return until
+
+
+def _admit(ctx: Context, user: User, purpose: str) -> int:
+    """Count one attempt on ``user`` before its hash is compared; refuse if locked or over the limit.
+
+    Returns the attempt's row (deleted again on success). Raises ``LockedOut`` without
+    comparing anything when the account is locked or the attempts in flight and failed
+    within the window already reach the limit.
+    """
+    s = ctx.settings
+    now = ctx.now()
+    with ctx.store.write():
+        fresh = User.get_or_none(User.id == user.id)
+        locked = fresh.locked_until if fresh is not None else None
+        if locked is None or locked <= now:
+            window_start = now - timedelta(minutes=s.lockout_window_minutes)
+            (LoginFailure.delete().where((LoginFailure.username == user.username)
+                                         & (LoginFailure.at < window_start)).execute())
+            count = LoginFailure.select().where(LoginFailure.username == user.username).count()
+            if s.lockout_attempts <= 0 or count < s.lockout_attempts:
+                return LoginFailure.create(username=user.username, at=now, origin=ctx.actor.origin).id
+            locked = _lock(ctx, user, count, "attempts in flight")
+        audit.record(_as(ctx, user.username), "login.refused", "user", user.username,
+                     {"purpose": purpose, "why": "locked"})
+    raise LockedOut(None, until=_lock_text(ctx, locked))
+
+
+def _settle_failure(ctx: Context, user: User, purpose: str) -> datetime | None:
+    """The compared password was wrong: audit it; lock at the threshold. Returns the lock's end."""
+    s = ctx.settings
+    with ctx.store.write():
+        audit.record(_as(ctx, user.username), "login.fail", "user", user.username, {"purpose": purpose})
+        count = LoginFailure.select().where(LoginFailure.username == user.username).count()
+        if s.lockout_attempts > 0 and count >= s.lockout_attempts:
+            return _lock(ctx, user, count, purpose)
     return None
+
+
+def _unknown_failure(ctx: Context, purpose: str) -> None:
+    """A name that is no account: one audit line, without what was typed."""
+    with ctx.store.write():
+        audit.record(_as(ctx, UNKNOWN_ACCOUNT), "login.fail", "user", UNKNOWN_ACCOUNT,
+                     {"purpose": purpose, "account": "unknown"})
+
+
+def _checked(ctx: Context, user: User, password: str, purpose: str) -> bool:
+    """Admit, compare, settle: True when the password is right (the attempt is then forgotten)."""
+    attempt = _admit(ctx, user, purpose)
+    if check_password(password or "", user.password_hash):
+        with ctx.store.write():
+            LoginFailure.delete().where(LoginFailure.id == attempt).execute()
+        return True
+    until = _settle_failure(ctx, user, purpose)
+    if until is not None:
+        raise LockedOut(None, until=_lock_text(ctx, until))
+    return False
 
 
 def authenticate(ctx: Context, username: str, password: str, purpose: str = "login",
                  record_success: bool = True) -> Actor:
-    """Check a password; count failures towards the lockout; audit what happened.
+    """Check a password; count the attempt towards the lockout first; audit what happened.
 
     ``purpose`` is ``login`` (the app's login screen), ``unlock`` (the idle lock) or
     ``cli`` (a writing command). A successful CLI check is not logged as a login:
     the command's own audit event already names the actor and the origin.
     """
     username = (username or "").strip()
-    now = ctx.now()
     user = User.get_or_none(User.username == username) if username else None
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    if user is None:
         burn_time(password or "")
-        with ctx.store.write():
-            audit.record(_as(ctx, username), "login.refused", "user", username,
-                         {"purpose": purpose, "why": "locked"})
-        raise LockedOut(None, until=_lock_text(ctx, user.locked_until))
-    ok = check_password(password or "", user.password_hash) if user is not None else (burn_time(password or "") or False)
-    if not ok:
-        with ctx.store.write():
-            until = _record_failure(ctx, username or "-", user, purpose)
-        if until is not None:
-            raise LockedOut(None, until=_lock_text(ctx, until))
+        _unknown_failure(ctx, purpose)
         raise AuthenticationFailed()
+    if not _checked(ctx, user, password, purpose):
+        raise AuthenticationFailed()
+    user = User.get_by_id(user.id)
     if user.disabled:
         with ctx.store.write():
             audit.record(_as(ctx, username), "login.refused", "user", username,
@@ -282,15 +389,21 @@ def authenticate(ctx: Context, username: str, password: str, purpose: str = "log
     changes: dict = {}
     if user.locked_until is not None:
         changes["locked_until"] = None
+    if user.lockouts:
+        changes["lockouts"] = 0
     if needs_rehash(user.password_hash):
         changes["password_hash"] = make_verifier(password)
     with ctx.store.write():
         LoginFailure.delete().where(LoginFailure.username == username).execute()
         if changes:
             User.update(**changes, version=User.version + 1).where(User.id == user.id).execute()
-        if record_success:
+        if record_success or changes:
+            # A changed user row always has its event (``audit verify`` compares rows with events).
             action = {"unlock": "session.unlock"}.get(purpose, "login")
-            audit.record(_as(ctx, username), action, "user", username, {"via": "password", "purpose": purpose})
+            audit.record(_as(ctx, username), action, "user", username,
+                         {"via": "password", "purpose": purpose,
+                          **({"reset": sorted(k for k in changes if k != "password_hash")}
+                             if changes else {})})
     return actor_for(user, ctx.actor.origin)
 
 
@@ -314,8 +427,9 @@ def _live_token(token: str | None, now: datetime) -> LoginToken | None:
     last = row.last_used_at or row.created_at
     if now - last > TOKEN_MAX_IDLE:
         return None
-    user = row.user
-    if user.disabled or (user.locked_until is not None and user.locked_until > now):
+    # A lock stops password guesses, not this terminal's remembered login: guesses from
+    # elsewhere must not shut the duty officer out of their own desk (issue 13).
+    if row.user.disabled:
         return None
     return row
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from peewee import Field, SqliteDatabase
+from peewee import Field, IntegerField, SqliteDatabase
 from playhouse.migrate import SqliteMigrator, migrate
 
 Step = Callable[[SqliteDatabase], None]
@@ -35,6 +35,14 @@ def add_columns(db: SqliteDatabase, table: str, **fields: Field) -> None:
 
 # Release 0.2 (schema 2). Each feature appends its steps here.
 V2_STEPS: list[Step] = []
+
+
+def _user_lockouts(db: SqliteDatabase) -> None:
+    """Issue 13: the lockout doubles per account, so the account counts its lockouts in a row."""
+    add_columns(db, "user", lockouts=IntegerField(default=0))
+
+
+V2_STEPS.append(_user_lockouts)
 
 
 def _run(steps: list[Step]) -> Callable[[SqliteDatabase], None]:

@@ -42,6 +42,8 @@ class User(BaseModel):
     password_changed_at = UTCDateTimeField(null=True)
     disabled = BooleanField(default=False)
     locked_until = UTCDateTimeField(null=True)
+    # Lockouts in a row since the last good password: each lasts twice as long as the one before.
+    lockouts = IntegerField(default=0)
     created_at = UTCDateTimeField()
     version = IntegerField(default=1)
 
