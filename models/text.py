@@ -1,20 +1,82 @@
-"""Cleaning what people type, once for every service.
+"""Cleaning what people type, and making stored text safe to show, with one set of character classes.
 
 Terminal control characters have no business in a record (an escape sequence
 in a title must never reach another officer's terminal raw); tabs and
 newlines do. Length limits keep a pasted log file out of a title.
+
+What is unsafe (``UNSAFE``): C0 controls except newline and tab, DEL, C1
+(U+0080–U+009F, which many terminals read as CSI/OSC/ST), every Unicode format
+character (category Cf: bidi embeddings, overrides and isolates U+202A–U+202E
+and U+2066–U+2069, zero-width characters, the BOM, tag characters …), the line
+and paragraph separators U+2028/U+2029, and lone surrogates (the undecodable
+bytes of a non-UTF-8 file name or argument). Input cleaning removes them;
+``safe_display`` shows them as visible escapes (``\\x1b``, ``\\u202e``), so a
+file called ``log<ESC>]0;T<BEL>.txt`` is listed as ``log\\x1b]0;T\\x07.txt``.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from models.errors import ValidationError
 
 TEXT_MAX = 20000
 
+# Category Cf as of Unicode 15 (tests/test_safe_output.py checks this against unicodedata).
+_FORMAT = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+           "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+           "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff" + _FORMAT
+UNSAFE = re.compile(f"[{_CLASS}]")
+UNSAFE_OR_LAYOUT = re.compile(f"[{_CLASS}\n\t]")
+
+
+def is_unsafe(ch: str) -> bool:
+    return UNSAFE.match(ch) is not None
+
+
+def _visible(ch: str) -> str:
+    o = ord(ch)
+    if o < 0x100:
+        return f"\\x{o:02x}"
+    if 0xDC80 <= o <= 0xDCFF:           # an undecodable byte (surrogateescape): show the byte
+        return f"\\x{o - 0xDC00:02x}"
+    return f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}"
+
+
+def _json_escape(ch: str) -> str:
+    o = ord(ch)
+    if o <= 0xFFFF:
+        return f"\\u{o:04x}"
+    o -= 0x10000
+    return f"\\u{0xD800 + (o >> 10):04x}\\u{0xDC00 + (o & 0x3FF):04x}"
+
+
+def safe_display(text: Any, one_line: bool = False) -> str:
+    """Stored text made safe for a terminal: every unsafe character shown as a visible escape.
+    ``one_line`` also escapes newlines and tabs (a table cell, a title)."""
+    s = "" if text is None else str(text)
+    pattern = UNSAFE_OR_LAYOUT if one_line else UNSAFE
+    if pattern.search(s) is None:       # the common case: nothing to do, no copy
+        return s
+    return pattern.sub(lambda m: _visible(m.group()), s)
+
+
+def safe_json_text(text: str) -> str:
+    """Already-serialised JSON with the unsafe characters written as ``\\uXXXX`` escapes: the same
+    JSON value (inside a string a ``\\u`` escape means the character), but nothing raw on a terminal.
+    JSON itself never has these characters outside strings."""
+    if UNSAFE.search(text) is None:
+        return text
+    return UNSAFE.sub(lambda m: _json_escape(m.group()), text)
+
 
 def strip_controls(text: str) -> str:
-    return "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    """Typed text without the unsafe characters (newlines and tabs stay). The undecodable bytes of a
+    non-UTF-8 argument become U+FFFD, so the loss shows instead of the text silently shrinking."""
+    if UNSAFE.search(text) is None:
+        return text
+    return UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
 
 
 def clean_text(value: Any, field: str, required: bool = False, limit: int = TEXT_MAX) -> str:

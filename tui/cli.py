@@ -69,6 +69,40 @@ def _pre_language(argv: list[str]) -> None:
     set_language(detect_language(lang))
 
 
+class SafeWriter:
+    """A text stream whose every write goes through ``models.text.safe_display``: the one place
+    CLI output is made safe, so no command can print stored text raw (an evidence file named
+    ``<ESC>]52;…`` must not write the clipboard). JSON is escaped with ``\\u`` before it gets
+    here (``tui.env.print_json``), so it passes unchanged and stays valid."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from models.text import safe_display
+        self._stream.write(safe_display(text))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _safe_streams() -> None:
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None or isinstance(stream, SafeWriter):
+            continue
+        try:   # a terminal that cannot show a character gets an escape, not UnicodeEncodeError
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+        setattr(sys, name, SafeWriter(stream))
+
+
 class _NotTheTui(Exception):
     pass
 
@@ -102,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     _pre_language(argv)
     args = _tui_args(argv)
     if args is None:
+        _safe_streams()     # a subcommand or --help: human output through safe_display
         args = build_parser().parse_args(argv)
     else:
         from tui import startup

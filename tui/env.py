@@ -24,7 +24,6 @@ class Env:
     config_path: Path
     clock: Clock = field(default_factory=Clock)
     _store: Store | None = None
-    _stdin_lines: list[str] | None = None
     _keyring_noted: bool = False
 
     @classmethod
@@ -46,12 +45,12 @@ class Env:
         return self._store
 
     def stdin_line(self) -> str:
-        """The next line of standard input (``--password-stdin``: one secret per line, read once)."""
-        if self._stdin_lines is None:
-            self._stdin_lines = sys.stdin.read().splitlines() if sys.stdin else []
-        if not self._stdin_lines:
+        """The next line of standard input (``--password-stdin``: one secret per line). Read one line
+        at a time, never ahead, so ``--passphrase-stdin`` gets the line after the password."""
+        line = sys.stdin.readline() if sys.stdin else ""
+        if not line:
             raise DomainError("error.stdin_short")
-        return self._stdin_lines.pop(0)
+        return line.rstrip("\r\n")
 
     def interactive(self) -> bool:
         try:
@@ -135,4 +134,7 @@ class Env:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """JSON as ``json.dumps`` writes it, except that C1, bidi and other unsafe characters inside
+    strings are written as ``\\u`` escapes (the same value; nothing raw on a terminal)."""
+    from models.text import safe_json_text
+    sys.stdout.write(safe_json_text(json.dumps(data, ensure_ascii=False, indent=2, default=str)) + "\n")

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from textual.widgets import Input, TextArea
 
+from models.text import strip_controls
+
 
 def clean_control(text: str, multiline: bool = False) -> str:
-    keep = "\n\t" if multiline else ""
-    return "".join(ch for ch in text if ch in keep or (ord(ch) >= 32 and not 0x7f <= ord(ch) < 0xa0))
+    """The same character classes as the services' ``models.text.strip_controls``; a single-line
+    input also drops newlines and tabs."""
+    text = strip_controls(text)
+    return text if multiline else text.replace("\n", "").replace("\t", "")
 
 
 class SafeInput(Input):
