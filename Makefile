@@ -4,7 +4,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: run test bench demo clean venv
+# Stamps beside the virtual environment: the project is installed (editable, so the checkout is
+# what runs) only when the venv is new or pyproject.toml changed since the last install. A second
+# `make run` therefore starts as fast as the installed command (docs/dev/benchmarks.md); before,
+# every start ran pip (~4 s). `make clean` or deleting .venv forces a full install.
+INSTALLED      := $(VENV)/.installed
+INSTALLED_TEST := $(VENV)/.installed-test
+# setuptools reports every editable install with an "Editable installation" notice (a warning pip
+# prints); it says nothing we need to act on. Other build warnings still show.
+PIP_INSTALL    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
+
+.PHONY: run test bench demo clean venv install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,28 +22,35 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 
-# Installs the project (editable, so the checkout is what runs) and starts the app on the
-# default database in the user data folder (or XUEJI_DUTY_DB).
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e .
+	@touch $@
+
+# The test extras include the project itself, so this stamp implies the one above.
+$(INSTALLED_TEST): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e ".[test]"
+	@touch $@ $(INSTALLED)
+
+install: $(INSTALLED)
+
+# Starts the app on the default database in the user data folder (or XUEJI_DUTY_DB).
 # compileall: bytecode ready even where PYTHONDONTWRITEBYTECODE is set (else every start recompiles
 # ~30 modules, ~35 ms of the first paint); only changed files are compiled again.
-run: venv
-	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m compileall -q tui models screens >/dev/null
-	$(BIN)/xueji-duty $(ARGS)
+run: $(INSTALLED)
+	@$(BIN)/python -m compileall -q tui models screens >/dev/null
+	@$(BIN)/xueji-duty $(ARGS)
 
-# Creates or refreshes .venv with the test extras, then runs the whole suite.
-test: venv
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# Installs the project with the test extras into .venv (when new or pyproject.toml changed: a fresh
+# clone installs everything), then runs the whole suite.
+test: $(INSTALLED_TEST)
 	$(BIN)/python -m pytest $(ARGS)
 
 # The app on a throwaway database with a fictional school (deleted on exit).
-demo: venv
-	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m compileall -q tui models screens >/dev/null
-	$(BIN)/xueji-duty demo $(ARGS)
+demo: $(INSTALLED)
+	@$(BIN)/python -m compileall -q tui models screens >/dev/null
+	@$(BIN)/xueji-duty demo $(ARGS)
 
-bench: venv
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+bench: $(INSTALLED_TEST)
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

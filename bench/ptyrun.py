@@ -22,7 +22,9 @@ def _session_with_tty() -> None:
 
 class PtyApp:
     def __init__(self, *args: str, cols: int = 80, rows: int = 24, env: dict | None = None,
-                 module: str = "bench.apps") -> None:
+                 module: str = "bench.apps", command: list[str] | None = None,
+                 cwd: Path | None = None) -> None:
+        """Runs ``python -m module *args``, or ``command`` as given (e.g. ``make run``) in ``cwd``."""
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         drop = ("COLORTERM", "NO_COLOR", "PYTHONDONTWRITEBYTECODE")
@@ -37,8 +39,9 @@ class PtyApp:
         self.started = time.monotonic()
         # Like sshd: a new session whose controlling terminal is the pty, so closing the master
         # sends SIGHUP as a dropped connection does.
-        self.proc = subprocess.Popen([sys.executable, "-m", module, *args], stdin=slave, stdout=slave,
-                                     stderr=slave, cwd=str(ROOT), env=full_env, preexec_fn=_session_with_tty)
+        argv = command if command is not None else [sys.executable, "-m", module, *args]
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=str(cwd or ROOT),
+                                     env=full_env, preexec_fn=_session_with_tty)
         os.close(slave)
         self.chunks: list[tuple[float, bytes]] = []
         self.buffer = bytearray()

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xueji-duty", description=t("cli.description"))
     add_common(parser)
     parser.add_argument("--no-mouse", action="store_true", help=t("cli.no_mouse"))
+    from tui import __version__
+    parser.add_argument("--version", action="version", version=f"xueji-duty {__version__}",
+                        help=t("cli.version"))
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     import tui.commands as pkg
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
