@@ -14,6 +14,11 @@ INSTALLED_TEST := $(VENV)/.installed-test
 # prints); it says nothing we need to act on. Other build warnings still show.
 PIP_INSTALL    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
 
+# Bytecode, compiled again only when a source file is newer than the last compile (make compares
+# the times itself, so an unchanged checkout starts the app without a Python run in front of it).
+COMPILED       := $(VENV)/.compiled
+PY_SOURCES     := $(wildcard tui/*.py tui/*/*.py models/*.py screens/*.py)
+
 .PHONY: run test bench demo clean venv install
 
 $(BIN)/python:
@@ -33,11 +38,14 @@ $(INSTALLED_TEST): pyproject.toml | $(BIN)/python
 
 install: $(INSTALLED)
 
-# Starts the app on the default database in the user data folder (or XUEJI_DUTY_DB).
 # compileall: bytecode ready even where PYTHONDONTWRITEBYTECODE is set (else every start recompiles
 # ~30 modules, ~35 ms of the first paint); only changed files are compiled again.
-run: $(INSTALLED)
+$(COMPILED): $(PY_SOURCES) | $(INSTALLED)
 	@$(BIN)/python -m compileall -q tui models screens >/dev/null
+	@touch $@
+
+# Starts the app on the default database in the user data folder (or XUEJI_DUTY_DB).
+run: $(INSTALLED) $(COMPILED)
 	@$(BIN)/xueji-duty $(ARGS)
 
 # Installs the project with the test extras into .venv (when new or pyproject.toml changed: a fresh
@@ -46,8 +54,7 @@ test: $(INSTALLED_TEST)
 	$(BIN)/python -m pytest $(ARGS)
 
 # The app on a throwaway database with a fictional school (deleted on exit).
-demo: $(INSTALLED)
-	@$(BIN)/python -m compileall -q tui models screens >/dev/null
+demo: $(INSTALLED) $(COMPILED)
 	@$(BIN)/xueji-duty demo $(ARGS)
 
 bench: $(INSTALLED_TEST)
