@@ -92,6 +92,7 @@ def snapshot(ctx, now: datetime) -> BoardData:
     with ctx.store.read():
         incs = list(I.select(I.id, I.code, I.title, I.category, I.grade, I.grade_decided,
                              I.occurred_at, I.discovered_at, I.handling_closed_at, I.personal_info,
+                             I.personal_info_unsure,
                              I.status, I.is_drill)
                     .where(I.status.in_(("open", "handled"))).order_by(I.occurred_at.desc()).tuples())
         reports: dict[int, list[ReportFacts]] = {row[0]: [] for row in incs}
@@ -102,7 +103,7 @@ def snapshot(ctx, now: datetime) -> BoardData:
                 reports[inc_id].append(ReportFacts(regime=regime, stage=stage, seq=seq, status=status,
                                                    submitted_at=submitted_at, id=rid))
     names: dict[str, str] = {}
-    for (iid, code, title, cat, grade, decided, occ, disc, closed, pi, status, drill) in incs:
+    for (iid, code, title, cat, grade, decided, occ, disc, closed, pi, unsure, status, drill) in incs:
         if cat not in names:
             names[cat] = _category_name(cat)
         data.incidents.append(IncidentSummary(
@@ -110,7 +111,7 @@ def snapshot(ctx, now: datetime) -> BoardData:
             grade_decided=bool(decided), status=status, is_drill=bool(drill)))
         facts = IncidentFacts(id=iid, code=code, title=title, category=cat, grade=grade, occurred_at=occ,
                               discovered_at=disc, handling_closed_at=closed, personal_info=bool(pi),
-                              status=status, is_drill=bool(drill))
+                              personal_info_unsure=bool(unsure), status=status, is_drill=bool(drill))
         obls = obligations(facts, reports[iid], ctx.policy, now, ctx.settings.due_soon_minutes)
         data.obligations[iid] = obls
         for ob in obls:

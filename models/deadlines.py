@@ -28,6 +28,7 @@ class IncidentFacts:
     discovered_at: datetime | None = None
     handling_closed_at: datetime | None = None
     personal_info: bool = False
+    personal_info_unsure: bool = False   # 不确定 at intake: the PIPL stages apply until decided
     status: str = "open"
     is_drill: bool = False
 
@@ -98,7 +99,7 @@ def _applicability(stage: Stage, inc: IncidentFacts) -> str | None:
             return "reason.grade_undecided"
         if inc.grade not in stage.grades:
             return "reason.grade_below"
-    if stage.personal_info is True and not inc.personal_info:
+    if stage.personal_info is True and not (inc.personal_info or inc.personal_info_unsure):
         return "reason.no_personal_info"
     return None
 

@@ -8,7 +8,6 @@ locale.
 """
 from __future__ import annotations
 
-import locale
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -45,20 +44,22 @@ def normalise(lang: str | None) -> str | None:
 
 
 def detect_language(explicit: str | None = None, configured: str | None = None) -> str:
-    """``--lang`` beats the config, which beats the locale; Chinese otherwise."""
+    """``--lang`` beats the config, which beats the locale; Chinese otherwise.
+
+    Only an explicit English locale (``en_US.UTF-8`` …) selects English: ``C``, ``C.UTF-8``,
+    ``POSIX`` or no locale at all (a plain server shell, most SSH sessions) mean the default.
+    The first of LC_ALL, LC_MESSAGES, LANG that is set decides, as in POSIX; Python's
+    ``locale.getlocale()`` is not asked, because it maps ``C.UTF-8`` to ``en_US``.
+    """
     for candidate in (explicit, os.environ.get("XUEJI_DUTY_LANG"), configured):
         lang = normalise(candidate)
         if lang:
             return lang
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        lang = normalise(os.environ.get(var, "").split(".")[0])
-        if lang:
-            return lang
-    try:
-        lang = normalise((locale.getlocale()[0] or ""))
-    except ValueError:  # pragma: no cover - odd locales on Windows
-        lang = None
-    return lang or "zh"
+        value = os.environ.get(var, "").strip()
+        if value:
+            return normalise(value.split(".")[0].split("@")[0]) or "zh"
+    return "zh"
 
 
 def set_language(lang: str) -> None:

@@ -37,7 +37,7 @@ def facts(inc: Incident) -> IncidentFacts:
     return IncidentFacts(id=inc.id, code=inc.code, title=inc.title, category=inc.category,
                          grade=inc.grade, occurred_at=inc.occurred_at, discovered_at=inc.discovered_at,
                          handling_closed_at=inc.handling_closed_at, personal_info=inc.personal_info,
-                         status=inc.status, is_drill=inc.is_drill)
+                         personal_info_unsure=inc.personal_info_unsure, status=inc.status, is_drill=inc.is_drill)
 
 
 def report_facts(reports: Iterable[Report]) -> list[ReportFacts]:
@@ -63,7 +63,7 @@ class IncidentInput:
     grade: str | None = None
     location: str = ""
     asset: str = ""
-    personal_info: bool = False
+    personal_info: bool | None = False   # None: 不确定 (the PIPL clocks run until decided)
     reported_by: str = ""
     description: str = ""
     delay_reason: str | None = None
@@ -96,7 +96,8 @@ def validate_input(ctx: Context, data: IncidentInput) -> dict[str, Any]:
     except ValidationError as exc:
         errors.update(exc.fields)
     clean.update(occurred_at=data.occurred_at, discovered_at=data.discovered_at,
-                 personal_info=bool(data.personal_info), is_drill=bool(data.is_drill))
+                 personal_info=bool(data.personal_info), personal_info_unsure=data.personal_info is None,
+                 is_drill=bool(data.is_drill))
     if not errors:
         probe = IncidentFacts(id=0, code="", occurred_at=data.occurred_at, discovered_at=data.discovered_at)
         if needs_delay_reason(probe, ctx.policy) and not clean.get("delay_reason"):
@@ -137,10 +138,13 @@ def update_incident(ctx: Context, ref: Any, expected_version: int, changes: dict
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({k: ("error.not_editable", {}) for k in unknown})
-    merged = IncidentInput(**{**{k: getattr(inc, k) for k in EDITABLE}, **changes,
-                              "grade": inc.grade, "is_drill": inc.is_drill})
+    current = {k: getattr(inc, k) for k in EDITABLE}
+    current["personal_info"] = inc.personal_info_answer
+    merged = IncidentInput(**{**current, **changes, "grade": inc.grade, "is_drill": inc.is_drill})
     clean = validate_input(ctx, merged)
     new = {k: clean[k] for k in changes}
+    if "personal_info" in changes:
+        new["personal_info_unsure"] = clean["personal_info_unsure"]
     delta = audit.diff({k: getattr(inc, k) for k in new}, new)
     if not delta:
         return inc

@@ -45,6 +45,18 @@ def _user_lockouts(db: SqliteDatabase) -> None:
 V2_STEPS.append(_user_lockouts)
 
 
+def _personal_info_unsure(db: SqliteDatabase) -> None:
+    """Personal information answered 是 / 否 / 不确定 at intake (issue 15): the third answer."""
+    from peewee import BooleanField
+    # null=True: a NOT NULL column makes playhouse rebuild the table (copy, drop, rename), and
+    # dropping ``incident`` cascades to its reports. Old rows are then set to 0 (= answered).
+    add_columns(db, "incident", personal_info_unsure=BooleanField(default=False, null=True))
+    db.execute_sql("UPDATE incident SET personal_info_unsure = 0 WHERE personal_info_unsure IS NULL")
+
+
+V2_STEPS.append(_personal_info_unsure)
+
+
 def _run(steps: list[Step]) -> Callable[[SqliteDatabase], None]:
     def apply(db: SqliteDatabase) -> None:
         for step in steps:

@@ -77,6 +77,8 @@ class Incident(BaseModel):
     location = TextField(default="")
     asset = TextField(default="")
     personal_info = BooleanField(default=False)
+    # 不确定 at intake: the PIPL clocks run until someone decides (personal_info then says which).
+    personal_info_unsure = BooleanField(default=False, null=True)
     reported_by = TextField(default="")
     description = TextField(default="")
     delay_reason = TextField(null=True)
@@ -88,6 +90,11 @@ class Incident(BaseModel):
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
     version = IntegerField(default=1)
+
+    @property
+    def personal_info_answer(self) -> bool | None:
+        """True, False, or None for 不确定 (not decided yet)."""
+        return None if self.personal_info_unsure else bool(self.personal_info)
 
 
 class Report(BaseModel):

@@ -47,6 +47,8 @@ def escalation(ob, settings) -> tuple[str, str]:
 
 
 def _value(field: str, value: Any, ctx) -> str:
+    if field == "personal_info" and value is None:
+        return t("incident.pi.unsure")
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -58,6 +60,10 @@ def _value(field: str, value: Any, ctx) -> str:
         if field == "grade":
             g = tax.grade(str(value))
             return f"{g.id} {g.name}" if g else "—"
+        if field == "subcategory":   # never the internal id (子类：ransomware)
+            sub = next((s for c in tax.categories for s in c.subcategories if s.id == value), None)
+            if sub is not None:
+                return sub.name
     except ValidationError:
         return str(value)
     if field == "channel":

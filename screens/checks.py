@@ -14,8 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (Checkbox, DataTable, Footer, Input, Label, Select, SelectionList, Static,
-                             TextArea)
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
 
 from models.cadence import local_day
 from models.checks import (CADENCES, FollowUp, add_check, cadence_text, complete_check, discard_form_draft,
@@ -28,6 +27,7 @@ from models.incidents import IncidentInput
 from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
 from tui.palette import BindingCommands
+from tui.widgets.ticks import TickBox as Checkbox, TickList as SelectionList
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "checks.tcss"
 STATE_STYLE = {"overdue": "bold reverse red", "due_today": "bold yellow", "upcoming": "", "inactive": "dim"}
@@ -194,7 +194,8 @@ class CompleteCheckScreen(Screen):
         yield Static(Text(f"{v.title}  ·  {t('prevention.col.due')} {due}  ·  {state_text(v)}"), id="complete-title")
         with VerticalScroll(id="complete-body"):
             yield Label(t("prevention.complete.items"))
-            yield SelectionList[int](*[(Text(item), i, True) for i, item in enumerate(self.items)],
+            # Every item starts unticked: ctrl+s with nothing done must not record a passed check.
+            yield SelectionList[int](*[(Text(item), i, False) for i, item in enumerate(self.items)],
                                      id="complete-items")
             yield Label(t("field.check_findings"))
             yield TextArea(id="complete-findings", soft_wrap=True)
@@ -224,7 +225,8 @@ class CompleteCheckScreen(Screen):
 
     def _form(self) -> dict:
         sel = set(self.query_one("#complete-items", SelectionList).selected)
-        return {"unticked": [i for i in range(len(self.items)) if i not in sel],
+        return {"ticked": sorted(i for i in sel if 0 <= i < len(self.items)),
+                "unticked": [i for i in range(len(self.items)) if i not in sel],
                 "findings": self.query_one("#complete-findings", TextArea).text,
                 "incident": self.query_one("#complete-incident", Checkbox).value,
                 "category": self.query_one("#complete-category", Select).value,
@@ -233,9 +235,13 @@ class CompleteCheckScreen(Screen):
 
     def _restore(self, data: dict) -> None:
         items = self.query_one("#complete-items", SelectionList)
-        for i in data.get("unticked", []):
+        if "ticked" in data:
+            ticked = set(data["ticked"])
+        else:                     # a draft written when the list started ticked
+            ticked = set(range(len(self.items))) - set(data.get("unticked", []))
+        for i in sorted(ticked):
             if 0 <= i < len(self.items):
-                items.deselect(i)
+                items.select(i)
         self.query_one("#complete-findings", TextArea).text = data.get("findings", "")
         self.query_one("#complete-incident", Checkbox).value = bool(data.get("incident"))
         if data.get("category"):
@@ -250,7 +256,7 @@ class CompleteCheckScreen(Screen):
         if not self._loaded:
             return
         form = self._form()
-        if not (form["unticked"] or form["findings"].strip() or form["fu_title"].strip() or form["incident"]):
+        if not (form["ticked"] or form["findings"].strip() or form["fu_title"].strip() or form["incident"]):
             return
         try:
             save_form_draft(self.app.ctx, self.check_id, form)
@@ -271,7 +277,8 @@ class CompleteCheckScreen(Screen):
         ctx = app.ctx
         form = self._form()
         now = ctx.now()
-        ticks = {self.items[i]: False for i in form["unticked"]}
+        ticked = set(form["ticked"])
+        ticks = {item: i in ticked for i, item in enumerate(self.items)}
         findings = form["findings"].strip()
         incident = None
         if form["incident"]:

@@ -13,7 +13,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, DataTable, Footer, Input, Label, ListItem, ListView, RadioButton, RadioSet, Select, Static, TextArea
+from textual.widgets import DataTable, Footer, Input, Label, ListItem, ListView, RadioButton, RadioSet, Select, Static, TextArea
+from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
 
 from models.calls import OUTCOMES, call_label, calls_for, counts_as_oral, drop_call_draft, load_call_draft, log_call, save_call_draft
 from models.calltree import set_tree, situation_name, step_label, steps, tree_version

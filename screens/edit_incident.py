@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Checkbox, Input, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from models.errors import ConflictError
 from models.i18n import t
 from models.incidents import EDITABLE, IncidentInput, get_incident, update_incident
 from models.taxonomy import load_taxonomy
 from screens._incident_text import _value
-from screens.new_incident import NewIncidentScreen, _local_text
+from screens.new_incident import PI_ANSWERS, NewIncidentScreen, _local_text
 from tui.widgets.picker import Picker
+from tui.widgets.ticks import Answer
 
 FIELDS = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "asset", "category",
           "subcategory", "personal_info", "reported_by", "description", "reason")
@@ -42,6 +43,7 @@ class EditIncidentScreen(NewIncidentScreen):
         self.title = t("incident.edit_title", code=inc.code)
         self.expected_version = inc.version
         self.base = {k: getattr(inc, k) for k in EDITABLE}
+        self.base["personal_info"] = inc.personal_info_answer
         self._fill(self.base)
 
     def _fill(self, values: dict[str, Any]) -> None:
@@ -59,7 +61,8 @@ class EditIncidentScreen(NewIncidentScreen):
             picker.set_value(sub.id, sub.name)
         else:
             picker.set_text("")
-        self.query_one("#personal_info", Checkbox).value = bool(values.get("personal_info"))
+        answer = values.get("personal_info")
+        self.query_one("#personal_info", Answer).value = next(k for k, v in PI_ANSWERS.items() if v is answer)
         self.query_one("#description", TextArea).text = values.get("description") or ""
 
     def changes(self, data: IncidentInput) -> dict[str, Any]:
@@ -74,8 +77,8 @@ class EditIncidentScreen(NewIncidentScreen):
                     out[name] = new
                 continue
             if name == "personal_info":
-                if bool(new) != bool(old):
-                    out[name] = bool(new)
+                if new is not old:
+                    out[name] = new
             elif (new or "").strip() != (old or "").strip():
                 out[name] = new
         return out
@@ -118,6 +121,8 @@ class EditIncidentScreen(NewIncidentScreen):
         # What they saved is now the base: the next ctrl+s applies your input on top of it.
         self.expected_version = exc.current_version
         self.base = {k: _from_row(k, exc.current.get(k)) for k in EDITABLE}
+        if exc.current.get("personal_info_unsure"):
+            self.base["personal_info"] = None
         self.query_one("#form").scroll_home()
         self._status(t("incident.conflict_status"), error=True)
 

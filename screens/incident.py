@@ -173,7 +173,9 @@ class IncidentScreen(Screen):
         text.append(cat.name + (f" › {sub.name}" if sub else ""))
         if not cat.in_plan:
             text.append(" " + t("incident.not_in_plan_flag"), style="yellow")
-        if inc.personal_info:
+        if inc.personal_info_unsure:
+            text.append("  " + t("incident.pi_unsure_flag"), style="bold yellow")
+        elif inc.personal_info:
             text.append("  " + t("incident.pi_involved"), style="bold yellow")
         text.append("\n")
         pairs = [("occurred_at", fmt_local(inc.occurred_at, ctx.zone)),

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
 from models.deadlines import IncidentFacts, needs_delay_reason
 from models.drafts import discard_draft, load_draft, save_draft
@@ -31,6 +31,7 @@ from tui.app import ASSETS
 from tui.palette import BindingCommands
 from tui.widgets.safe_input import SafeInput, SafeTextArea
 from tui.widgets.picker import Picker
+from tui.widgets.ticks import Answer
 
 DRAFT_KIND = "new_incident"
 AUTOSAVE_S = 1.0
@@ -41,6 +42,15 @@ TIME_FIELDS = ("occurred_at", "discovered_at")
 # Where each validation key is shown, in form order (the first with an error gets focus).
 ORDER = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "asset", "category",
          "subcategory", "grade", "personal_info", "reported_by", "description")
+
+
+PI_ANSWERS = {"yes": True, "no": False, "unsure": None}
+
+
+def pi_answer_widget() -> Answer:
+    """是 / 否 / 不确定, none chosen at intake: the officer must answer (y / n / u)."""
+    return Answer([(k, t(f"incident.pi.{k}")) for k in PI_ANSWERS], keys={"yes": "y", "no": "n", "unsure": "u"},
+                  id="personal_info")
 
 
 def _local_text(dt: datetime, zone) -> str:
@@ -86,7 +96,7 @@ class NewIncidentScreen(Screen):
                 elif name == "grade":
                     widget = Picker(grade_choices, id="grade", placeholder=t("incident.ph.grade"))
                 elif name == "personal_info":
-                    widget = Checkbox(t("incident.yes_involved"), id="personal_info")
+                    widget = pi_answer_widget()
                 else:
                     widget = SafeTextArea(id="description", soft_wrap=True, tab_behavior="focus")
                 label = "incident.grade_preliminary" if name == "grade" else None
@@ -165,7 +175,7 @@ class NewIncidentScreen(Screen):
             picker = self.query_one(f"#{name}", Picker)
             data[name] = {"value": list(picker.value) if isinstance(picker.value, tuple) else picker.value,
                           "text": picker.text}
-        data["personal_info"] = self.query_one("#personal_info", Checkbox).value
+        data["personal_info"] = self.query_one("#personal_info", Answer).value
         data["description"] = self.query_one("#description", TextArea).text
         return data
 
@@ -183,7 +193,10 @@ class NewIncidentScreen(Screen):
                 picker.set_value(value, entry.get("text", ""))
             else:
                 picker.set_text(entry.get("text", ""))
-        self.query_one("#personal_info", Checkbox).value = bool(data.get("personal_info"))
+        answer = data.get("personal_info")
+        if answer is True:             # a draft written before 不确定 existed
+            answer = "yes"
+        self.query_one("#personal_info", Answer).value = answer if answer in PI_ANSWERS else None
         self.query_one("#description", TextArea).text = data.get("description", "")
 
     def _present(self, names) -> list[str]:
@@ -223,7 +236,8 @@ class NewIncidentScreen(Screen):
         self._message("description", None)
         self._changed()
 
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+    def on_answer_changed(self, event: Answer.Changed) -> None:
+        self._message("personal_info", None)
         self._changed()
 
     def on_picker_edited(self, event: Picker.Edited) -> None:
@@ -341,10 +355,12 @@ class NewIncidentScreen(Screen):
             grade=(picked("grade") or None) if "grade" in self.FIELDS else None,
             occurred_at=times["occurred_at"], discovered_at=times["discovered_at"],
             location=self.query_one("#location", Input).value, asset=self.query_one("#asset", Input).value,
-            personal_info=self.query_one("#personal_info", Checkbox).value,
+            personal_info=PI_ANSWERS.get(self.query_one("#personal_info", Answer).value, False),
             reported_by=self.query_one("#reported_by", Input).value,
             description=self.query_one("#description", TextArea).text,
             delay_reason=self.query_one("#delay_reason", Input).value or None)
+        if self.query_one("#personal_info", Answer).value is None:
+            errors["personal_info"] = ("error.personal_info_unanswered", {})
         if errors:
             from models.incidents import validate_input
             try:

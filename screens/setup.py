@@ -12,7 +12,8 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Checkbox, Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
+from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
 
 from models import secrets
 from models.config import DEFAULT_TZ

@@ -9,6 +9,12 @@ from models.tables import CheckRun, Incident
 from tests.conftest import SH, T0, make_app, make_ctx
 
 
+def _plain(app) -> str:
+    """What the terminal shows, without colour."""
+    from tests.ui_helpers import screen_text
+    return screen_text(app)
+
+
 async def _open_checks(app, pilot):
     assert app.open_screen("checks")
     await pilot.pause()
@@ -29,8 +35,15 @@ async def test_complete_a_check_from_the_list(db_path, clock):
         await pilot.press("enter")
         await pilot.pause()
         form = app.screen
-        assert form.query_one(SelectionList).selected == [0, 1]
-        await pilot.press("space")          # untick the first item
+        # Every item starts unticked, and the state is a character, not a colour.
+        assert form.query_one(SelectionList).selected == []
+        assert "[ ]" in _plain(app) and "[x]" not in _plain(app)
+        await pilot.press("ctrl+s")          # nothing ticked, no findings: refused
+        await pilot.pause()
+        assert CheckRun.select().count() == 0
+        await pilot.press("down", "space")   # tick the second item only
+        await pilot.pause()
+        assert "[x] 补丁" in _plain(app) and "[ ] 杀毒软件" in _plain(app)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "发现的问题" in str(form.query_one("#complete-error").render())
@@ -72,7 +85,7 @@ async def test_what_was_typed_survives_a_dropped_session(db_path, clock):
         await _open_checks(app, pilot)
         await pilot.press("enter")
         await pilot.pause()
-        await pilot.press("down", "space")           # untick the second item
+        await pilot.press("space")                   # tick the first item
         app.screen.query_one(TextArea).text = "账号借给了班主任"
         app.screen._save_draft()                     # what the 3-second timer does
     app.store.close()                                # the SSH connection drops here

@@ -47,3 +47,27 @@ def test_language_switch_and_detection(monkeypatch):
     assert detect_language(None, None) == "en"
     assert detect_language(None, "zh-CN") == "zh"
     assert t("no.such.key") == "no.such.key"
+
+
+import pytest
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "zh"),
+    ({"LANG": "C"}, "zh"),
+    ({"LANG": "C.UTF-8"}, "zh"),
+    ({"LANG": "POSIX"}, "zh"),
+    ({"LC_ALL": "C.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),   # LC_ALL decides, as in POSIX
+    ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LC_MESSAGES": "en_GB.UTF-8", "LANG": "C.UTF-8"}, "en"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "de_DE.UTF-8"}, "zh"),
+])
+def test_only_an_explicit_english_locale_selects_english(monkeypatch, env, expected):
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "XUEJI_DUTY_LANG"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert detect_language(None, None) == expected
+    assert detect_language("en", None) == "en"          # --lang still wins
+    assert detect_language(None, "en") == "en"          # and so does the config

@@ -80,6 +80,7 @@ async def test_late_discovery_asks_for_the_reason(db_path, clock):
         await pilot.press(*"夜间中毒", "tab", "ctrl+u", *"-5h")
         assert row.display and "迟报原因" in msg(form, "delay_reason")
         form.query_one("#category").set_value(("malware", None), "恶意程序事件")
+        form.query_one("#personal_info").value = "no"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert Incident.select().count() == 0 and "迟报原因" in msg(form, "delay_reason")
@@ -127,6 +128,7 @@ async def test_markup_and_escapes_typed_by_the_user_stay_literal(db_path, clock)
         form.query_one("#title", Input).value = title
         form.query_one("#location", Input).value = "[red]教务处[/]"
         form.query_one("#category").set_value(("malware", None), "恶意程序事件")
+        form.query_one("#personal_info").value = "no"
         desc = form.query_one("#description")
         desc.focus()
         app.post_message(events.Paste("第一行\x1b]0;owned\x07\n[b]第二行[/b]"))   # a paste with an OSC title escape

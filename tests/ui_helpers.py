@@ -30,3 +30,11 @@ async def wait_for(pilot, condition, timeout: float = 5.0) -> bool:
             return True
         await pilot.pause(0.05)
     return condition()
+
+
+def screen_text(app) -> str:
+    """The whole screen as plain text, one line per terminal row: what is readable without colour.
+
+    Layers above the screen (toasts, the command palette) are those of the active screen."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(seg.text for seg in strip if not seg.control).rstrip() for strip in strips)

@@ -57,6 +57,7 @@ def incident_json(ctx, inc, with_obligations: bool = True) -> dict:
         "discovered_at": iso_local(inc.discovered_at, ctx.zone),
         "handling_closed_at": iso_local(inc.handling_closed_at, ctx.zone),
         "location": inc.location, "asset": inc.asset, "personal_info": inc.personal_info,
+        "personal_info_unsure": inc.personal_info_unsure,
         "reported_by": inc.reported_by, "description": inc.description,
         "delay_reason": inc.delay_reason, "is_drill": inc.is_drill, "version": inc.version,
     }

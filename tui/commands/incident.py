@@ -28,6 +28,7 @@ def register(sub, add_common) -> None:
     n.add_argument("--description", default="")
     n.add_argument("--delay-reason")
     n.add_argument("--personal-info", action="store_true")
+    n.add_argument("--personal-info-unsure", action="store_true", help=t("cli.incident.personal_info_unsure"))
     n.add_argument("--drill", action="store_true", help=t("prevention.cli.incident.drill"))
     n.add_argument("--json", action="store_true", help=t("cli.json"))
     n.set_defaults(func=cmd_new)
@@ -51,7 +52,7 @@ def incident_input_from_args(env, ctx, a) -> IncidentInput:
     discovered = parse_time(a.discovered, now=now, zone=ctx.zone, field="discovered_at")
     return IncidentInput(title=a.title, category=a.category, subcategory=a.subcategory,
                          occurred_at=occurred, discovered_at=discovered, grade=a.grade,
-                         location=a.location, asset=a.asset, personal_info=a.personal_info,
+                         location=a.location, asset=a.asset, personal_info=None if getattr(a, "personal_info_unsure", False) else a.personal_info,
                          reported_by=a.reported_by, description=a.description,
                          delay_reason=a.delay_reason, is_drill=getattr(a, "drill", False))
 

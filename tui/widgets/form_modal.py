@@ -14,7 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
+from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
 
 from models.errors import DomainError, ValidationError
 from models.i18n import t
