@@ -49,7 +49,7 @@ class Context:
     def policy(self) -> PolicySet:
         # Imported here: the login screen's first paint needs no policy (issue 4).
         from models.policy import build_policy
-        return build_policy(self.settings.regimes, self.settings.targets)
+        return build_policy(self.settings.regimes, self.settings.targets, self.settings.zone)
 
     @property
     def zone(self):

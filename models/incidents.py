@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from peewee import fn
+from peewee import IntegrityError
 
 from models import audit
 from models.context import Context
-from models.deadlines import IncidentFacts, Obligation, ReportFacts, needs_delay_reason, obligations
-from models.errors import NotFound, ValidationError
+from models.deadlines import (FactChange, IncidentFacts, Obligation, ReportFacts, UNMET_STATES,
+                              needs_delay_reason, obligations)
+from models.errors import DomainError, NotFound, ValidationError
 from models.roles import require
-from models.tables import Incident, Report
+from models.tables import AuditEvent, Incident, ObligationNote, Report
 from models.taxonomy import load_taxonomy
 from models.timeparse import check_incident_times
 from models.versioning import row_dict, update_versioned
@@ -33,11 +34,69 @@ def _clean_text(value: Any, field: str, required: bool = False, limit: int = TEX
     return clean_text(value, field, required, limit)
 
 
-def facts(inc: Incident) -> IncidentFacts:
+# Audit actions whose changes may carry the grade or the personal-information flag.
+FACT_ACTIONS = ("incident.create", "incident.grade", "incident.update", "incident.edit")
+
+
+def facts(inc: Incident, close_over: tuple | None = None, history: tuple | None = None) -> IncidentFacts:
+    """The engine's view of one incident; the close-over reasons and grade history are read if not given."""
+    if close_over is None:
+        close_over = close_over_for([inc.id]).get(inc.id, ())
+    if history is None:
+        history = fact_history([inc]).get(inc.id, ())
     return IncidentFacts(id=inc.id, code=inc.code, title=inc.title, category=inc.category,
                          grade=inc.grade, occurred_at=inc.occurred_at, discovered_at=inc.discovered_at,
                          handling_closed_at=inc.handling_closed_at, personal_info=inc.personal_info,
-                         personal_info_unsure=inc.personal_info_unsure, status=inc.status, is_drill=inc.is_drill)
+                         personal_info_unsure=inc.personal_info_unsure,
+                         status=inc.status, is_drill=inc.is_drill, created_at=inc.created_at,
+                         closed_at=inc.closed_at, close_over=close_over, history=history)
+
+
+def close_over_for(ids: Iterable[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+    ids = list(ids)
+    out: dict[int, list] = {}
+    if ids:
+        N = ObligationNote
+        for iid, regime, stage, reason in (N.select(N.incident, N.regime, N.stage, N.reason)
+                                           .where(N.incident.in_(ids) & (N.kind == "close_over"))
+                                           .order_by(N.id).tuples()):
+            out.setdefault(iid, []).append((f"{regime}.{stage}", reason))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def fact_history(incs: Iterable[Incident]) -> dict[int, tuple[FactChange, ...]]:
+    """Grade and personal-information flag over time, from the audit trail (only if they changed)."""
+    incs = list(incs)
+    if not incs:
+        return {}
+    by_id = {i.id: i for i in incs}
+    A = AuditEvent
+    events: dict[int, list] = {}
+    for entity_id, at, changes in (A.select(A.entity_id, A.at, A.changes)
+                                   .where((A.entity == "incident") & A.entity_id.in_([str(i) for i in by_id])
+                                          & A.action.in_(FACT_ACTIONS))
+                                   .order_by(A.id).tuples()):
+        if isinstance(changes, dict) and ("grade" in changes or "personal_info" in changes):
+            events.setdefault(int(entity_id), []).append((at, changes))
+    out: dict[int, tuple[FactChange, ...]] = {}
+    for iid, evs in events.items():
+        if len(evs) < 2:
+            continue  # only the creation: nothing changed
+        inc = by_id[iid]
+        # Walk back from today's values so a missing creation event still gives the right start.
+        grade, pi = inc.grade, bool(inc.personal_info)
+        states = []
+        for at, ch in reversed(evs):
+            states.append(FactChange(at, grade, pi))
+            if "grade" in ch and isinstance(ch["grade"], list):
+                grade = ch["grade"][0]
+            if "personal_info" in ch and isinstance(ch["personal_info"], list):
+                pi = bool(ch["personal_info"][0])
+        states.reverse()
+        if states[0].at > inc.created_at:
+            states.insert(0, FactChange(inc.created_at, grade, pi))
+        out[iid] = tuple(states)
+    return out
 
 
 def report_facts(reports: Iterable[Report]) -> list[ReportFacts]:
@@ -46,11 +105,15 @@ def report_facts(reports: Iterable[Report]) -> list[ReportFacts]:
 
 
 def _next_code(ctx: Context) -> str:
+    """``2026-001`` … ``2026-999``, ``2026-1000`` …: the largest number this year, plus one (numerically)."""
     year = ctx.now().astimezone(ctx.zone).year
     prefix = f"{year}-"
-    last = (Incident.select(fn.MAX(Incident.code)).where(Incident.code.startswith(prefix)).scalar())
-    n = int(last.split("-")[1]) + 1 if last else 1
-    return f"{prefix}{n:03d}"
+    top = 0
+    for (code,) in Incident.select(Incident.code).where(Incident.code.startswith(prefix)).tuples():
+        tail = code[len(prefix):]
+        if tail.isdigit():
+            top = max(top, int(tail))
+    return f"{prefix}{top + 1:03d}"
 
 
 @dataclass
@@ -111,11 +174,16 @@ def create_incident(ctx: Context, data: IncidentInput) -> Incident:
     require(ctx.actor, "officer")
     clean = validate_input(ctx, data)
     now = ctx.now()
-    with ctx.store.write():
-        inc = Incident.create(code=_next_code(ctx), created_by=ctx.actor.username, created_at=now,
-                              updated_at=now, grade_decided=False, **clean)
-        audit.record(ctx, "incident.create", "incident", inc.id,
-                     {k: [None, v] for k, v in row_dict(inc).items() if k not in ("id", "version")})
+    try:
+        with ctx.store.write():
+            # The code is chosen inside the write lock: no other session can take it meanwhile.
+            inc = Incident.create(code=_next_code(ctx), created_by=ctx.actor.username, created_at=now,
+                                  updated_at=now, grade_decided=False, **clean)
+            audit.record(ctx, "incident.create", "incident", inc.id,
+                         {k: [None, v] for k, v in row_dict(inc).items() if k not in ("id", "version")})
+    except IntegrityError as exc:
+        # Should never happen; if it does, say so plainly instead of a traceback.
+        raise DomainError("error.incident_code_taken", detail=str(exc)[:120]) from None
     return inc
 
 
@@ -191,22 +259,95 @@ def mark_handled(ctx: Context, ref: Any, at: datetime | None = None, expected_ve
     when = at or ctx.now()
     if when > ctx.now() + timedelta(minutes=1):
         raise ValidationError({"handling_closed_at": ("error.time_future", {})})
+    if when < inc.occurred_at:
+        raise ValidationError({"handling_closed_at": ("error.order.handled_before_occurred", {
+            "at": _fmt(ctx, when), "occurred": _fmt(ctx, inc.occurred_at)})})
     return _transition(ctx, ref, "incident.handled", {"status": "handled", "handling_closed_at": when},
                        None, expected_version)
 
 
-def close_incident(ctx: Context, ref: Any, expected_version: int | None = None) -> Incident:
-    """Close only after the final report went out: the plan ends with the summary."""
+def _fmt(ctx: Context, when: datetime) -> str:
+    from models.timeparse import fmt_local
+    return fmt_local(when, ctx.zone)
+
+
+class CloseBlocked(DomainError):
+    """Closing would leave owed reports unsent: the checklist, and which items still need a reason."""
+
+    key = "error.close_blocked"
+
+    def __init__(self, checklist: list[Obligation], blocking: list[Obligation], names: list[str]) -> None:
+        self.checklist = checklist
+        self.blocking = blocking
+        super().__init__(None, n=len(blocking), items="、".join(names))
+
+
+def close_checklist(ctx: Context, inc: Incident, now: datetime | None = None) -> list[Obligation]:
+    """Every open, late or missed obligation, statutory ones first, then the most urgent."""
+    obls = incident_obligations(ctx, inc, now)
+    items = [o for o in obls if o.state in UNMET_STATES]
+    return sorted(items, key=lambda o: (o.figure != "statutory", o.sort_key()))
+
+
+def parse_over(values: Iterable[str] | None) -> dict[str, str]:
+    """``--over "school_plan.first=理由"`` per obligation, or ``--over "理由"`` for every one ("*")."""
+    import re
+    out: dict[str, str] = {}
+    for raw in values or ():
+        text = str(raw)
+        m = re.match(r"^\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)\s*=(.*)$", text, re.S)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+        else:
+            out["*"] = text.strip()
+    return out
+
+
+def close_incident(ctx: Context, ref: Any, over: dict[str, str] | None = None,
+                   expected_version: int | None = None) -> Incident:
+    """Close once handling is finished; an obligation still owed blocks it.
+
+    A leader may close over owed obligations only with a reason for each
+    (``over`` maps ``regime.stage`` or a stage id to the reason, ``"*"`` to one
+    reason for all); each then reads ``missed`` with that reason, for good.
+    """
     require(ctx.actor, "leader")
     inc = get_incident(ref)
     if inc.status not in ("handled",):
         raise ValidationError({"status": ("error.close_needs_handled", {})})
-    final = (Report.select().where((Report.incident == inc) & (Report.regime == "school_plan")
-                                   & (Report.stage == "final") & (Report.status == "submitted")).exists())
-    if not final:
-        raise ValidationError({"status": ("error.close_needs_final", {})})
-    return _transition(ctx, ref, "incident.close", {"status": "closed", "closed_at": ctx.now()},
-                       None, expected_version)
+    now = ctx.now()
+    checklist = close_checklist(ctx, inc, now)
+    blocking = [o for o in checklist if o.is_open]
+    over = {k: _clean_text(v, "reason") for k, v in (over or {}).items()}
+    known = {o.key for o in blocking} | {o.stage for o in blocking}
+    unknown = [k for k in over if k != "*" and k not in known]
+    if unknown:
+        raise ValidationError({"over": ("error.close_over_unknown", {
+            "value": ", ".join(unknown), "known": ", ".join(o.key for o in blocking) or "-"})})
+    reasons: dict[str, str] = {}
+    missing = []
+    for o in blocking:
+        why = over.get(o.key) or over.get(o.stage) or over.get("*", "")
+        if why:
+            reasons[o.key] = why
+        else:
+            missing.append(o)
+    if missing:
+        raise CloseBlocked(checklist, missing, [o.name for o in missing])
+    version = inc.version if expected_version is None else expected_version
+    with ctx.store.write():
+        before = {"status": inc.status, "closed_at": inc.closed_at}
+        changes = {"status": "closed", "closed_at": now}
+        inc = update_versioned(Incident, inc.id, version, {**changes, "updated_at": now}, "incident")
+        for o in blocking:
+            ObligationNote.create(incident=inc, regime=o.regime, stage=o.stage, seq=o.seq, kind="close_over",
+                                  reason=reasons[o.key], by=ctx.actor.username, at=now)
+        delta = audit.diff(before, changes)
+        if reasons:
+            delta["closed_over"] = [None, reasons]
+        audit.record(ctx, "incident.close", "incident", inc.id, delta,
+                     "; ".join(f"{k}: {v}" for k, v in reasons.items()) or None)
+    return inc
 
 
 def withdraw_incident(ctx: Context, ref: Any, reason: str, expected_version: int | None = None) -> Incident:
@@ -236,17 +377,19 @@ def incident_obligations(ctx: Context, inc: Incident, now: datetime | None = Non
 
 def open_obligations(ctx: Context, now: datetime | None = None,
                      incidents: list[Incident] | None = None) -> list[tuple[Incident, Obligation]]:
-    """Every obligation of every open incident, most urgent first, in two queries."""
+    """Every obligation of these incidents (default: the open ones), most urgent first, in few queries."""
     now = now or ctx.now()
     incs = incidents if incidents is not None else list_incidents()
     by_inc: dict[int, list[Report]] = {i.id: [] for i in incs}
     if incs:
         for r in Report.select().where(Report.incident.in_(list(by_inc))):
             by_inc[r.incident_id].append(r)
+    overs = close_over_for(by_inc)
+    history = fact_history(incs)
     out = []
     for inc in incs:
-        for ob in obligations(facts(inc), report_facts(by_inc[inc.id]), ctx.policy, now,
-                              ctx.settings.due_soon_minutes):
+        f = facts(inc, overs.get(inc.id, ()), history.get(inc.id, ()))
+        for ob in obligations(f, report_facts(by_inc[inc.id]), ctx.policy, now, ctx.settings.due_soon_minutes):
             out.append((inc, ob))
     out.sort(key=lambda pair: pair[1].sort_key())
     return out

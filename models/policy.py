@@ -5,7 +5,9 @@ A regime is data, not code: adding one is adding a file. The engine in
 """
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -56,6 +58,14 @@ class Stage:
     grades: tuple[str, ...] = ()
     personal_info: bool | None = None
     late_discovery_needs_reason: bool = False
+    # Calendar units, added to ``offset_minutes``: "30日" is 30 calendar days, NIS2's "one month"
+    # is the same day next month (clamped to the month's end: 31 Jan → 28 Feb).
+    offset_days: int = 0
+    offset_months: int = 0
+    # This stage is due no later than that stage of the same regime ("先口头，后书面").
+    capped_by: str | None = None
+    # A written report sent before this (oral) stage needs a recorded reason.
+    oral_first: str | None = None
 
     @property
     def name(self) -> str:
@@ -78,6 +88,37 @@ class Stage:
 
     def required_fields(self) -> list[FieldSpec]:
         return [f for f in self.fields if f.required]
+
+    def due_from(self, anchor: datetime, zone: tzinfo | None = None) -> datetime:
+        """The deadline this stage's offset gives from ``anchor``; calendar units count in ``zone``."""
+        return add_offset(anchor, self.offset_minutes, self.offset_days, self.offset_months, zone)
+
+
+def add_months(local: datetime, months: int) -> datetime:
+    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    index = local.year * 12 + (local.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    return local.replace(year=year, month=month + 1, day=day)
+
+
+def add_offset(anchor: datetime, minutes: int = 0, days: int = 0, months: int = 0,
+               zone: tzinfo | None = None) -> datetime:
+    """Calendar days and months on the wall clock of ``zone`` (UTC if none), then minutes."""
+    if days or months:
+        local = anchor.astimezone(zone or timezone.utc)
+        wall = add_months(local.replace(tzinfo=None), months) + timedelta(days=days)
+        anchor = _localize(wall, zone or timezone.utc).astimezone(anchor.tzinfo)
+    return anchor + timedelta(minutes=minutes)
+
+
+def _localize(wall: datetime, zone: tzinfo) -> datetime:
+    """A naive wall-clock time in ``zone``; a time skipped by a DST jump moves forward."""
+    aware = wall.replace(tzinfo=zone)
+    roundtrip = aware.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+    if roundtrip != wall:  # in a spring-forward gap
+        aware = (wall + timedelta(hours=1)).replace(tzinfo=zone)
+    return aware
 
 
 @dataclass(frozen=True)
@@ -114,6 +155,7 @@ class PolicySet:
     """The regimes in force for this school, with its targets applied."""
 
     regimes: tuple[Regime, ...] = field(default_factory=tuple)
+    zone: tzinfo | None = None   # the desk's zone: calendar days and months count on its wall clock
 
     def regime(self, regime_id: str) -> Regime:
         for r in self.regimes:
@@ -149,6 +191,8 @@ def _load_regime(path: Path) -> Regime:
             optional=s.get("optional", False), while_open=s.get("while_open", False),
             grades=tuple(s.get("grades", ())), personal_info=s.get("personal_info"),
             late_discovery_needs_reason=s.get("late_discovery_needs_reason", False),
+            offset_days=int(s.get("offset_days", 0)), offset_months=int(s.get("offset_months", 0)),
+            capped_by=s.get("capped_by"), oral_first=s.get("oral_first"),
         ))
     return Regime(
         id=data["id"], zh=data["zh"], en=data["en"], recipient_zh=data.get("recipient_zh", ""),
@@ -165,7 +209,7 @@ def all_regimes() -> tuple[Regime, ...]:
 
 
 def build_policy(enabled: Iterable[str] | None = None,
-                 targets: Mapping[str, int] | None = None) -> PolicySet:
+                 targets: Mapping[str, int] | None = None, zone: tzinfo | None = None) -> PolicySet:
     """Choose the regimes in force and apply the school's targets.
 
     Only school targets may be changed; a statutory figure in ``targets`` is
@@ -183,9 +227,10 @@ def build_policy(enabled: Iterable[str] | None = None,
         for st in regime.stages:
             minutes = targets.get(st.key)
             if minutes is not None and st.figure == "school_target":
-                st = replace(st, offset_minutes=int(minutes))
+                # A school target is given in minutes: it replaces the whole offset.
+                st = replace(st, offset_minutes=int(minutes), offset_days=0, offset_months=0)
             stages.append(st)
         chosen.append(replace(regime, stages=tuple(stages)))
     # school_plan first: it is the plan the officer works to.
     chosen.sort(key=lambda r: (not r.always_on, r.id))
-    return PolicySet(tuple(chosen))
+    return PolicySet(tuple(chosen), zone)

@@ -213,6 +213,24 @@ class AlarmState(BaseModel):
         indexes = ((("incident", "regime", "stage", "seq", "threshold"), True),)
 
 
+class ObligationNote(BaseModel):
+    """A person's reason attached to one obligation, kept with the record (issue 12).
+
+    ``close_over``: a leader closed the incident although this obligation was still owed;
+    it reads ``missed`` with this reason. ``before_oral``: the written report went out
+    before any oral report (the bureau could not be reached by phone).
+    """
+
+    incident = ForeignKeyField(Incident, backref="obligation_notes", on_delete="CASCADE")
+    regime = TextField()
+    stage = TextField()
+    seq = IntegerField(default=1)
+    kind = TextField()        # close_over | before_oral
+    reason = TextField()
+    by = TextField(default="")
+    at = UTCDateTimeField()
+
+
 class Draft(BaseModel):
     """Unsaved form content, written every few seconds so a dropped SSH session loses nothing."""
 
@@ -311,5 +329,5 @@ class BackupRecord(BaseModel):
 ALL_MODELS = [
     SchemaMeta, Setting, User, LoginToken, LoginFailure, Incident, Report, Evidence, Note,
     Contact, CallTreeStep, CallLog, AuditEvent, AlarmState, Draft, Check, CheckRun,
-    RegistryAccount, DataUse, Warning, WarningAction, BackupRecord,
+    RegistryAccount, DataUse, Warning, WarningAction, BackupRecord, ObligationNote,
 ]

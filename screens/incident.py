@@ -194,11 +194,21 @@ class IncidentScreen(Screen):
         self.query_one("#facts", Static).update(text)
 
     def _left_state(self, ob) -> tuple[Text, Text]:
+        from tui.present import reason_text
         word, style = escalation(ob, self.app.settings)
         if ob.reason and ob.state in ("not_applicable", "waiting"):
             word, style = t(ob.reason), "dim"
+        elif ob.state == "missed":
+            # Missed stays missed, with why: the leader's reason when they closed over it.
+            word, style = t("state.missed") + " · " + (ob.note or reason_text(ob)), "bold red"
+        elif ob.state == "conditional":
+            word, style = t("state.conditional") + " · " + reason_text(ob), "yellow"
+        elif ob.reason == "reason.grade_lowered":
+            word = word + " · " + t("reason.grade_lowered")
         left = ""
-        if ob.is_open and ob.seconds_left is not None:
+        if ob.state == "conditional" and ob.seconds_left is not None:
+            left = fmt_duration(ob.seconds_left) if ob.seconds_left >= 0 else "-" + fmt_duration(-ob.seconds_left)
+        elif ob.is_open and ob.seconds_left is not None:
             left = fmt_duration(ob.seconds_left) if ob.seconds_left >= 0 else "-" + fmt_duration(-ob.seconds_left)
         return Text(left, style=style), Text(word, style=style)
 
@@ -396,14 +406,36 @@ class IncidentScreen(Screen):
                                        save, t("incident.withdraw_intro")), self._done)
 
     def action_close_incident(self) -> None:
+        """The close dialog lists what is still owed (statutory first); closing over it needs a reason."""
         if not self._guard("leader"):
             return
+        from models.incidents import close_checklist
+        from tui.present import obligation_line
         ctx, inc = self.app.ctx, self.inc
+        try:
+            checklist = close_checklist(ctx, inc)
+        except DomainError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        owed = [o for o in checklist if o.is_open]
+        intro = Text()
+        if checklist:
+            intro.append(t("incident.close_checklist_intro") + "\n")
+            for ob in checklist:
+                mark = "✗ " if ob.is_open else "· "
+                intro.append(mark + f"[{t('figure.' + ob.figure)}] ",
+                             style="bold red" if ob.is_open and ob.figure == "statutory" else "")
+                intro.append(obligation_line(ctx, inc, ob, with_code=False) + "\n")
+        else:
+            intro.append(t("incident.close_nothing_owed") + "\n")
+        intro.append(t("incident.close_intro"))
 
         def save(values):
-            done = close_incident(ctx, inc.id, expected_version=inc.version)
+            over = {"*": values["reason"]} if owed and values.get("reason", "").strip() else {}
+            done = close_incident(ctx, inc.id, over, expected_version=inc.version)
             return t("cli.incident.closed", code=done.code)
-        self.app.push_screen(FormModal(t("incident.action.close"), [], save, t("incident.close_intro")), self._done)
+        fields = [FormField("reason", t("incident.close_reason_all"))] if owed else []
+        self.app.push_screen(FormModal(t("incident.action.close"), fields, save, intro), self._done)
 
 
 SCREEN = IncidentScreen

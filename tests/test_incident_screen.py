@@ -105,7 +105,9 @@ async def test_empty_note_and_missing_file_get_messages_and_keep_input(db_path, 
     assert Evidence.select().count() == 0 and Note.select().count() == 0
 
 
-async def test_handled_then_close_refused_until_final_report(db_path, clock):
+async def test_handled_then_close_shows_the_checklist_and_needs_a_reason(db_path, clock):
+    """Issue 12: closing lists what is still owed; owed reports block it until a leader gives a reason,
+    and then they read missed, with that reason (the old rule only wanted the final report)."""
     app = make_app(db_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         _, inc = seed(app, clock)
@@ -119,9 +121,12 @@ async def test_handled_then_close_refused_until_final_report(db_path, clock):
         assert cell(screen, "school_plan|final|1", "state") == "待办"   # its clock runs now
         await pilot.press("c")
         await pilot.pause()
+        intro = str(app.screen.query_one("#intro", Static).render())
+        assert "首报" in intro and "终报" in intro and intro.index("首报") < intro.index("终报")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "终报提交后才能结案" in str(app.screen.query_one("#form-status", Static).render())
+        status = str(app.screen.query_one("#form-status", Static).render())
+        assert "终报" in status and "理由" in status
         await pilot.press("escape")
         # The final report goes out (the reports feature's job; written directly here) …
         Report.create(incident=inc.id, regime="school_plan", stage="final", fields={}, status="submitted",
@@ -132,8 +137,16 @@ async def test_handled_then_close_refused_until_final_report(db_path, clock):
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
+        status = str(app.screen.query_one("#form-status", Static).render())
+        assert "首报" in status and "终报" not in status
+        assert get_incident(inc.id).status == "handled"
+        await pilot.press(*"教育局要求先处置")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
         assert get_incident(inc.id).status == "closed"
         assert "已结案" in rendered(screen.query_one("#facts", Static))
+        state = cell(screen, "school_plan|first|1", "state")
+        assert "逾期未报" in state and "教育局要求先处置" in state
 
 
 async def test_leader_only_actions_are_refused_to_an_officer(db_path, clock):

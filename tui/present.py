@@ -19,6 +19,23 @@ def state_text(ob: Obligation) -> str:
     return t("state." + ob.state)
 
 
+def reason_text(ob: Obligation) -> str:
+    """Why the obligation stands as it does; a conditional one says which grade makes it apply."""
+    if not ob.reason:
+        return ""
+    if ob.reason == "reason.conditional":
+        return t("reason.conditional", grade=lowest_grade_name(ob))
+    return t(ob.reason)
+
+
+def lowest_grade_name(ob: Obligation) -> str:
+    from models.taxonomy import GRADE_ORDER
+    grades = [g for g in GRADE_ORDER if ob.stage_spec is not None and g in ob.stage_spec.grades]
+    if not grades:
+        return ""
+    return load_taxonomy().grade(grades[-1]).name
+
+
 def obligation_line(ctx, inc, ob: Obligation, with_code: bool = True) -> str:
     parts = [inc.code] if with_code else []
     parts.append(stage_name(ctx, ob))
@@ -28,7 +45,9 @@ def obligation_line(ctx, inc, ob: Obligation, with_code: bool = True) -> str:
         parts.append(fmt_duration(ob.seconds_left))
     parts.append(state_text(ob))
     if ob.reason:
-        parts.append(f"({t(ob.reason)})")
+        parts.append(f"({reason_text(ob)})")
+    if ob.note:
+        parts.append(f"“{ob.note}”")   # the leader's own words, as typed
     return "  ".join(parts)
 
 
@@ -39,6 +58,7 @@ def obligation_json(ctx, inc, ob: Obligation) -> dict:
         "due_at": iso_local(ob.due_at, ctx.zone), "state": ob.state,
         "seconds_left": None if ob.seconds_left is None else int(ob.seconds_left),
         "figure": ob.figure, "reason": ob.reason or None,
+        "reason_text": reason_text(ob) or None, "note": ob.note or None,
         "submitted_at": iso_local(ob.submitted_at, ctx.zone), "is_drill": inc.is_drill,
     }
 

@@ -6,7 +6,7 @@ without editing the same lines.
 from __future__ import annotations
 
 from models.i18n import t
-from models.incidents import close_incident, mark_handled, set_grade, withdraw_incident
+from models.incidents import close_incident, get_incident, mark_handled, set_grade, withdraw_incident
 from models.notes import add_note
 from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
@@ -27,6 +27,8 @@ def register_actions(isub, add_common) -> None:
     c = isub.add_parser("close", help=t("cli.incident.close"))
     add_common(c)
     c.add_argument("id")
+    c.add_argument("--over", action="append", default=[], metavar="REGIME.STAGE=REASON",
+                   help=t("cli.incident.over_help"))
     c.set_defaults(func=cmd_close)
     w = isub.add_parser("withdraw", help=t("cli.incident.withdraw"))
     add_common(w)
@@ -56,9 +58,26 @@ def cmd_handled(env) -> int:
 
 
 def cmd_close(env) -> int:
+    """Closing prints the checklist of what is still owed; owed reports block it (exit 1) unless a
+    leader closes over them with a reason (``--over``)."""
+    from models.incidents import CloseBlocked, parse_over
+    from tui.present import obligation_line
     ctx = env.context(write=True)
-    inc = close_incident(ctx, env.args.id)
+    try:
+        inc = close_incident(ctx, env.args.id, parse_over(env.args.over))
+    except CloseBlocked as exc:
+        print(t("cli.incident.close_checklist"))
+        target = get_incident(env.args.id)
+        for ob in exc.checklist:
+            mark = "✗" if ob in exc.blocking else "·"
+            print(f"  {mark} [{t('figure.' + ob.figure)}] " + obligation_line(ctx, target, ob, with_code=False))
+        print(t("cli.incident.close_hint", key=exc.blocking[0].key))
+        raise
     print(t("cli.incident.closed", code=inc.code))
+    from models.incidents import incident_obligations
+    for ob in incident_obligations(ctx, inc):
+        if ob.state == "missed":
+            print("  " + obligation_line(ctx, inc, ob, with_code=False))
     return 0
 
 

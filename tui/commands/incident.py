@@ -40,6 +40,7 @@ def register(sub, add_common) -> None:
     sh = isub.add_parser("show")
     add_common(sh)
     sh.add_argument("id")
+    sh.add_argument("--at", default=None, help=t("cli.at_help"))
     sh.add_argument("--json", action="store_true", help=t("cli.json"))
     sh.set_defaults(func=cmd_show)
     from tui.commands._incident_actions import register_actions
@@ -99,9 +100,18 @@ def _next_json(ctx, inc):
 
 
 def cmd_show(env) -> int:
+    """The incident and its obligations; with ``--at`` the obligations as they stood then."""
+    from tui.present import fmt_local
     ctx = env.context()
     inc = get_incident(env.args.id)
-    data = incident_json(ctx, inc)
+    at = parse_time(env.args.at, now=ctx.now(), zone=ctx.zone, field="time") if env.args.at else None
+    obls = incident_obligations(ctx, inc, at)
+    data = incident_json(ctx, inc, with_obligations=False)
+    data["obligations"] = [obligation_json(ctx, inc, o) for o in obls]
+    if at is not None:
+        from models.timeparse import iso_local
+        data["as_of"] = iso_local(at, ctx.zone)
+        data["recorded"] = inc.created_at <= at
     if env.args.json:
         print_json(data)
         return 0
@@ -113,6 +123,11 @@ def cmd_show(env) -> int:
             continue
         label = t("field." + key.removesuffix("_name"), default=key)
         print(f"{label}: {value}")
-    for ob in incident_obligations(ctx, inc):
+    if at is not None:
+        if inc.created_at > at:
+            print(t("cli.incident.not_recorded_at", at=fmt_local(at, ctx.zone)))
+            return 0
+        print(t("cli.incident.as_of", at=fmt_local(at, ctx.zone)))
+    for ob in obls:
         print("  " + obligation_line(ctx, inc, ob, with_code=False))
     return 0
