@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unicodedata
 from datetime import timedelta
 
@@ -189,3 +190,50 @@ def test_cli_prints_no_control_character_from_stored_text(tmp_path, clock):
     assert seen_escape            # the hostile text was shown (escaped), not just absent
     listing = _run_all([["evidence", "list", code, "--db", str(db)]])[0][1].decode()
     assert "log\\x1b]0;T\\x07" in listing          # the file's real name, shown escaped
+
+
+# --- the TUI on a pseudo-terminal ---------------------------------------------------------------------
+
+# The app's own rendering: CSI sequences (cursor, colours, modes), charset selection, and the
+# keypad/cursor save sequences. Anything else starting with ESC, and any OSC, is not ours.
+_OWN = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[78=>]")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal")
+def test_tui_writes_no_control_byte_from_stored_text(tmp_path, clock):
+    from bench.ptyrun import PtyApp
+    from models.accounts import create_user
+    from models.store import open_store
+    db, demo = _hostile_database(tmp_path, clock)
+    store = open_store(db)
+    create_user(make_ctx(store, clock), "duty", "officer", "值班员", "Duty-passw0rd!")
+    store.close()
+    app = PtyApp("--db", str(db), "--no-mouse", module="tui",
+                 env={"XUEJI_DUTY_AUTO_BACKUP": "0", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    try:
+        assert app.wait_for("学校\\x1b[2J", timeout=60) is not None      # the pre-login school name, escaped
+        os.write(app.master, b"duty\r")
+        os.write(app.master, b"Duty-passw0rd!\r")
+        assert app.wait_for("title:", timeout=30) is not None              # the board's incident titles
+        mark = app.size()
+        os.write(app.master, b"\r")                                        # open the selected incident
+        assert app.wait_for("description:", timeout=30, since=mark) is not None
+        mark = app.size()
+        os.write(app.master, b"2")                                         # the timeline tab
+        assert app.wait_for("\\x1b]0;", timeout=30, since=mark) is not None
+        mark = app.size()
+        os.write(app.master, b"3")                                         # the evidence tab
+        assert app.wait_for("log\\x1b]0;T\\x07", timeout=30, since=mark) is not None
+        time.sleep(0.5)        # let the tab finish drawing before the bytes are read
+    finally:
+        app.quit()
+    with app.lock:
+        raw = bytes(app.buffer)
+    at = raw.find(b"\x1b]")
+    assert at < 0, f"an OSC reached the terminal: {raw[at - 40:at + 60]!r}"
+    assert "\x9d" not in raw.decode("utf-8", errors="surrogateescape"), "a C1 OSC reached the terminal"
+    # With no OSC at all, a BEL can only be the board's own alarm bell (a leaked hostile BEL would
+    # come with the ESC and C1 bytes stored beside it in every field, which are checked).
+    rest = _OWN.sub(b"", raw).replace(b"\x07", b"").decode("utf-8", errors="surrogateescape")
+    bad = sorted({hex(ord(c)) for c in UNSAFE.findall(rest) if c not in "\r"})
+    assert not bad, bad

@@ -20,8 +20,11 @@ from models.context import Actor, Context
 from models.errors import PermissionDenied
 from models.i18n import t
 from models.roles import can
+from tui import safe_text
 from tui.env import Env
 from tui.session import SessionMixin
+
+safe_text.install()   # stored text on the terminal: shown escaped, never raw (tui/safe_text.py)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -36,6 +39,10 @@ class DutyApp(SessionMixin, App):
 
     # True while the session is idle-locked: screens hide names, titles and numbers.
     locked: reactive[bool] = reactive(False)
+
+    def _set_pointer_shape(self, shape: str) -> None:
+        """No OSC 22 (Kitty pointer shapes): the app writes no OSC at all, so nothing that looks like
+        a title, hyperlink or clipboard write ever comes from it (issue 13)."""
 
     def __init__(self, env: Env, clock: Clock | None = None, actor: Actor | None = None) -> None:
         """``actor`` given means already logged in (tests and scripted runs start at the board);
