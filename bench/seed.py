@@ -58,3 +58,59 @@ def add_account(path: Path, username: str = "officer", password: str = "Bench-pa
                   settings=Settings())
     create_user(ctx, username, "officer", "值班员", password)
     store.close()
+
+
+CATEGORIES = ("malware", "network_attack", "data_security", "facility_failure", "force_majeure",
+              "content_security", "violating_operation", "security_hazard", "abnormal_behaviour", "other")
+TITLE_WORDS = ("勒索病毒", "异常登录", "数据外传", "服务器宕机", "网页篡改", "弱口令", "钓鱼邮件", "停电")
+
+
+def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_000) -> tuple[int, int]:
+    """A year of history: ``incidents`` spread over the year (mostly closed, some withdrawn, some
+    drills, a few open), and ``reports`` submitted reports among them — oral, first, follow-up,
+    continuing, final — some on time, some late. Returns (incidents, reports) written."""
+    import random
+    rnd = random.Random(year)
+    store = open_store(path)
+    start = datetime(year, 1, 1, tzinfo=timezone.utc)
+    span = 365 * 24 * 60
+    per = max(1, reports // max(incidents, 1))
+    stages = [("oral", 20, 40), ("first", 120, 240), ("follow_up", 1200, 1800),
+              ("continuing", 2400, 3400), ("final", 20000, 50000)]
+    written = 0
+    with store.db.atomic():
+        rows = []
+        for i in range(incidents):
+            at = start + timedelta(minutes=(i * span) // incidents + rnd.randrange(0, 30))
+            roll = rnd.random()
+            status = "open" if roll < 0.02 else "withdrawn" if roll < 0.07 else "closed"
+            rows.append(dict(code=f"{year}-{i + 1:05d}", title=f"{rnd.choice(TITLE_WORDS)} {i + 1}",
+                             category=rnd.choice(CATEGORIES), grade=rnd.choice(("II", "III", "IV", "IV", None)),
+                             occurred_at=at, discovered_at=at + timedelta(minutes=rnd.randrange(0, 20)),
+                             status=status, is_drill=rnd.random() < 0.03,
+                             handling_closed_at=at + timedelta(days=1) if status == "closed" else None,
+                             closed_at=at + timedelta(days=40) if status == "closed" else None,
+                             created_at=at, updated_at=at, grade_decided=True))
+        for s in range(0, len(rows), 500):
+            Incident.insert_many(rows[s:s + 500]).execute()
+        ids = [r[0] for r in Incident.select(Incident.id, Incident.occurred_at).where(
+            Incident.code.startswith(f"{year}-")).order_by(Incident.id).tuples()]
+        occurred = {r["code"]: r["occurred_at"] for r in rows}
+        codes = [r["code"] for r in rows]
+        batch = []
+        for iid, code in zip(ids, codes):
+            occ = occurred[code]
+            for stage, lo, hi in stages[:per]:
+                if written >= reports:
+                    break
+                at = occ + timedelta(minutes=rnd.randrange(lo, hi))
+                batch.append(dict(incident=iid, regime="school_plan", stage=stage, seq=1, fields={},
+                                  status="submitted", submitted_at=at, created_at=at, updated_at=at))
+                written += 1
+            if len(batch) >= 1000:
+                Report.insert_many(batch).execute()
+                batch = []
+        if batch:
+            Report.insert_many(batch).execute()
+    store.close()
+    return len(rows), written

@@ -172,3 +172,44 @@ def test_cli_json_docx_xlsx(ctx, db_path, tmp_path):
     assert r.returncode == 1 and "月份" in r.stderr
     r = run_cli("--db", str(db_path), "stats", "--year", "2026")
     assert r.returncode == 0 and "报告及时情况" in r.stdout and "50.00%" in r.stdout
+
+
+def test_fast_verdicts_agree_with_the_deadline_engine(ctx):
+    """judge_fast (used for speed) and judge (read off deadlines.obligations()) on 400 random incidents."""
+    import random
+    from datetime import timezone
+
+    from models.deadlines import IncidentFacts
+    from models.stats import _Row, judge, judge_fast, rules
+    rnd = random.Random(17)
+    now = T0
+    stage_rules = rules(ctx.policy)
+    stages = ["oral", "first", "follow_up", "continuing", "final"]
+    seen = set()
+    for i in range(400):
+        occ = now - timedelta(hours=rnd.randrange(1, 2000))
+        status = rnd.choice(["open", "handled", "closed", "closed"])
+        handled = occ + timedelta(hours=rnd.randrange(1, 300)) if status != "open" or rnd.random() < .2 else None
+        closed = (handled or occ) + timedelta(hours=rnd.randrange(0, 900)) if status == "closed" else None
+        if closed and closed > now:
+            closed = now
+        facts = IncidentFacts(id=i, code=f"X{i}", category="malware", grade=rnd.choice(["I", "III", "IV", None]),
+                              occurred_at=occ, discovered_at=occ + timedelta(minutes=rnd.randrange(0, 300)),
+                              handling_closed_at=handled, personal_info=rnd.random() < .3, status=status)
+        row = _Row(facts, closed)
+        for n in range(rnd.randrange(0, 7)):
+            stage = rnd.choice(stages)
+            regime = "school_plan" if rnd.random() < .8 else rnd.choice(["cac_2025", "pipl"])
+            stage = stage if regime == "school_plan" else rnd.choice(
+                ["initial", "summary"] if regime == "cac_2025" else ["authority_notice", "individual_notice"])
+            at = occ + timedelta(minutes=rnd.randrange(1, 60 * 24 * 40))
+            if at > now:
+                continue
+            rep = (regime, stage, rnd.choice([1, 1, 2, 3]), rnd.choice(["submitted", "submitted", "superseded"]),
+                   at.astimezone(timezone.utc), n)
+            row.by_stage.setdefault((regime, stage), []).append(rep)
+        slow = {k: sorted(v) for k, v in judge(row, ctx.policy, now).items() if v}
+        fast = {k: sorted(v) for k, v in judge_fast(row, stage_rules, now).items() if v}
+        assert slow == fast, (facts, row.by_stage)
+        seen.update(o for v in fast.values() for o in v)
+    assert seen == {"met", "met_late", "missed", "open"}
