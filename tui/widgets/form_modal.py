@@ -40,7 +40,7 @@ class FormModal(ModalScreen):
     FormModal .row { height: auto; }
     FormModal .label { width: 14; color: $text-muted; }
     FormModal Input { border: none; height: 1; padding: 0 1; width: 1fr; background: $boost; }
-    FormModal Input:focus { background: $primary 30%; }
+    FormModal Input:focus { border: none; background: $primary 30%; }   /* a border would hide the text */
     FormModal Checkbox { border: none; height: 1; padding: 0 1; background: $boost; }
     FormModal Checkbox:focus { background: $primary 30%; }
     FormModal TextArea { border: none; height: 6; width: 1fr; padding: 0 1; }
