@@ -408,7 +408,12 @@ def authenticate(ctx: Context, username: str, password: str, purpose: str = "log
 
 
 def issue_token(ctx: Context, username: str, label: str = "") -> str:
-    """A new remembered login for this terminal; returns the token for the OS keyring (never stored)."""
+    """A new remembered login for this terminal; returns the token for the OS keyring (never stored).
+
+    Only for yourself, right after logging in: nobody mints a remembered login for someone else.
+    """
+    if (username or "").strip() != ctx.actor.username:
+        raise PermissionDenied("error.token_not_yours")
     user = get_user(username)
     token = new_token()
     with ctx.store.write():

@@ -135,7 +135,12 @@ def pending(incident_ids: Iterable[int]) -> list[PendingAlarm]:
 
 
 def acknowledge(ctx, incident_id: int, regime: str, stage: str, seq: int) -> int:
-    """Silence every alarm of one obligation, in every session; recorded in the audit trail."""
+    """Silence every alarm of one obligation, in every session; recorded in the audit trail.
+
+    Silencing is the duty officer's decision: a viewer must not quiet every session's alarms.
+    """
+    from models.roles import require
+    require(ctx.actor, "officer")
     now = ctx.now()
     with ctx.store.write():
         q = AlarmState.update(acked_at=now, acked_by=ctx.actor.username).where(

@@ -120,7 +120,14 @@ def _evidence_files(folder: Path) -> list[Path]:
 
 def create_backup(ctx, dest: Path | None = None, *, passphrase: str | None = None,
                   automatic: bool = False, record: bool = True) -> BackupResult:
-    """Write one archive into ``dest`` (a folder) and record the outcome; failures raise."""
+    """Write one archive into ``dest`` (a folder) and record the outcome; failures raise.
+
+    A backup by hand is a copy of students' personal information: an officer's act. The daily
+    automatic backup is the program's own, in whichever session is open.
+    """
+    if not automatic:
+        from models.roles import require
+        require(ctx.actor, "officer")
     store = ctx.store
     now = ctx.now()
     folder = Path(dest).expanduser() if dest else backup_dir(store, ctx.settings)

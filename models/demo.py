@@ -69,6 +69,8 @@ def _contacts(ctx: Context) -> None:
 
 def seed_demo(ctx: Context) -> DemoIncidents:
     """Fill an empty database with the demo school, relative to ``ctx.now()``; the actor must be an admin."""
+    from models.roles import require
+    require(ctx.actor, "admin")
     now = ctx.now()
     who = ctx.actor.username
     save_school_settings(ctx, {"school_name": DEMO_SCHOOL, "bureau": DEMO_BUREAU,

@@ -115,7 +115,12 @@ def dumps(data: dict[str, Any]) -> str:
 
 
 def export_to(ctx, out: Path | BinaryIO | TextIO, *, with_evidence: bool = True) -> dict[str, int]:
-    """Write the export; the export itself is then recorded in the audit trail (data left here)."""
+    """Write the export; the export itself is then recorded in the audit trail (data left here).
+
+    The export holds students' personal information (and password verifiers): an officer's act.
+    """
+    from models.roles import require
+    require(ctx.actor, "officer")
     data = build_export(ctx.store, with_evidence=with_evidence)
     text = dumps(data).encode("utf-8")
     if isinstance(out, Path):

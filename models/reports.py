@@ -428,6 +428,7 @@ def start_correction(ctx: Context, report_id: int) -> Report:
 def correct(ctx: Context, report_id: int, values: Mapping[str, Any], reason: str,
             sub: Submission | None = None) -> Report:
     """Correct in one step (the CLI): new revision with the changes, submitted with a reason."""
+    require(ctx.actor, "officer")
     old = get_report(report_id)
     if not _clean(reason).strip():
         raise ValidationError({"correction_reason": ("error.report.correction_reason_needed", {})})

@@ -29,7 +29,9 @@ def is_initialised() -> bool:
 
 
 def save_school_settings(ctx, values: dict[str, Any]) -> None:
-    """Write school-wide settings with one audit event; call from a service that checked the role."""
+    """Write school-wide settings with one audit event; an administrator's decision."""
+    from models.roles import require
+    require(ctx.actor, "admin")
     if "timezone" in values:
         validate_timezone(values["timezone"])
     changes = {}

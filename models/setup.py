@@ -19,8 +19,20 @@ def initialise_school(ctx: Context, school: str, bureau: str, timezone: str) -> 
 
 def first_run(ctx: Context, school: str | None, bureau: str, timezone: str,
               admin: str, display_name: str, password: str) -> None:
-    """One transaction: a failing password rule leaves neither the school nor the admin half-written."""
+    """One transaction: a failing password rule leaves neither the school nor the admin half-written.
+
+    Only on a database without accounts: whoever sets it up is its first administrator, so the
+    school's settings are written with that authority (and refused once anyone exists).
+    """
+    from dataclasses import replace
+
+    from models.errors import DomainError
+    if accounts.has_users():
+        raise DomainError("error.users_exist")
+    founding = replace(ctx, actor=replace(ctx.actor, role="admin"))
     with ctx.store.write():
+        if accounts.has_users():
+            raise DomainError("error.users_exist")
         if school is not None:
-            initialise_school(ctx, school, bureau, timezone)
+            initialise_school(founding, school, bureau, timezone)
         accounts.bootstrap_admin(ctx, admin, display_name, password)

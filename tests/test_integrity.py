@@ -54,7 +54,9 @@ def test_check_command_exit_codes(ctx, db_path, tmp_path, capsys):
     assert _integrity.run(env) == 1                      # never backed up
     out = capsys.readouterr().out
     assert "✗" in out and "从未成功备份" in out and "审计链完整" in out
-    create_backup(env.context(), tmp_path / "b")
+    officer = env.context()
+    officer.actor = ctx.actor   # a backup by hand is an officer's act (issue 13)
+    create_backup(officer, tmp_path / "b")
     assert _integrity.run(env) == 0
     assert "全部检查通过" in capsys.readouterr().out
     env.close()
