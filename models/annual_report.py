@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -331,16 +330,10 @@ def export(ctx, data: dict[str, Any], fmt: str, path: Path) -> Path:
     """Written atomically: a half-written file is never left where the officer expects the report."""
     payload = render(ctx, data, fmt)
     path = Path(path).expanduser()
-    tmp = path.with_name(path.name + ".part")
+    from models.outfile import write_output
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(payload)
-        os.replace(tmp, path)
+        write_output(path, payload)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise ValidationError({"output": ("stats.error.write_failed",
                                           {"path": str(path), "detail": exc.strerror or str(exc)})})
     return path

@@ -37,7 +37,8 @@ from models.archive import (ArchiveError, check_seal, decrypt_file, encrypt_file
 from models.banners import Banner
 from models.errors import DomainError, StoreError
 from models.i18n import t
-from models.store import APPLICATION_ID, CURRENT_SCHEMA, store_errors
+from models.outfile import make_private, open_private, private_dir
+from models.store import APPLICATION_ID, CURRENT_SCHEMA, _create_private, store_errors
 from models.tables import ALL_MODELS, BackupRecord
 
 FORMAT = "xueji-duty-backup"
@@ -170,7 +171,7 @@ def _record(ctx, now, path: str, ok: bool, message: str, automatic: bool, change
 def _create(store, settings, folder: Path, now: datetime, passphrase: str | None,
             automatic: bool) -> BackupResult:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
     except OSError as exc:
         raise StoreError("backup.error.dest", path=str(folder), detail=exc.strerror or str(exc)) from exc
     local = now.astimezone(settings.zone)
@@ -283,8 +284,8 @@ def _extract(zpath: Path, into: Path, archive: Path) -> dict[str, Any]:
             if not _safe_member(name):
                 raise ArchiveError("backup.error.damaged", path=str(archive), detail=f"unsafe name {name!r}")
             target = into.joinpath(*PurePosixPath(name).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(name) as src, target.open("wb") as out:
+            private_dir(target.parent)
+            with zf.open(name) as src, open_private(target) as out:
                 shutil.copyfileobj(src, out, 1024 * 1024)
             if target.stat().st_size != int(meta["size"]) or sha256_file(target) != meta["sha256"]:
                 raise ArchiveError("backup.error.hash_mismatch", path=str(archive), member=name)
@@ -359,7 +360,7 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
     db_path = Path(db_path).expanduser()
     evidence_dir = evidence_dir or db_path.parent / f"{db_path.stem}-evidence"
     stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db_path.parent)
     with unpacked(archive, passphrase, workdir=db_path.parent) as (manifest, content):
         staged = sqlite3.connect(str(content / DB_MEMBER))
         pre = pre_ev = None
@@ -374,7 +375,9 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
                             src = Path(str(db_path) + suffix)
                             if src.exists():
                                 shutil.copyfile(src, str(pre) + suffix)
+                                make_private(Path(str(pre) + suffix))
                     else:
+                        _create_private(pre)
                         dst = sqlite3.connect(str(pre))
                         try:
                             live.backup(dst)
@@ -386,6 +389,7 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
             if damaged:
                 # Nobody else had it open (checked under the lock just now): swap the files.
                 fresh = db_path.with_name(f".{db_path.name}.restoring")
+                _create_private(fresh)
                 dst = sqlite3.connect(str(fresh))
                 try:
                     staged.backup(dst)
@@ -397,6 +401,7 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
                         os.remove(str(db_path) + suffix)
                 os.replace(fresh, db_path)
             elif not pre:
+                _create_private(db_path)
                 live = sqlite3.connect(str(db_path))
                 try:
                     staged.backup(live)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,29 @@ class ImportResult:
     skipped: int = 0
 
 
+# ---------------------------------------------------------------- formulas
+# A cell beginning with one of these is a formula to Excel or LibreOffice (``=HYPERLINK(…)``,
+# ``+cmd|' /C calc'!A0``, ``@SUM(…)``): exported with a leading apostrophe, which makes it text,
+# and refused on import unless it carries that apostrophe (our own export) or is a plain
+# number or phone number (``+86 138 0000 0000``, ``-1``).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-][\d\s().+-]*")
+
+
+def neutralise(cell: Any) -> Any:
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
+
+def _formula_like(cell: str) -> bool:
+    if not cell.startswith(FORMULA_START):
+        return False
+    return not _PLAIN_NUMBER.fullmatch(cell)
+
+
+def _unneutralise(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
+
+
 # ---------------------------------------------------------------- export
 
 def _role_cell(role: str) -> str:
@@ -91,11 +115,12 @@ def export_csv(path: Path | str) -> int:
     writer.writerow([col_title(c) for c in COLUMNS])
     yes, no = t("contacts_csv.yes"), t("contacts_csv.no")
     for c in rows:
-        writer.writerow([c.name, _role_cell(c.role), c.department, c.mobile, c.office, c.quiet_hours,
-                         c.notes, c.sort, yes if c.active else no])
+        writer.writerow([neutralise(v) for v in (c.name, _role_cell(c.role), c.department, c.mobile, c.office,
+                                                 c.quiet_hours, c.notes, str(c.sort), yes if c.active else no)])
     data = buf.getvalue().encode("utf-8-sig")
+    from models.outfile import write_output
     try:
-        path.write_bytes(data)
+        write_output(path, data)
     except OSError as exc:
         raise DomainError("error.contacts.file_write", path=str(path), detail=exc.strerror or str(exc))
     return len(rows)
@@ -176,6 +201,11 @@ def parse_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[
             problems.append((start, t("contacts_csv.extra_cells", n=len(cells), cols=len(cols))))
             continue
         raw = {col: cells[i] if i < len(cells) else "" for i, col in enumerate(cols) if col}
+        formulas = [col for col, v in raw.items() if _formula_like(v)]
+        if formulas:
+            problems.append((start, t("contacts_csv.formula", column=col_title(formulas[0]))))
+            continue
+        raw = {col: _unneutralise(v) for col, v in raw.items()}
         try:
             clean = validate_contact(raw)
         except ValidationError as exc:

@@ -268,7 +268,11 @@ def split_title(title: str, per_line: int = TITLE_CHARS_PER_LINE, hints: Iterabl
 # ---------------------------------------------------------------- plain text / Markdown
 
 def to_text(letter: Letter, markdown: bool = True) -> str:
-    """For pasting into an email or a messaging app: the same words, light formatting."""
+    """For pasting into an email or a messaging app: the same words, light formatting. In Markdown
+    every piece of text is made inert first (``models.text.md_safe``: HTML escaped, only http(s)
+    links kept)."""
+    if markdown:
+        letter = _md_letter(letter)
     lines = [("# " if markdown else "") + letter.title, ""]
     if letter.recipient:
         lines += [letter.recipient, ""]
@@ -298,6 +302,18 @@ def to_text(letter: Letter, markdown: bool = True) -> str:
         text = "\n".join(line + "  " if line and not line.startswith("#") else line
                          for line in text.split("\n"))
     return text
+
+
+def _md_letter(letter: Letter) -> Letter:
+    import dataclasses
+    from models.text import md_safe
+    sections = [dataclasses.replace(sec, heading=md_safe(sec.heading),
+                                    items=[dataclasses.replace(i, label=md_safe(i.label), value=md_safe(i.value))
+                                           for i in sec.items])
+                for sec in letter.sections]
+    changes = {f.name: md_safe(getattr(letter, f.name)) for f in dataclasses.fields(letter)
+               if isinstance(getattr(letter, f.name), str)}
+    return dataclasses.replace(letter, sections=sections, **changes)
 
 
 # ---------------------------------------------------------------- docx
@@ -576,19 +592,12 @@ def render(ctx: Context, report: Report, fmt: str, preset: str | None = None) ->
 
 def export(ctx: Context, report: Report, fmt: str, path: Path, preset: str | None = None) -> Path:
     """Write atomically: a half-written file is never left where the officer expects the document."""
-    import os
     data = render(ctx, report, fmt, preset)
     path = Path(path).expanduser()
-    tmp = path.with_name(path.name + ".part")
+    from models.outfile import write_output
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_output(path, data)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise ValidationError({"output": ("error.report.write_failed",
                                           {"path": str(path), "detail": exc.strerror or str(exc)})})
     return path

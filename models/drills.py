@@ -194,8 +194,9 @@ def _facts_lines(ctx: Context, s: DrillSummary) -> list[tuple[str, str]]:
 
 
 def to_markdown(ctx: Context, s: DrillSummary) -> str:
-    out = [f"# {s.doc_title}", "", f"> {t('prevention.drill.banner')}", ""]
-    out += [f"- **{k}**：{v}" for k, v in _facts_lines(ctx, s)]
+    from models.text import md_safe as md
+    out = [f"# {md(s.doc_title)}", "", f"> {t('prevention.drill.banner')}", ""]
+    out += [f"- **{md(k)}**：{md(v)}" for k, v in _facts_lines(ctx, s)]
     for heading, rows in ((t("prevention.drill.h.stages"), table_rows(ctx, s)),
                           (t("prevention.drill.h.calls"), call_rows(ctx, s))):
         out += ["", f"## {heading}", ""]
@@ -205,11 +206,11 @@ def to_markdown(ctx: Context, s: DrillSummary) -> str:
         out.append("| " + " | ".join(rows[0]) + " |")
         out.append("|" + "---|" * len(rows[0]))
         for r in rows[1:]:
-            out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+            out.append("| " + " | ".join(md(c).replace("|", "\\|") for c in r) + " |")
     out += ["", f"## {t('prevention.drill.h.problems')}", ""]
-    out += [f"{i}. {p}" for i, p in enumerate(s.problems, 1)] or [t("prevention.drill.none")]
+    out += [f"{i}. {md(p)}" for i, p in enumerate(s.problems, 1)] or [t("prevention.drill.none")]
     out += ["", f"## {t('prevention.drill.h.notes')}", ""]
-    out += [f"- {fmt_local(at, ctx.zone, with_zone=False)} {who}：{text}" for at, who, text in s.notes] \
+    out += [f"- {fmt_local(at, ctx.zone, with_zone=False)} {md(who)}：{md(text)}" for at, who, text in s.notes] \
         or [t("prevention.drill.none")]
     return "\n".join(out) + "\n"
 

@@ -7,9 +7,10 @@ the hash taken at registration is the reference, and it is never updated.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from models import audit
 from models.context import Context
 from models.errors import ValidationError
 from models.incidents import _clean_text, get_incident
+from models.outfile import open_private, private_dir, tighten_dir
 from models.roles import require
 from models.tables import Evidence, Incident
 
@@ -36,18 +38,38 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+PART = ".part"      # a copy being written; ``check`` reports one left behind by a kill
+
+
+def part_name(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}{PART}")
+
+
 def _copy_hashing(src: Path, dest: Path) -> tuple[str, int]:
-    """Copy and hash in one pass; the digest is of the bytes actually written."""
+    """Copy and hash in one pass; the digest is of the bytes actually written. The copy is written
+    under a hidden ``.NAME.part`` name, private from the start (students' data: 0600, not the
+    source's mode), and renamed to ``dest`` only when complete, so a kill leaves no file that
+    looks whole."""
     h = hashlib.sha256()
     size = 0
-    with src.open("rb") as fin, dest.open("xb") as fout:
-        while chunk := fin.read(CHUNK):
-            fout.write(chunk)
-            h.update(chunk)
-            size += len(chunk)
-        fout.flush()
-        os.fsync(fout.fileno())
-    shutil.copystat(src, dest, follow_symlinks=True)
+    part = part_name(dest)
+    try:
+        with src.open("rb") as fin, open_private(part) as fout:
+            while chunk := fin.read(CHUNK):
+                fout.write(chunk)
+                h.update(chunk)
+                size += len(chunk)
+            fout.flush()
+            os.fsync(fout.fileno())
+        st = src.stat()
+        os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns))   # the original's times, not its mode
+        if dest.exists():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dest))
+        os.replace(part, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
     return h.hexdigest(), size
 
 
@@ -89,7 +111,9 @@ def add_evidence(ctx: Context, ref: Any, path: str | os.PathLike, *, copy: bool 
     try:
         if copy:
             folder = ctx.store.evidence_dir / inc.code
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
+            tighten_dir(ctx.store.evidence_dir)   # made 0755 by an older version: students' files
+            tighten_dir(folder)
             dest = _free_name(folder, src.name)
             digest, size = _copy_hashing(src, dest)
             stored_rel = dest.relative_to(ctx.store.evidence_dir).as_posix()

@@ -13,7 +13,6 @@ Evidence files are included (base64, with their SHA-256) unless asked not to.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
@@ -124,16 +123,10 @@ def export_to(ctx, out: Path | BinaryIO | TextIO, *, with_evidence: bool = True)
     data = build_export(ctx.store, with_evidence=with_evidence)
     text = dumps(data).encode("utf-8")
     if isinstance(out, Path):
-        if not out.name or out.is_dir():
-            raise ExportError("export.error.write", path=str(out), detail="not a file name")
-        tmp = out.with_name(out.name + ".tmp")
+        from models.outfile import write_output
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(text)
-            os.replace(tmp, out)
+            write_output(out, text)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             raise ExportError("export.error.write", path=str(out), detail=exc.strerror or str(exc))
     elif hasattr(out, "buffer"):
         out.buffer.write(text)
@@ -239,6 +232,7 @@ def import_into(store, data: dict[str, Any], source: str = "") -> ImportResult:
 
 
 def _stage_evidence(store, items: list, source: str) -> Path:
+    from models.outfile import open_private, private_dir
     store.path.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".xjimport-", dir=store.path.parent))
     try:
@@ -250,9 +244,13 @@ def _stage_evidence(store, items: list, source: str) -> Path:
             if hashlib.sha256(data).hexdigest() != item.get("sha256") or len(data) != item.get("size"):
                 raise ExportError("export.error.evidence_hash", path=source, file=str(rel))
             target = staged.joinpath(*rel.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            private_dir(target.parent)
+            with open_private(target) as fh:      # a path given twice, or `a/b` then `a`: refused below
+                fh.write(data)
     except (ValueError, TypeError, AttributeError) as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise ExportError("export.error.bad_file", path=source, detail=f"evidence: {exc}"[:200])
+    except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
         raise ExportError("export.error.bad_file", path=source, detail=f"evidence: {exc}"[:200])
     except BaseException:

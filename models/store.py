@@ -194,6 +194,7 @@ class Store:
 def _backup_before_migration(path: Path, version: int) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     dest = path.with_name(f"{path.stem}.v{version}-{stamp}.bak")
+    _create_private(dest)     # a copy of the students' data: as private as the database
     src = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
     try:
         dst = sqlite3.connect(str(dest))

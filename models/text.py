@@ -71,6 +71,27 @@ def safe_json_text(text: str) -> str:
     return UNSAFE.sub(lambda m: _json_escape(m.group()), text)
 
 
+_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?[^)\n]*\)")
+_MD_REF = re.compile(r"^( {0,3}\[[^\]\n]+\]:)[ \t]*<?(\S*?)>?(?:[ \t].*)?$", re.MULTILINE)
+_SAFE_SCHEME = re.compile(r"https?://", re.IGNORECASE)
+
+
+def md_safe(text: Any) -> str:
+    """Stored text made inert in a Markdown document: HTML escaped (``<script>``, ``<img onerror>``
+    and ``<javascript:…>`` autolinks become text) and a link kept only when it is http(s); any other
+    link (``javascript:``, ``data:``, ``file:``) keeps its words and loses its target."""
+    import html
+    s = html.escape("" if text is None else str(text), quote=False)
+
+    def link(m: re.Match) -> str:
+        return m.group(0) if _SAFE_SCHEME.match(m.group(3)) else m.group(2)
+
+    def ref(m: re.Match) -> str:
+        return m.group(0) if _SAFE_SCHEME.match(m.group(2)) else m.group(1)
+
+    return _MD_REF.sub(ref, _MD_LINK.sub(link, s))
+
+
 def strip_controls(text: str) -> str:
     """Typed text without the unsafe characters (newlines and tabs stay). The undecodable bytes of a
     non-UTF-8 argument become U+FFFD, so the loss shows instead of the text silently shrinking."""

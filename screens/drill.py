@@ -101,9 +101,8 @@ class DrillScreen(FollowsOtherSessions, Screen):
         path = Path(path_text).expanduser()
         try:
             data = to_docx(self.app.ctx, self.summary)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            from models.outfile import write_output
+            write_output(path, data)
         except DomainError as exc:
             self._status(exc.message, error=True)
             return

@@ -73,10 +73,9 @@ def cmd_summary(env) -> int:
         sys.stdout.write(data.decode("utf-8"))
         return 0
     path = Path(a.output).expanduser()
-    tmp = path.with_name(path.name + ".tmp")
+    from models.outfile import write_output
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_output(path, data)
     except OSError as exc:
         raise DomainError("prevention.error.write_failed", path=str(path), detail=exc.strerror or str(exc))
     print(t("prevention.cli.drill.written", path=str(path)))
