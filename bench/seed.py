@@ -89,7 +89,7 @@ def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_
                              occurred_at=at, discovered_at=at + timedelta(minutes=rnd.randrange(0, 20)),
                              status=status, is_drill=rnd.random() < 0.03,
                              handling_closed_at=at + timedelta(days=1) if status == "closed" else None,
-                             closed_at=at + timedelta(days=40) if status == "closed" else None,
+                             closed_at=at + timedelta(days=3) if status == "closed" else None,
                              created_at=at, updated_at=at, grade_decided=True))
         for s in range(0, len(rows), 500):
             Incident.insert_many(rows[s:s + 500]).execute()

@@ -160,14 +160,21 @@ def _read(ctx, p: Period) -> list[_Row]:
     rows: dict[int, _Row] = {}
     cur = db.execute_sql(
         "SELECT id, code, title, category, grade, occurred_at, discovered_at, handling_closed_at, "
-        "personal_info, status, is_drill, closed_at FROM incident "
+        "personal_info, personal_info_unsure, status, is_drill, closed_at, created_at FROM incident "
         "WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, id", (lo, hi))
-    for (iid, code, title, cat, grade, occ, disc, hclosed, pi, status, drill, closed) in cur.fetchall():
-        rows[iid] = _Row(IncidentFacts(iid, code, title, cat, grade, _iso(occ), _iso(disc),
-                                       _iso(hclosed) if hclosed else None, bool(pi), status, bool(drill)),
-                         _iso(closed) if closed else None)
+    for (iid, code, title, cat, grade, occ, disc, hclosed, pi, unsure, status, drill, closed,
+         created) in cur.fetchall():
+        closed_at = _iso(closed) if closed else None
+        rows[iid] = _Row(IncidentFacts(id=iid, code=code, title=title, category=cat, grade=grade,
+                                       occurred_at=_iso(occ), discovered_at=_iso(disc),
+                                       handling_closed_at=_iso(hclosed) if hclosed else None,
+                                       personal_info=bool(pi), personal_info_unsure=bool(unsure),
+                                       status=status, is_drill=bool(drill),
+                                       closed_at=closed_at, created_at=_iso(created) if created else None),
+                         closed_at)
     if not rows:
         return []
+    _add_history(db, rows)
     # A join on the same range: an IN list of 10,000 ids is slower.
     cur = db.execute_sql(
         "SELECT r.incident_id, r.regime, r.stage, r.seq, r.status, r.submitted_at, r.id FROM report r "
@@ -186,6 +193,24 @@ def _read(ctx, p: Period) -> list[_Row]:
     return list(rows.values())
 
 
+def _add_history(db, rows: dict[int, _Row]) -> None:
+    """Grade and personal-information history (models.incidents.fact_history) for the few
+    incidents whose audit trail shows more than their creation among the fact-changing actions."""
+    from models.incidents import FACT_ACTIONS, fact_history
+    marks = ",".join("?" for _ in FACT_ACTIONS)
+    from models.tables import AuditEvent
+    cur = db.execute_sql(
+        f"SELECT entity_id FROM {AuditEvent._meta.table_name} WHERE entity = 'incident' "
+        f"AND action IN ({marks}) GROUP BY entity_id HAVING COUNT(*) > 1", FACT_ACTIONS)
+    ids = [int(r[0]) for r in cur.fetchall() if str(r[0]).isdigit() and int(r[0]) in rows]
+    if not ids:
+        return
+    history = fact_history(list(Incident.select().where(Incident.id.in_(ids))))
+    for iid, changes in history.items():
+        row = rows[iid]
+        row.facts = replace(row.facts, history=changes)
+
+
 # ---------------------------------------------------------------- judging obligations
 
 def _outcome(state: str) -> str | None:
@@ -193,52 +218,46 @@ def _outcome(state: str) -> str | None:
         return state
     if state in ("overdue", "missed"):
         return "missed"
-    if state in ("pending", "due_soon", "waiting"):
+    if state in ("pending", "due_soon", "waiting", "conditional"):
         return "open"
     return None   # not_applicable
 
 
+def _firsts(reports) -> dict[int, datetime]:
+    """Per report number, its first submission (a correction keeps the original's time)."""
+    out: dict[int, datetime] = {}
+    for r in reports:
+        if r[2] not in out or r[4] < out[r[2]]:
+            out[r[2]] = r[4]
+    return out
+
+
 def _series(stage, by_stage: dict[tuple[str, str], list[tuple]]) -> list[str]:
-    """Each submitted report of a repeatable stage against its own deadline (met / met_late): the
-    latest report of an anchor stage before it, plus the stage's offset."""
-    subs: dict[int, datetime] = {}
-    regime = stage.regime
-    for r in by_stage.get((regime, stage.id), ()):
-        if r[2] not in subs or r[4] < subs[r[2]]:
-            subs[r[2]] = r[4]
+    """Each submitted report of a repeatable stage (续报) against its own deadline: the latest
+    report of an anchor stage before it, plus the stage's offset (met / met_late)."""
+    subs = _firsts(by_stage.get((stage.regime, stage.id), ()))
     if not subs:
         return []
-    anchor_times = sorted(r[4] for a in stage.anchor_stages for r in by_stage.get((regime, a), ()))
-    offset = timedelta(minutes=stage.offset_minutes)
+    anchor_times = sorted(at for a in stage.anchor_stages
+                          for at in _firsts(by_stage.get((stage.regime, a), ())).values())
     out = []
     for _, at in sorted(subs.items()):
         before = [a for a in anchor_times if a < at]
         if before:
-            out.append("met" if at <= before[-1] + offset else "met_late")
+            out.append("met" if at <= stage.due_from(before[-1]) else "met_late")
     return out
 
 
 def judge(row: _Row, policy, now: datetime) -> dict[str, list[str]]:
-    """``{regime.stage: [outcome, …]}`` for one real incident, read off ``deadlines.obligations()``.
-
-    The reference: ``judge_fast`` gives the same answer quicker (checked by the tests)."""
+    """``{regime.stage: [outcome, …]}`` for one real incident, read off ``deadlines.obligations()``
+    (the reference; ``judge_fast`` gives the same answer quicker, checked by the tests)."""
     out: dict[str, list[str]] = {}
-    reports = row.report_facts()
-    at_close = None
-    for ob in obligations(row.facts, reports, policy, now):
+    for ob in obligations(row.facts, row.report_facts(), policy, now):
         spec = ob.stage_spec
-        verdicts = out.setdefault(f"{ob.regime}.{ob.stage}", [])
+        verdicts = out.setdefault(ob.key, [])
         if spec is not None and spec.repeatable:
             verdicts.extend(_series(spec, row.by_stage))
         outcome = _outcome(ob.state)
-        if outcome is None and ob.reason == "reason.closed" and row.closed_at is not None:
-            # Closed without this report: judged as things stood at closing (an overdue one was missed).
-            if at_close is None:
-                facts = replace(row.facts, status="handled")
-                at_close = {(o.regime, o.stage): o for o in obligations(facts, reports, policy,
-                                                                        min(row.closed_at, now))}
-            then = at_close.get((ob.regime, ob.stage))
-            outcome = "missed" if then is not None and _outcome(then.state) == "missed" else None
         if outcome is not None:
             verdicts.append(outcome)
     return out
@@ -248,77 +267,135 @@ class _StageRule:
     """A stage's figures, looked up once per computation rather than once per incident."""
 
     __slots__ = ("spec", "key", "regime", "id", "grades", "personal_info", "repeatable", "anchor",
-                 "anchor_stages", "offset", "while_open", "pair", "anchor_pairs")
+                 "anchor_pairs", "while_open", "pair", "cap", "offset")
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec, policy, fixed_zone: bool = False) -> None:
         self.spec = spec
         self.key, self.regime, self.id = spec.key, spec.regime, spec.id
         self.grades = frozenset(spec.grades)
         self.personal_info = spec.personal_info is True
         self.repeatable, self.anchor, self.while_open = spec.repeatable, spec.anchor, spec.while_open
-        self.anchor_stages = frozenset(spec.anchor_stages)
-        self.offset = timedelta(minutes=spec.offset_minutes)
         self.pair = (spec.regime, spec.id)
         self.anchor_pairs = tuple((spec.regime, a) for a in spec.anchor_stages)
+        # Minutes only: a plain addition; calendar days or months go through the policy's own rule.
+        # Calendar days are 24 h in a zone without clock changes around the period (Asia/Shanghai).
+        plain = not spec.offset_months and (fixed_zone or not spec.offset_days)
+        self.offset = timedelta(minutes=spec.offset_minutes, days=spec.offset_days) if plain else None
+        self.cap = None
+        if spec.capped_by:
+            try:
+                self.cap = _StageRule(policy.stage(spec.regime, spec.capped_by), policy, fixed_zone)
+            except KeyError:
+                self.cap = None
 
 
-def rules(policy) -> list[_StageRule]:
-    return [_StageRule(s) for s in policy.stages() if not s.optional]
+def _fixed_offset(zone, year: int) -> bool:
+    """True when ``zone`` keeps one UTC offset from the year before to the year after ``year``."""
+    if zone is None:
+        return True
+    offsets = {zone.utcoffset(datetime(y, m, 15)) for y in (year - 1, year, year + 1) for m in range(1, 13)}
+    return len(offsets) == 1
 
 
-def judge_fast(row: _Row, stage_rules: list[_StageRule], now: datetime) -> dict[str, list[str]]:
+def rules(policy, year: int | None = None) -> list[_StageRule]:
+    fixed = year is not None and _fixed_offset(policy.zone, year)
+    return [_StageRule(s, policy, fixed) for s in policy.stages() if not s.optional]
+
+
+def _needs_engine(row: _Row, now: datetime) -> bool:
+    """Cases the quick pass leaves to the engine: facts that changed over time, and a record read
+    as it stood before its later events (a closing, a handling end or a report after ``now``)."""
+    f = row.facts
+    if f.history or (f.closed_at is not None and f.closed_at > now):
+        return True
+    if f.created_at is not None and f.created_at > now:
+        return True
+    if f.handling_closed_at is not None and f.handling_closed_at > now:
+        return True
+    return any(r[4] > now for reps in row.by_stage.values() for r in reps)
+
+
+def _due(st: _StageRule, f: IncidentFacts, by_stage, zone, depth: int = 0) -> datetime | None:
+    a = st.anchor
+    if a == "occurred_at":
+        anchor = f.occurred_at
+    elif a == "discovered_at":
+        anchor = f.discovered_at
+    elif a == "handling_closed_at":
+        anchor = f.handling_closed_at
+    elif a == "none":
+        anchor = None
+    else:
+        anchor = None
+        for pair in st.anchor_pairs:
+            for at in _firsts(by_stage.get(pair, ())).values():
+                if anchor is None or at > anchor:
+                    anchor = at
+    if anchor is None:
+        due = None
+    elif st.offset is not None:
+        due = anchor + st.offset
+    else:
+        due = st.spec.due_from(anchor, zone)
+    if st.cap is not None and depth < 3:
+        cap = _due(st.cap, f, by_stage, zone, depth + 1)
+        if cap is not None and (due is None or cap < due):
+            due = cap
+    return due
+
+
+def judge_fast(row: _Row, stage_rules: list[_StageRule], now: datetime, policy=None) -> dict[str, list[str]]:
     """What ``judge`` answers, without building the obligations (10,000 incidents in a year).
 
-    The same rules as ``deadlines.obligations()`` read for a verdict: applicability, the anchor,
-    the deadline, the first submission; ``tests/test_stats.py`` checks on random incidents that
-    both give the same verdicts, so a change of the deadline rules shows up there.
+    The engine's rules read for a verdict (applicability, the anchor, the deadline with its cap,
+    the first submission, what closing or finishing the handling leaves missed); the rare cases
+    in ``_needs_engine`` go to the engine itself. ``tests/test_stats.py`` checks on random
+    incidents that both give the same verdicts, so a change of the deadline rules shows up there.
     """
     f = row.facts
-    out: dict[str, list[str]] = {}
     if f.status == "withdrawn":
-        return out
+        return {}
+    if policy is not None and _needs_engine(row, now):
+        return judge(row, policy, now)
+    zone = policy.zone if policy is not None else None
+    out: dict[str, list[str]] = {}
     by_stage = row.by_stage
     closed = f.status == "closed"
+    pi = f.personal_info or f.personal_info_unsure
     for st in stage_rules:
-        if st.grades and f.grade not in st.grades:
-            continue
-        if st.personal_info and not f.personal_info:
-            continue
-        verdicts: list[str] = []
         mine = by_stage.get(st.pair)
+        verdicts: list[str] = []
         if st.repeatable:
             if mine:
                 verdicts.extend(_series(st.spec, by_stage))
                 seq = max(r[2] for r in mine) + 1
             else:
                 seq = 1
+            sub = None
         else:
             seq = 1
-        a = st.anchor
-        if a == "occurred_at":
-            anchor = f.occurred_at
-        elif a == "discovered_at":
-            anchor = f.discovered_at
-        elif a == "handling_closed_at":
-            anchor = f.handling_closed_at
-        else:
-            anchor = None
-            for pair in st.anchor_pairs:
-                for r in by_stage.get(pair, ()):
-                    if r[3] == "submitted" and (anchor is None or r[4] > anchor):
-                        anchor = r[4]
-        due = anchor + st.offset if anchor is not None else None
-        sub = None
-        if not st.repeatable and mine:
-            hits = [r[4] for r in mine if r[2] == seq]
-            sub = min(hits) if hits else None
+            if not mine:
+                sub = None
+            elif len(mine) == 1:
+                sub = mine[0][4] if mine[0][2] == seq else None
+            else:
+                sub = _firsts(mine).get(seq)
+        undecided = bool(st.grades) and f.grade is None
+        if not undecided and ((st.grades and f.grade not in st.grades) or (st.personal_info and not pi)):
+            out[st.key] = verdicts
+            continue   # does not apply (no history: it never did)
+        due = _due(st, f, by_stage, zone)
         if sub is not None:
             verdicts.append("met_late" if due is not None and sub > due else "met")
+        elif undecided:
+            if not closed:
+                verdicts.append("open")       # conditional: its clock runs while the leaders decide
         elif st.while_open and f.handling_closed_at is not None:
-            pass
-        elif closed:
-            if due is not None and row.closed_at is not None and due < min(row.closed_at, now):
+            if due is not None and due < f.handling_closed_at:
                 verdicts.append("missed")
+        elif closed:
+            if due is not None:
+                verdicts.append("missed")     # owed when it was closed, and never sent
         elif due is None or due >= now:
             verdicts.append("open")
         else:
@@ -381,7 +458,7 @@ def compute(ctx, p: Period, now: datetime | None = None) -> dict[str, Any]:
     counts = {k: dict.fromkeys(OUTCOMES, 0) for k in keys}
     listing = []
     delays: list[tuple[float, str]] = []
-    stage_rules = rules(policy)
+    stage_rules = rules(policy, p.year)
     for r in real:
         f = r.facts
         cls = cat_class.get(f.category, NOT_IN_PLAN)
@@ -390,7 +467,7 @@ def compute(ctx, p: Period, now: datetime | None = None) -> dict[str, Any]:
         by_grade[f.grade if f.grade in GRADES else UNDECIDED] += 1
         local = f.occurred_at.astimezone(zone).isoformat(" ", "minutes")
         by_month[local[:7]] = by_month.get(local[:7], 0) + 1
-        verdicts = judge_fast(r, stage_rules, now)
+        verdicts = judge_fast(r, stage_rules, now, policy)
         for key, outs in verdicts.items():
             if outs:
                 c = counts.get(key)
