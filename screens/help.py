@@ -1,7 +1,10 @@
-"""The ``?`` overlay: every key of the screen it was opened from, read from its bindings.
+"""The ``?`` overlay: every key of the screen it was opened from, read from its bindings, and the
+section of the user guide that covers that screen.
 
 Reading ``BINDINGS`` rather than keeping a hand-written list means the help
-can never disagree with what the keys do.
+can never disagree with what the keys do. The guide's section is found from the screen's
+``GUIDE_SECTION`` (a screen may set it) or its module's name in ``SECTIONS``;
+``tests/test_docs.py`` checks that every section named here is a heading of both guides.
 """
 from __future__ import annotations
 
@@ -14,9 +17,46 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
-from models.i18n import t
+from models.i18n import get_language, t
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+# The user guide in each language, relative to the repository (docs/).
+GUIDES = {"zh": "docs/guide.zh.md", "en": "docs/guide.en.md"}
+
+# Screen module → the guide's section (its heading is the message ``help.guide.<section>``).
+SECTIONS = {
+    "board": "daily",
+    "new_incident": "incident", "incident": "incident", "edit_incident": "incident", "grade": "incident",
+    "report": "reports", "conflict": "reports",
+    "contacts": "contacts", "contacts_forms": "contacts",
+    "checks": "prevention", "warnings": "prevention",
+    "drill": "drills",
+    "stats": "stats", "statistics": "stats",
+    "backup": "backup", "backups": "backup", "restore": "backup",
+    "login": "accounts", "setup": "accounts", "unlock": "accounts", "password": "accounts",
+    "accounts": "accounts", "users": "accounts",
+}
+
+
+def guide_section(screen_or_module) -> str | None:
+    """The guide's section for a screen (or a screen module's short name), None when none fits."""
+    if isinstance(screen_or_module, str):
+        return SECTIONS.get(screen_or_module)
+    own = getattr(type(screen_or_module), "GUIDE_SECTION", None)
+    if own:
+        return own
+    return SECTIONS.get(type(screen_or_module).__module__.rsplit(".", 1)[-1])
+
+
+def guide_line(screen: Screen | None) -> str:
+    """``用户手册：docs/guide.zh.md §「值班日常」`` — where to read more about this screen."""
+    lang = get_language()
+    path = GUIDES.get(lang, GUIDES["zh"])
+    section = guide_section(screen) if screen is not None else None
+    if section is None:
+        return t("help.guide_file", path=path)
+    return t("help.guide_line", path=path, section=t(f"help.guide.{section}"))
 
 
 def binding_lines(app, screen: Screen | None) -> list[tuple[str, str]]:
@@ -67,6 +107,7 @@ class HelpScreen(ModalScreen):
             yield Static(Text(t("help.title"), style="bold"), id="help-title")
             table = DataTable(id="help-table", cursor_type="row", show_cursor=False)
             yield table
+            yield Static(Text(guide_line(self.source)), id="help-guide")
             yield Static(t("help.hint"), id="help-hint")
 
     def on_mount(self) -> None:

@@ -35,7 +35,9 @@ class DutyApp(SessionMixin, App):
     CSS_PATH = [ASSETS / "tcss" / "app.tcss"]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [Binding("ctrl+q", "quit", t("app.quit"), id="quit", priority=True),
-                Binding("ctrl+l", "lock", t("session.key.lock"), id="lock", show=False)]
+                Binding("ctrl+l", "lock", t("session.key.lock"), id="lock", show=False),
+                # ? on every screen (a text field takes it as a character): its keys and the guide's section
+                Binding("question_mark", "help", t("board.key.help"), id="help", show=False)]
 
     # True while the session is idle-locked: screens hide names, titles and numbers.
     locked: reactive[bool] = reactive(False)
@@ -108,6 +110,10 @@ class DutyApp(SessionMixin, App):
                 and self.intercept_input(event)):
             return   # locked: the key opened the unlock dialog and does nothing else
         await super().on_event(event)
+
+    def action_help(self) -> None:
+        if type(self.screen).__name__ != "HelpScreen":
+            self.open_screen("help", self.screen)
 
     async def action_quit(self) -> None:
         if self.locked:

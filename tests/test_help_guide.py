@@ -1,0 +1,57 @@
+"""The ``?`` overlay names the user guide's section for the screen it was opened from (issue 18)."""
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from models.i18n import set_language
+from tests.conftest import make_app
+from tests.ui_helpers import rendered
+
+
+def _guide(app) -> str:
+    return rendered(app.screen.query_one("#help-guide", Static))
+
+
+async def test_help_from_the_board_names_the_daily_duty_section(db_path, clock):
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        assert "docs/guide.zh.md" in _guide(app) and "值班日常" in _guide(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "BoardScreen"
+
+
+async def test_help_opens_from_any_screen_with_its_own_section(db_path, clock):
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")                       # the contacts panel has no ? of its own
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ContactsScreen"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        assert "通讯录与电话" in _guide(app)
+        await pilot.press("question_mark")           # ? closes it again, never stacks a second
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ContactsScreen"
+
+
+async def test_help_names_the_english_guide_in_english(db_path, clock):
+    app = make_app(db_path, clock)
+    set_language("en")                     # after make_app: its Env applies the CLI's --lang zh
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("x")
+            await pilot.pause()
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert "docs/guide.en.md" in _guide(app)
+            assert "Prevention checks and warnings" in _guide(app)
+    finally:
+        set_language("zh")
