@@ -201,6 +201,8 @@ def screen_keys(spec: str) -> set[str]:
     from textual.binding import Binding
     from tui.app import DutyApp
     keys = set(WIDGET_KEYS)
+    if DutyApp.ENABLE_COMMAND_PALETTE:
+        keys.add(DutyApp.COMMAND_PALETTE_BINDING)
     for klass in [*screen_class(spec).__mro__, DutyApp]:
         for b in klass.__dict__.get("BINDINGS", []):
             key = b.key if isinstance(b, Binding) else b[0]
@@ -296,6 +298,7 @@ def test_the_help_overlay_names_sections_the_guides_have():
 @pytest.fixture
 def docs_copy(tmp_path):
     shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    shutil.copy(ROOT / "CONTRIBUTING.md", tmp_path / "CONTRIBUTING.md")
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     return tmp_path
 
