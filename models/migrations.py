@@ -57,6 +57,18 @@ def _personal_info_unsure(db: SqliteDatabase) -> None:
 V2_STEPS.append(_personal_info_unsure)
 
 
+def _user_profile(db: SqliteDatabase) -> None:
+    """The officer's profile (issue 15): title and phone beside the name, for the reports' header."""
+    from peewee import TextField
+    # null=True so that SQLite adds the columns in place (no table rebuild); old rows get ''.
+    add_columns(db, "user", title=TextField(default="", null=True), phone=TextField(default="", null=True))
+    db.execute_sql("UPDATE user SET title = '' WHERE title IS NULL")
+    db.execute_sql("UPDATE user SET phone = '' WHERE phone IS NULL")
+
+
+V2_STEPS.append(_user_profile)
+
+
 def _run(steps: list[Step]) -> Callable[[SqliteDatabase], None]:
     def apply(db: SqliteDatabase) -> None:
         for step in steps:

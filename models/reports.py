@@ -130,6 +130,12 @@ def prefill_values(ctx: Context, inc: Incident, regime: str, stage: str, seq: in
     if grade:
         grade_name = f"{grade.name}（{grade.id}）"
     zone = ctx.zone
+    # 联系人 / 联系电话 / 签发人 from the writer's profile (models.profiles); 签发人 only when the
+    # writer is a leader or an admin (an officer's report is signed off by a leader).
+    from models.profiles import profile_of
+    from models.roles import can
+    prof = profile_of(ctx.actor.username) if ctx.actor.username != "-" else None
+    user_name = ((prof.name if prof else "") or ctx.actor.label) if ctx.actor.username != "-" else ""
     return {
         "occurred_at": fmt_cn_time(inc.occurred_at, zone),
         "discovered_at": fmt_cn_time(inc.discovered_at, zone),
@@ -142,7 +148,10 @@ def prefill_values(ctx: Context, inc: Incident, regime: str, stage: str, seq: in
         "grade_name": grade_name,
         "school_name": ctx.settings.school_name or "",
         "bureau": ctx.settings.bureau or "",
-        "user_name": ctx.actor.label if ctx.actor.username != "-" else "",
+        "user_name": user_name,
+        "user_phone": prof.phone if prof else "",
+        "user_title": prof.title if prof else "",
+        "signer": user_name if can(ctx.actor.role, "leader") else "",
         "previous_report": _previous_report_text(ctx, inc, regime, stage, seq),
         "times": t("report.times_value", discovered=fmt_cn_time(inc.discovered_at, zone),
                    occurred=fmt_cn_time(inc.occurred_at, zone)),

@@ -44,6 +44,9 @@ class User(BaseModel):
     locked_until = UTCDateTimeField(null=True)
     # Lockouts in a row since the last good password: each lasts twice as long as the one before.
     lockouts = IntegerField(default=0)
+    # The officer's profile (issue 15): 联系人 is display_name; these two complete it for the reports.
+    title = TextField(default="", null=True)
+    phone = TextField(default="", null=True)
     created_at = UTCDateTimeField()
     version = IntegerField(default=1)
 

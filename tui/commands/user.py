@@ -43,6 +43,13 @@ def register(sub, add_common) -> None:
     r.add_argument("username")
     r.add_argument("role", choices=list(ROLES))
     r.set_defaults(func=cmd_role)
+    pr = us.add_parser("profile", help=t("profile.cli.help"))
+    add_common(pr)
+    pr.add_argument("username", nargs="?")
+    pr.add_argument("--name", default=None, help=t("profile.cli.name"))
+    pr.add_argument("--title", default=None, help=t("profile.cli.title"))
+    pr.add_argument("--phone", default=None, help=t("profile.cli.phone"))
+    pr.set_defaults(func=cmd_profile)
     ls = us.add_parser("list", help=t("cli.user_cmd.list"))
     add_common(ls)
     ls.add_argument("--json", action="store_true", help=t("cli.json"))
@@ -159,4 +166,23 @@ def cmd_list(env) -> int:
             flags.append(t("cli.user_cmd.flag_locked", until=iso_local(u.locked_until, ctx.zone)))
         print(f"{u.username:<16} {t('role.' + u.role):<8} {u.display_name:<12} "
               f"{t('cli.user_cmd.remembered', n=u.remembered_logins)} {' '.join(flags)}".rstrip())
+    return 0
+
+
+def cmd_profile(env) -> int:
+    """``user profile [NAME] [--name] [--title] [--phone]``: your own, or (admins) anyone's; no option shows it."""
+    from models.profiles import profile_of, set_profile
+    a = env.args
+    if a.name is None and a.title is None and a.phone is None:
+        ctx = env.context()
+        prof = profile_of(a.username or ctx.actor.username)
+        if prof is None:
+            accounts.get_user(a.username or ctx.actor.username)   # the clear "no such user"
+        print(t("profile.cli.show", user=prof.username, name=prof.name or "—", title=prof.title or "—",
+                phone=prof.phone or "—"))
+        return 0
+    ctx = env.context(write=True)
+    user = set_profile(ctx, a.username, name=a.name, title=a.title, phone=a.phone)
+    print(t("profile.cli.done", user=user.username, name=user.display_name or "—", title=user.title or "—",
+            phone=user.phone or "—"))
     return 0
