@@ -4,6 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
+# No built-in implicit rules: with ~100 source files as prerequisites, make would otherwise try
+# each of its built-in rules on each of them (~0.1 s before every `make run`).
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 # Stamps beside the virtual environment: the project is installed (editable, so the checkout is
 # what runs) only when the venv is new or pyproject.toml changed since the last install. A second
 # `make run` therefore starts as fast as the installed command (docs/dev/benchmarks.md); before,
