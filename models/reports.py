@@ -20,12 +20,11 @@ from models import audit
 from models.context import Context
 from models.deadlines import obligations
 from models.errors import ConflictError, NotFound, ValidationError
-from models.i18n import get_language, t
+from models.i18n import t
 from models.incidents import facts, get_incident, report_facts
 from models.policy import FieldSpec, Regime, Stage
 from models.roles import require
 from models.tables import Draft, Incident, Report
-from models.taxonomy import load_taxonomy
 from models.versioning import row_dict, update_versioned
 
 CHANNELS = ("phone", "fax", "email", "in_person", "online")
@@ -79,14 +78,16 @@ def form_fields(ctx: Context, regime: str, stage: str) -> list[FieldSpec]:
 # ---------------------------------------------------------------- prefill
 
 def fmt_cn_time(dt: datetime | None, zone) -> str:
-    """``2026年11月25日8时30分``: the style of a Chinese report (no zero padding)."""
+    """``2026年11月25日8时30分``: the style of a Chinese report (no zero padding of the hour).
+
+    Always Chinese: what it makes is saved into reports, which the bureau reads in Chinese
+    whatever language the officer's interface speaks (issue 16).
+    """
     if dt is None:
         return ""
     local = dt.astimezone(zone)
-    if get_language() == "en":
-        return local.strftime("%Y-%m-%d %H:%M")
     text = f"{local.year}年{local.month}月{local.day}日{local.hour}时"
-    return text + (f"{local.minute}分" if local.minute else "")
+    return text + (f"{local.minute:02d}分" if local.minute else "")
 
 
 def fmt_cn_date(dt: datetime, zone) -> str:
@@ -108,7 +109,8 @@ def _previous_report_text(ctx: Context, inc: Incident, regime: str, stage: str, 
         if r.stage == stage and r.seq >= seq:
             continue
         try:
-            name = stage_title(ctx, regime, r.stage, r.seq)
+            _, st = find_stage(ctx, regime, r.stage)
+            name = f"{st.zh}{r.seq}" if st.repeatable and r.seq > 1 else st.zh
         except ValidationError:
             name = r.stage
         return f"{name}（{fmt_cn_time(r.submitted_at, ctx.zone)}）"
@@ -117,18 +119,10 @@ def _previous_report_text(ctx: Context, inc: Incident, regime: str, stage: str, 
 
 def prefill_values(ctx: Context, inc: Incident, regime: str, stage: str, seq: int) -> dict[str, str]:
     """Every prefill key the policy files use, computed from the incident and the settings."""
-    tax = load_taxonomy()
-    try:
-        cat = tax.category(inc.category)
-        category_name = cat.name
-        if inc.subcategory and cat.sub(inc.subcategory):
-            category_name += "（" + cat.sub(inc.subcategory).name + "）"
-    except ValidationError:
-        category_name = inc.category
-    grade = tax.grade(inc.grade) if inc.grade else None
-    grade_name = ""
-    if grade:
-        grade_name = f"{grade.name}（{grade.id}）"
+    # Prefills are saved into the report: Chinese names whatever the interface language.
+    from models.documents import category_zh, grade_zh
+    category_name = category_zh(inc.category, inc.subcategory)
+    grade_name = grade_zh(inc.grade)
     zone = ctx.zone
     # 联系人 / 联系电话 / 签发人 from the writer's profile (models.profiles); 签发人 only when the
     # writer is a leader or an admin (an officer's report is signed off by a leader).
@@ -154,7 +148,7 @@ def prefill_values(ctx: Context, inc: Incident, regime: str, stage: str, seq: in
         "signer": user_name if can(ctx.actor.role, "leader") else "",
         "previous_report": _previous_report_text(ctx, inc, regime, stage, seq),
         "times": t("report.times_value", discovered=fmt_cn_time(inc.discovered_at, zone),
-                   occurred=fmt_cn_time(inc.occurred_at, zone)),
+                   occurred=fmt_cn_time(inc.occurred_at, zone), lang="zh"),
     }
 
 

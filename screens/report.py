@@ -19,7 +19,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
-from models.documents import export
+from models.documents import export, file_stem, flagged_characters
+from models.messaging import plain_text, short_text
 from models.errors import ConflictError, DomainError, ValidationError
 from models.i18n import t
 from models.roles import can
@@ -43,6 +44,8 @@ class ReportScreen(Screen):
         Binding("f5", "submit", t("report.key.submit"), id="report.submit", priority=True),
         Binding("f6", "export", t("report.key.export"), id="report.export", priority=True),
         Binding("f7", "correct", t("report.key.correct"), id="report.correct", priority=True),
+        Binding("f8", "copy_short", t("report.key.copy_short"), id="report.copy_short", priority=True),
+        Binding("f9", "copy_plain", t("report.key.copy_plain"), id="report.copy_plain", priority=True),
     ]
 
     def __init__(self, incident_id, regime: str = "school_plan", stage: str = "first",
@@ -417,13 +420,41 @@ class ReportScreen(Screen):
             self.save()
         r = self.report
         folder = self.ctx.store.path.parent / f"{self.ctx.store.path.stem}-documents"
-        base = f"{r.incident.code}-{r.regime}-{r.stage}{r.seq}-r{r.revision}"
+        base = file_stem(self.ctx, r)
         try:
-            paths = [export(self.ctx, r, fmt, folder / f"{base}.{fmt}") for fmt in ("docx", "md")]
+            paths = [export(self.ctx, r, fmt, folder / f"{base}.{fmt}") for fmt in ("docx", "txt")]
         except DomainError as exc:
             self.notify(exc.message, severity="error")
             return
         self.notify(t("report.exported", path=str(paths[0]), md=paths[1].name), timeout=10)
+        self._warn_unprintable()
+
+    # ------------------------------------------------------------ messaging (OSC 52 clipboard)
+
+    def _warn_unprintable(self) -> None:
+        chars = flagged_characters(self.ctx, self.report)
+        if chars:
+            self.notify(t("report.flagged", chars=" ".join(chars)), severity="warning", timeout=10)
+
+    def _copy(self, short: bool) -> None:
+        if self.report is None:
+            return
+        if not self.frozen:
+            self.save()
+        try:
+            text = short_text(self.ctx, self.report) if short else plain_text(self.ctx, self.report)
+        except DomainError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(t("report.copied_short" if short else "report.copied_plain", n=len(text)))
+        self._warn_unprintable()
+
+    def action_copy_short(self) -> None:
+        self._copy(short=True)
+
+    def action_copy_plain(self) -> None:
+        self._copy(short=False)
 
     def action_correct(self) -> None:
         if self.report is None:

@@ -52,16 +52,43 @@ def test_summary_times_each_stage_and_lists_calls_and_problems(ctx, clock):
     assert by_name["首报"].state == "overdue" and by_name["首报"].done_at is None
     assert [c.name for c in s.calls] == ["陈云柱", "张学荣"] and s.calls[0].since_start_s == 5 * 60
     text = "\n".join(s.problems)
-    assert "口头报告超时 10m 完成" in text and "首报至演练结束仍未完成" in text and "陈云柱" in text
+    assert "口头报告超时10分钟完成" in text and "首报至演练结束仍未完成" in text and "陈云柱" in text
     assert any("首报模板找不到" in n[2] for n in s.notes)
     md = to_markdown(ctx, s)
     assert md.startswith("# ") and "演练" in md.splitlines()[0]
-    assert "| 口头报告 |" in md and "超时完成" in md
+    assert "| 口头报告 |" in md and "超时完成" in md and "（限30分钟）" in md
     doc = to_docx(ctx, s)
     with zipfile.ZipFile(io.BytesIO(doc)) as z:
         body = z.read("word/document.xml").decode("utf-8")
         core = z.read("docProps/core.xml").decode("utf-8")
     assert "演练" in core and "应急演练总结" in body and "陈云柱" in body
+    # its own layout: a table of steps (planned, actual, who), Chinese durations, 【演练】 first
+    from docx import Document
+    d = Document(io.BytesIO(doc))
+    assert d.paragraphs[0].text.startswith("【演练】")
+    head = [c.text for c in d.tables[0].rows[0].cells]
+    assert head == ["环节", "计划时限", "实际完成", "用时", "完成人", "结果"]
+    oral_row = [c.text for c in d.tables[0].rows[1].cells]
+    assert oral_row[0] == "口头报告" and oral_row[3] == "40分钟（限30分钟）" and oral_row[5] == "超时完成"
+    everything = body + md
+    for leak in ("10m", "2h", "T02:", "+08:00", "(academic_affairs)", "tester", "overdue", "met_late"):
+        assert leak not in everything, leak
+
+
+def test_drill_end_at_a_given_time_and_chinese_durations(ctx, clock):
+    drill = _drill(ctx)
+    clock.advance(hours=3)
+    from models.timeparse import parse_time
+    at = parse_time("-5m", now=clock.now(), zone=ctx.zone)
+    ended = end_drill(ctx, drill.id, at=at)
+    assert ended.closed_at == at
+    s = summarize(ctx, drill.id)
+    md = to_markdown(ctx, s)
+    assert "历时**：3小时15分" in md      # discovery 20 min before T0, ended 5 min before T0+3h
+    with pytest.raises(ValidationError):
+        end_drill(ctx, _drill(ctx).id, at=clock.now() + timedelta(hours=1))
+    with pytest.raises(ValidationError):
+        end_drill(ctx, _drill(ctx).id, at=T0 - timedelta(days=1))
 
 
 def test_only_drills_can_be_ended_as_drills_and_only_once(ctx):
@@ -93,7 +120,7 @@ def test_drill_cli_end_to_end(tmp_path):
     deadlines = json.loads(run_cli("--db", db, "deadlines", "--json").stdout)
     assert {d["is_drill"] for d in deadlines if "勒索" in d["title"]} == {True}
     code = drill_line.split()[0]
-    r = run_cli("--db", db, "drill", "end", code, "--findings", "联系人电话过期", "--user", "zhang")
+    r = run_cli("--db", db, "drill", "end", code, "--findings", "联系人电话过期", "--at", "-1m", "--user", "zhang")
     assert r.returncode == 0, r.stderr
     out = tmp_path / "总结.docx"
     r = run_cli("--db", db, "drill", "summary", code, "--format", "docx", "-o", str(out))

@@ -73,7 +73,7 @@ def test_bad_input_gets_clear_messages(tmp_path):
     assert r.returncode == 1 and "必填" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("report", "export", "2026-001", "final", "--format", "docx", "-o", str(tmp_path / "x.docx"), env=env)
     assert r.returncode == 1 and "尚无" in r.stderr
-    r = run_cli("report", "export", "2026-001", "first", "--format", "pdf", "-o", str(tmp_path / "x.pdf"), env=env)
+    r = run_cli("report", "export", "2026-001", "first", "--format", "odt", "-o", str(tmp_path / "x.odt"), env=env)
     assert r.returncode == 1 and "docx" in r.stderr
     r = run_cli("report", "draft", "2026-999", "first", "--user", "zhang", env=env)
     assert r.returncode == 1 and "2026-999" in r.stderr
@@ -92,3 +92,35 @@ def test_late_submission_via_cli_needs_reason(tmp_path):
     assert r.returncode == 0, r.stderr
     data = json.loads(run_cli("report", "show", "2026-001", "--json", env=env).stdout)
     assert data["reports"][0]["late_reason"] == "夜间发现"
+
+
+def test_english_interface_exports_chinese_documents_without_internal_values(tmp_path):
+    """Under LANG=C.UTF-8 and --lang en the prefills and the exports stay Chinese (issue 16)."""
+    env = {**_env(tmp_path), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    r = run_cli("--lang", "en", "incident", "new", "--title", "学籍账号异常登录", "--category", "network_attack",
+                "--subcategory", "credential_attack", "--grade", "IV", "--occurred", "-40m", "--user", "zhang",
+                "--location", "教务处", env=env)
+    assert r.returncode == 0, r.stderr
+    args = ["--lang", "en", "report", "submit", "2026-001", "first", "--user", "zhang", "--channel", "phone",
+            "--recipient", "王科长"]
+    for f in FIELDS:
+        if not f.startswith("event_level="):
+            args += ["--field", f]
+    r = run_cli(*args, env=env)
+    assert r.returncode == 0, r.stderr
+    texts = {}
+    for fmt in ("docx", "txt", "md", "short"):
+        out = tmp_path / f"en.{fmt}"
+        r = run_cli("--lang", "en", "report", "export", "2026-001", "first", "--format", fmt, "-o", str(out), env=env)
+        assert r.returncode == 0, r.stderr
+        texts[fmt] = ("\n".join(p.text for p in Document(str(out)).paragraphs) if fmt == "docx"
+                      else out.read_text("utf-8"))
+    assert "一般（Ⅳ级）" in texts["docx"] and "网络攻击事件" in texts["docx"]
+    for fmt, text in texts.items():
+        for leak in ("Network", "General", "network_attack", "credential", "(IV)", "（IV）", "phone", "zhang",
+                     "Discovered", "First report", "Recipient", "submitted", "school_plan"):
+            assert leak not in text, (fmt, leak)
+        assert "报送方式：电话" in text or fmt == "short"
+    # and the default file name, in the current folder
+    r = run_cli("--lang", "en", "report", "export", "2026-001", "first", "-o", str(tmp_path), env=env)
+    assert r.returncode == 0 and (tmp_path / "2026-001-首报.docx").exists(), r.stderr

@@ -352,7 +352,7 @@ async def test_other_session_submitted_while_typing_mine_becomes_a_correction(db
         assert screen.report.id == revs[1].id
 
 
-async def test_export_key_writes_docx_and_markdown(db_path, clock):
+async def test_export_key_writes_docx_and_plain_text(db_path, clock):
     _seed(db_path, clock)
     _fill(db_path, clock)
     app = make_app(db_path, clock)
@@ -361,10 +361,28 @@ async def test_export_key_writes_docx_and_markdown(db_path, clock):
         await pilot.press("f6")
         await pilot.pause()
     folder = db_path.parent / f"{db_path.stem}-documents"
-    docx = folder / "2026-001-school_plan-first1-r1.docx"
-    md = folder / "2026-001-school_plan-first1-r1.md"
-    assert docx.exists() and md.exists()
-    assert "县教育局基教科：" in md.read_text("utf-8")
+    docx = folder / "2026-001-首报-草稿.docx"        # not yet submitted: the name says so
+    txt = folder / "2026-001-首报-草稿.txt"
+    assert docx.exists() and txt.exists()
+    text = txt.read_text("utf-8")
+    assert "县教育局基教科：" in text and "草稿（未报送）" in text
+    assert "**" not in text and not any(line.startswith("#") for line in text.splitlines())
+
+
+async def test_copy_keys_put_the_short_and_the_plain_version_on_the_clipboard(db_path, clock):
+    _seed(db_path, clock)
+    _fill(db_path, clock)
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(app, pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        short = app.clipboard
+        await pilot.press("f9")
+        await pilot.pause()
+        plain = app.clipboard
+    assert 0 < len(short) <= 300 and "发生" in short
+    assert plain.startswith("【草稿（未报送）】") and "**" not in plain and "县教育局基教科：" in plain
 
 
 async def test_english_labels(db_path, clock):

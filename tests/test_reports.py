@@ -34,7 +34,7 @@ def test_open_prefills_from_incident_and_settings(ctx):
     assert f["location"] == "教务处学籍终端"
     assert f["info_source"] == "值班员李老师"
     assert f["event_category"] == "网络攻击事件"
-    assert f["event_level"] == "一般（IV）"
+    assert f["event_level"] == "一般（Ⅳ级）"
     assert f["reporting_unit"] == "海峰中学" and f["recipient"] == "县教育局基教科"
     assert f["contact_person"] == "tester"
     assert f["summary"] == "发现学籍账号在凌晨异地登录。"

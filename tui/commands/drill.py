@@ -11,7 +11,7 @@ from models.drills import end_drill, summarize, to_docx, to_markdown
 from models.errors import DomainError
 from models.i18n import t
 from models.tables import Incident
-from models.timeparse import fmt_local
+from models.timeparse import fmt_local, parse_time
 from tui.env import print_json
 
 
@@ -27,6 +27,7 @@ def register(sub, add_common) -> None:
     add_common(e)
     e.add_argument("id")
     e.add_argument("--findings", default="", help=t("prevention.cli.drill.findings"))
+    e.add_argument("--at", default=None, help=t("prevention.cli.drill.end_at"))
     e.set_defaults(func=cmd_end)
     s = dsub.add_parser("summary", help=t("prevention.cli.drill.summary"))
     add_common(s)
@@ -54,7 +55,8 @@ def cmd_list(env) -> int:
 
 def cmd_end(env) -> int:
     ctx = env.context(write=True)
-    inc = end_drill(ctx, env.args.id, env.args.findings)
+    at = parse_time(env.args.at, now=ctx.now(), zone=ctx.zone, field="drill_end_at") if env.args.at else None
+    inc = end_drill(ctx, env.args.id, env.args.findings, at=at)
     print(t("prevention.cli.drill.ended", code=inc.code))
     return 0
 

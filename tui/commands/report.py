@@ -1,9 +1,10 @@
 """``xueji-duty report draft|submit|show|correct|export``: every report stage from the shell."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from models.documents import FONT_PRESETS, FORMATS, export
+from models.documents import FONT_PRESETS, FORMATS, export, flagged_characters, render
 from models.errors import DomainError, ValidationError
 from models.i18n import t
 from models.incidents import get_incident
@@ -52,9 +53,9 @@ def register(sub, add_common) -> None:
     sh.set_defaults(func=cmd_show)
     e = rsub.add_parser("export", help=t("cli.report.export"))
     stage_args(e, fields=False)
-    e.add_argument("--format", default="docx", help="docx | md | txt")
+    e.add_argument("--format", default="docx", help=t("cli.report.format"))
     e.add_argument("--fonts", choices=sorted(FONT_PRESETS), help=t("cli.report.fonts"))
-    e.add_argument("-o", "--output", required=True, help=t("cli.report.output"))
+    e.add_argument("-o", "--output", default=None, help=t("cli.report.output_default"))
     e.set_defaults(func=cmd_export)
 
 
@@ -198,6 +199,13 @@ def cmd_export(env) -> int:
     r = current(inc, regime, a.stage, seq)
     if r is None:
         raise DomainError("error.report.none_yet", code=inc.code, stage=stage_title(ctx, regime, a.stage, seq))
-    path = export(ctx, r, a.format, Path(a.output), a.fonts)
+    flagged = flagged_characters(ctx, r)
+    if flagged and a.format in ("docx", "pdf"):
+        print(t("cli.report.flagged", chars=" ".join(flagged)), file=sys.stderr)
+    if a.format == "short" and not a.output:
+        sys.stdout.write(render(ctx, r, "short").decode("utf-8"))
+        return 0
+    out = Path(a.output) if a.output else Path.cwd()
+    path = export(ctx, r, a.format, out, a.fonts)
     print(t("cli.report.exported", path=str(path)))
     return 0
