@@ -618,7 +618,8 @@ def build_letter(ctx: Context, report: Report) -> Letter:
         for n, sec in enumerate(numbered, 1):
             sec.heading = f"{cn_number(n)}、{sec.heading}"
     contact = []
-    values["contact_person"] = _not_a_login(values.get("contact_person", ""))
+    for who in ("contact_person", "signer"):
+        values[who] = _not_a_login(values.get(who, ""))
     if values.get("contact_person"):
         contact.append(f"联系人：{values['contact_person']}")
     if values.get("contact_phone"):
