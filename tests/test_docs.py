@@ -113,7 +113,12 @@ def shown_commands(root: Path) -> list[tuple[str, str]]:
         if not doc.exists():
             continue
         code, prose = split_code(doc.read_text(encoding="utf-8"))
-        pieces = [(n, line) for n, line in code]
+        pieces = []
+        for n, line in code:              # a shell line continued with a backslash is one command
+            if pieces and pieces[-1][1].endswith("\\"):
+                pieces[-1] = (pieces[-1][0], pieces[-1][1][:-1] + " " + line)
+            else:
+                pieces.append((n, line))
         for n, line in prose:
             pieces += [(n, span) for span in re.findall(r"`([^`]*xueji-duty[^`]*)`", line)]
         for n, text in pieces:
