@@ -16,10 +16,19 @@ if TYPE_CHECKING:
 
 
 def origin_of_session() -> str:
-    """'local' or 'ssh 203.0.113.5': the audit names where an action came from."""
-    conn = os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_CLIENT")
-    if conn:
-        return "ssh " + conn.split()[0]
+    """'local' or 'ssh 203.0.113.5 (reported by SSH_CONNECTION)': the audit names where an action
+    came from. The address is what the environment says, which whoever starts the program can set,
+    so the audit says where it came from; anything that is not an IP address is not recorded."""
+    import ipaddress
+    for var in ("SSH_CONNECTION", "SSH_CLIENT"):
+        conn = os.environ.get(var)
+        if conn:
+            first = conn.split()[0] if conn.split() else ""
+            try:
+                address = str(ipaddress.ip_address(first))
+            except ValueError:
+                address = "?"
+            return f"ssh {address} (reported by {var})"
     return "local"
 
 

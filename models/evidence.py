@@ -21,6 +21,7 @@ from models.context import Context
 from models.errors import ValidationError
 from models.incidents import _clean_text, get_incident
 from models.outfile import open_private, private_dir, tighten_dir
+from models.text import path_text, readable_name, text_path
 from models.roles import require
 from models.tables import Evidence, Incident
 
@@ -114,7 +115,7 @@ def add_evidence(ctx: Context, ref: Any, path: str | os.PathLike, *, copy: bool 
             private_dir(folder)
             tighten_dir(ctx.store.evidence_dir)   # made 0755 by an older version: students' files
             tighten_dir(folder)
-            dest = _free_name(folder, src.name)
+            dest = _free_name(folder, readable_name(src.name))
             digest, size = _copy_hashing(src, dest)
             stored_rel = dest.relative_to(ctx.store.evidence_dir).as_posix()
         else:
@@ -125,11 +126,11 @@ def add_evidence(ctx: Context, ref: Any, path: str | os.PathLike, *, copy: bool 
         raise ValidationError({"path": ("error.evidence_unreadable", {"path": str(src), "detail": exc.strerror or str(exc)})})
     try:
         with ctx.store.write():
-            ev = Evidence.create(incident=inc, original_path=str(src), stored_path=stored_rel, copied=copy,
+            ev = Evidence.create(incident=inc, original_path=path_text(src), stored_path=stored_rel, copied=copy,
                                  sha256=digest, size=size, collected_by=collector, collected_at=when,
                                  custody_note=note, created_at=ctx.now())
             audit.record(ctx, "evidence.add", "incident", inc.id,
-                         {"evidence": [None, ev.id], "file": [None, src.name], "sha256": [None, digest],
+                         {"evidence": [None, ev.id], "file": [None, path_text(src.name)], "sha256": [None, digest],
                           "size": [None, size], "copied": [None, copy]}, note or None)
     except BaseException:
         if dest is not None and dest.exists():
@@ -146,7 +147,7 @@ def file_of(ev: Evidence, evidence_dir: Path) -> Path:
     """The file to check: our copy when there is one, else the original."""
     if ev.copied and ev.stored_path:
         return evidence_dir / Path(ev.stored_path)
-    return Path(ev.original_path)
+    return text_path(ev.original_path)
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,13 @@ def is_empty(store) -> bool:
 
 def import_into(store, data: dict[str, Any], source: str = "") -> ImportResult:
     """Load an export into an empty database in one transaction; refuse anything doubtful."""
-    if int(data.get("format_version", 0)) > FORMAT_VERSION:
+    if not isinstance(data, dict):
+        raise ExportError("export.error.bad_file", path=source, detail="not an object")
+    try:
+        format_version = int(data.get("format_version", 0))
+    except (TypeError, ValueError, OverflowError):
+        raise ExportError("export.error.bad_file", path=source, detail="format_version")
+    if format_version > FORMAT_VERSION:
         raise ExportError("export.error.newer_format", path=source, found=data.get("format_version"),
                           supported=FORMAT_VERSION)
     if data.get("schema_version") != CURRENT_SCHEMA:

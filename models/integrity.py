@@ -66,12 +66,18 @@ def _sha256(path: Path) -> str:
 
 
 def evidence_problems(store, quick: bool = False) -> list[tuple[int, str, str]]:
-    """(evidence id, path, missing|size|hash) for every copied evidence file that is not as recorded."""
+    """(evidence id, path, missing|size|hash) for every copied evidence file that is not as recorded,
+    then (0, path, partial|orphan) for a half-written copy a kill left (``.NAME.part``) and a file in
+    the evidence folder that no evidence record names."""
+    from models.evidence import PART
+    from models.text import path_text
     problems = []
+    recorded = set()
     for ev in Evidence.select().where(Evidence.copied == True).order_by(Evidence.id):  # noqa: E712
         if not ev.stored_path:
             problems.append((ev.id, "", "missing"))
             continue
+        recorded.add(ev.stored_path)
         path = store.evidence_dir / ev.stored_path
         if not path.is_file():
             problems.append((ev.id, str(path), "missing"))
@@ -79,6 +85,12 @@ def evidence_problems(store, quick: bool = False) -> list[tuple[int, str, str]]:
             problems.append((ev.id, str(path), "size"))
         elif not quick and _sha256(path) != ev.sha256:
             problems.append((ev.id, str(path), "hash"))
+    if store.evidence_dir.is_dir():
+        for path in sorted(p for p in store.evidence_dir.rglob("*") if p.is_file()):
+            if path.name.startswith(".") and path.name.endswith(PART):
+                problems.append((0, path_text(path), "partial"))
+            elif path_text(path.relative_to(store.evidence_dir).as_posix()) not in recorded:
+                problems.append((0, path_text(path), "orphan"))
     return problems
 
 
@@ -87,7 +99,7 @@ def check_evidence(store, quick: bool = False) -> Finding:
     problems = evidence_problems(store, quick)
     if not problems:
         return Finding("evidence", True, "integrity.evidence_ok", {"n": total})
-    detail = "; ".join(f"#{i} {t(f'integrity.evidence_{why}')} {p}" for i, p, why in problems[:5])
+    detail = "; ".join(f"{f'#{i} ' if i else ''}{t(f'integrity.evidence_{why}')} {p}" for i, p, why in problems[:5])
     return Finding("evidence", False, "integrity.evidence_bad", {"n": len(problems), "detail": detail})
 
 

@@ -93,7 +93,9 @@ def _make_db(path: Path, ro_uri: str | None = None) -> SqliteDatabase:
 
 
 def inspect_file(path: Path) -> None:
-    """Refuse, without writing a byte, a file that is not an SQLite database."""
+    """Refuse, without writing a byte, a file that is not an SQLite database (or a folder)."""
+    if path.is_dir():
+        raise StoreError("error.db_is_dir", path=str(path))
     if not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb") as fh:

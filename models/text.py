@@ -92,6 +92,44 @@ def md_safe(text: Any) -> str:
     return _MD_REF.sub(ref, _MD_LINK.sub(link, s))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BYTE_ESCAPE = re.compile(rb"\\x([0-9a-f]{2})")
+
+
+def path_text(path: Any) -> str:
+    """A file name or path as text the database can hold, as given: a name that is not UTF-8 (a
+    GBK-named file from a Windows USB stick) keeps its bytes, each undecodable one written ``\\xNN``."""
+    import os
+    s = os.fsdecode(path) if not isinstance(path, str) else path
+    if _SURROGATE.search(s) is None:
+        return s
+    return os.fsencode(s).decode("utf-8", errors="backslashreplace")
+
+
+def text_path(text: str):
+    """The file ``path_text`` named: the text itself when such a file exists, else the bytes again."""
+    import os
+    from pathlib import Path
+    p = Path(text)
+    if "\\x" not in text or p.exists():
+        return p
+    raw = _BYTE_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8"))
+    return Path(os.fsdecode(raw))
+
+
+def readable_name(name: str) -> str:
+    """A name for our own copy of a file whose name is not UTF-8: its bytes read as GB18030 (what a
+    Chinese Windows writes), else with U+FFFD for what cannot be read; always valid text."""
+    import os
+    if _SURROGATE.search(name) is None:
+        return name
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
+
+
 def strip_controls(text: str) -> str:
     """Typed text without the unsafe characters (newlines and tabs stay). The undecodable bytes of a
     non-UTF-8 argument become U+FFFD, so the loss shows instead of the text silently shrinking."""

@@ -104,7 +104,7 @@ async def test_login_with_password_wrong_then_right_audited_with_origin(tmp_path
         await pilot.press(*PW, "enter")    # the user name is still there; focus is on the password
         assert await wait_for(pilot, lambda: screen_name(app) == "BoardScreen" and TITLE in board_text(app))
     fail_ev, login_ev = actions("login.fail")[-1], actions("login")[-1]
-    assert fail_ev.origin == login_ev.origin == "ssh 198.51.100.7"
+    assert fail_ev.origin == login_ev.origin == "ssh 198.51.100.7 (reported by SSH_CONNECTION)"
     assert login_ev.actor == "wangli"
 
 

@@ -88,7 +88,7 @@ def test_lockout_and_unlock_from_the_cli_are_audited(db):
     assert r.returncode == 0, r.stderr
     assert run_cli(*NEW, "--user", "zhang", "--password-stdin", "--db", db, input=ZPW + "\n").returncode == 0
     fails = audit_rows(db, "login.fail")
-    assert len(fails) == 5 and {f[1] for f in fails} == {"ssh 203.0.113.9"}
+    assert len(fails) == 5 and {f[1] for f in fails} == {"ssh 203.0.113.9 (reported by SSH_CONNECTION)"}
     assert audit_rows(db, "user.lockout")[0][2] == "zhang"
     assert audit_rows(db, "user.unlock")[0][0] == "admin"
     assert run_cli("audit", "verify", "--db", db).returncode == 0

@@ -147,7 +147,13 @@ _TREE = _command_tree()
 _SAFE = string.ascii_letters + string.digits + "-_.:,;=+ 学籍事件张三口头报告首报"
 token = st.one_of(st.text(alphabet=_SAFE, max_size=12), st.sampled_from(
     ["now", "-90m", "08:30", "2026-11-25 08:30", "2026-001", "1", "0", "-1", "999999999999", "", "--json",
-     "--help", "--", "-", "I", "III", "malware", "network_attack", "leader", "zh", "en", "--all", "x.json"]))
+     "--help", "--", "-", "I", "III", "malware", "network_attack", "leader", "zh", "en", "--all", "x.json"]),
+    # issue 13, each class as likely as the rest: huge integers, undecodable bytes (a GBK name
+    # from a Windows USB stick, as os.fsdecode hands it over), empty and folder paths
+    st.sampled_from(["99999999999999999999999", str(2 ** 63), str(-2 ** 63 - 1), "1" * 40, "1e308"]),
+    st.sampled_from(["\udcb2\udce2", "\udcd1\udca7\udcbc\udcae.txt", "a\udcff", "2026-001\udcb2"]),
+    st.sampled_from(["", ".", "/", "./", "..", "/tmp", "sub/", "sub"]),
+)
 
 
 def _value_for(action, draw):
@@ -177,6 +183,23 @@ def argv_for_commands(draw):
     return args
 
 
+class _TtyAtEof(io.StringIO):
+    """A terminal on which the user pressed Ctrl+D: every prompt reads end-of-file."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class _ClosedPipe(io.StringIO):
+    """stdout after `| head` went away."""
+
+    def write(self, s):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 @pytest.fixture
 def cli_sandbox(tmp_path, monkeypatch):
     """Files the fuzzed commands write land in tmp_path; no prompt can wait for a person."""
@@ -191,14 +214,18 @@ def cli_sandbox(tmp_path, monkeypatch):
     # A command that opens the interactive app (demo) would wait for keys forever: the app's
     # own behaviour is the Pilot tests' job; here the arguments are what is fuzzed.
     monkeypatch.setattr(tui.app.DutyApp, "run", lambda self, *a, **k: None)
-    monkeypatch.setattr(getpass, "getpass", lambda prompt="", stream=None: "")
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="", stream=None: (_ for _ in ()).throw(EOFError()))
     monkeypatch.setattr("builtins.input", lambda prompt="": (_ for _ in ()).throw(EOFError()))
+    (tmp_path / "sub").mkdir()
     old = keyring.get_keyring()
     keyring.set_keyring(null.Keyring())
     db = tmp_path / "fuzz.db"
-    assert main(["init", "--school", "海峰中学", "--db", str(db)]) == 0
+    # an account, so writing commands ask for a password (and meet Ctrl+D or an empty stdin)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Fuzz-passw0rd!\nFuzz-passw0rd!\n"))
+    assert main(["init", "--school", "海峰中学", "--admin", "admin", "--password-stdin", "--db", str(db)]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("Fuzz-passw0rd!\n"))
     assert main(["incident", "new", "--title", "学籍账号异常登录", "--category", "malware", "--occurred",
-                 "-20m", "--user", "zhang", "--db", str(db)]) in (0, 1)
+                 "-20m", "--user", "admin", "--password-stdin", "--db", str(db)]) == 0
     yield db
     keyring.set_keyring(old)
 
@@ -209,17 +236,23 @@ def test_the_command_tree_is_found():
 
 
 @FUZZ_CLI
-@given(argv=argv_for_commands())
-def test_every_cli_command_answers_with_a_result_or_a_message(cli_sandbox, argv, monkeypatch):
+@given(argv=argv_for_commands(), stdin=st.sampled_from(["empty", "ctrl-d on a terminal", "lines"]),
+       stdout=st.sampled_from(["open"] * 4 + ["closed pipe"]),
+       db=st.sampled_from(["sandbox"] * 6 + ["folder", "empty path"]))
+def test_every_cli_command_answers_with_a_result_or_a_message(cli_sandbox, argv, stdin, stdout, db, monkeypatch):
     from tui.cli import main
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdin", {"empty": io.StringIO(""), "ctrl-d on a terminal": _TtyAtEof(""),
+                                      "lines": io.StringIO("admin\nwrong-password\n\udcb2\n")}[stdin])
+    out = _ClosedPipe() if stdout == "closed pipe" else io.StringIO()
+    err = io.StringIO()
+    db_arg = {"sandbox": str(cli_sandbox), "folder": str(cli_sandbox.parent), "empty path": ""}[db]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = main(argv + ["--db", str(cli_sandbox)])
+            code = main(argv + ["--db", db_arg])
         except SystemExit as exc:     # argparse: --help (0) or a usage error (2)
             code = exc.code
-    assert code in (0, 1, 2), (argv, code, err.getvalue()[-500:])
+    allowed = (0, 1, 2, 141) if stdout == "closed pipe" else (0, 1, 2)
+    assert code in allowed, (argv, code, err.getvalue()[-500:])
     assert "Traceback" not in err.getvalue(), argv
     if code == 1:
         assert (err.getvalue() + out.getvalue()).strip(), argv    # a refusal always says why

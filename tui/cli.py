@@ -94,7 +94,9 @@ class SafeWriter:
         return getattr(self._stream, name)
 
 
-def _safe_streams() -> None:
+def _safe_streams() -> dict:
+    """Wrap stdout and stderr; returns the streams they replaced, for ``main`` to put back."""
+    before = {"stdout": sys.stdout, "stderr": sys.stderr}
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None or isinstance(stream, SafeWriter):
@@ -104,6 +106,32 @@ def _safe_streams() -> None:
         except (AttributeError, ValueError):
             pass
         setattr(sys, name, SafeWriter(stream))
+    return before
+
+
+def _flush_quietly() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except (OSError, ValueError):
+        pass
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail on the closed pipe."""
+    import io
+    import os
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return                  # not a file descriptor (a test's buffer): nothing will flush it
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 class _NotTheTui(Exception):
@@ -138,9 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = _glue_relative_times(list(sys.argv[1:] if argv is None else argv))
     _pre_language(argv)
     args = _tui_args(argv)
+    streams = None
     if args is None:
-        _safe_streams()     # a subcommand or --help: human output through safe_display
-        args = build_parser().parse_args(argv)
+        streams = _safe_streams()     # a subcommand or --help: human output through safe_display
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:
+            _flush_quietly()
+            _restore(streams)
+            raise
+        except BrokenPipeError:       # `xueji-duty --help | head -3`
+            _quiet_stdout()
+            _restore(streams)
+            return 141
     else:
         from tui import startup
         startup.pause()     # until the first screen is up (tui/startup.py)
@@ -151,16 +189,38 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "command", None):
             from tui.app import run_app
             return run_app(env)
-        return int(args.func(env) or 0)
+        code = int(args.func(env) or 0)
+        sys.stdout.flush()      # here, so a closed pipe is reported below, not at exit
+        return code
     except DomainError as exc:
         sys.stderr.write(t("cli.error_prefix") + exc.message + "\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write(t("error.interrupted") + "\n")
         return 130
+    except EOFError:            # Ctrl+D at a user-name or password prompt
+        sys.stderr.write("\n" + t("cli.error.eof") + "\n")
+        return 1
+    except BrokenPipeError:     # `xueji-duty incident list | head`: the reader has gone, so be quiet
+        _quiet_stdout()
+        return 141
+    except OverflowError:       # an id like 99999999999999999999: no row has it, SQLite cannot hold it
+        sys.stderr.write(t("cli.error_prefix") + t("cli.error.number_too_large") + "\n")
+        return 1
+    except UnicodeEncodeError:  # an argument that is not UTF-8, used where only text can go
+        sys.stderr.write(t("cli.error_prefix") + t("cli.error.not_utf8") + "\n")
+        return 1
     finally:
         if env is not None:
             env.close()
+        if streams is not None:
+            _restore(streams)
+
+
+def _restore(streams: dict) -> None:
+    for name, stream in streams.items():
+        if isinstance(getattr(sys, name), SafeWriter):
+            setattr(sys, name, stream)
 
 
 if __name__ == "__main__":  # pragma: no cover
