@@ -71,8 +71,10 @@ def profile_of(username: str | None) -> Profile | None:
 
 def set_profile(ctx: Context, username: str | None, *, name: str | None = None, title: str | None = None,
                 phone: str | None = None, expected_version: int | None = None) -> User:
-    """Your own profile, or (admins) anyone's. ``None`` leaves a part as it is."""
+    """Your own profile (officers and up: a viewer writes no reports), or (admins) anyone's.
+    ``None`` leaves a part as it is."""
     from models.accounts import get_user
+    require(ctx.actor, "officer")
     user = get_user(username or ctx.actor.username)
     if user.username != ctx.actor.username:
         require(ctx.actor, "admin")
