@@ -32,7 +32,7 @@ from models.banners import Banner, collect
 from models.errors import DomainError
 from models.i18n import t
 from models.timeparse import fmt_local
-from tui.palette import BindingCommands
+from tui.palette import BindingCommands, ScreenCommands
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FULL_REREAD_S = 60.0
@@ -71,7 +71,7 @@ class ReadResult:
 
 class BoardScreen(Screen):
     CSS_PATH = [ASSETS / "tcss" / "board.tcss"]
-    COMMANDS = {BindingCommands}
+    COMMANDS = {BindingCommands, ScreenCommands}
     BINDINGS = [
         Binding("enter", "open_incident", t("board.key.open"), id="board.open", priority=True),
         Binding("n", "new_incident", t("board.key.new"), id="board.new"),
@@ -82,6 +82,7 @@ class BoardScreen(Screen):
         Binding("space", "expand", t("board.key.expand"), id="board.expand", show=False),
         Binding("slash", "filter", t("board.key.filter"), id="board.filter"),
         Binding("escape", "clear_filter", t("board.key.clear_filter"), id="board.clear_filter", show=False),
+        Binding("g", "goto", t("goto.key"), id="board.goto"),
         Binding("question_mark", "help", t("board.key.help"), id="board.help"),
         Binding("j", "cursor_down", t("board.key.down"), id="board.down", show=False),
         Binding("k", "cursor_up", t("board.key.up"), id="board.up", show=False),
@@ -600,6 +601,10 @@ class BoardScreen(Screen):
 
     def action_warnings(self) -> None:
         self.app.open_screen("warnings")
+
+    def action_goto(self) -> None:
+        """Statistics, history, drills, backups, accounts, registry accounts, the ledger (screens/goto.py)."""
+        self.app.open_screen("goto")
 
     def action_help(self) -> None:
         self.app.open_screen("help", self)

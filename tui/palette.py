@@ -33,3 +33,24 @@ class BindingCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), run, help=key)
+
+
+class ScreenCommands(Provider):
+    """The screens of the board's ``g`` menu (statistics, history, accounts, backups …)."""
+
+    def _entries(self):
+        from models.i18n import t
+        from screens.goto import DESTINATIONS
+        for key, name, msg in DESTINATIONS:
+            yield t(msg), t("goto.palette_help", key=key), partial(self.app.open_screen, name)
+
+    async def discover(self) -> Hits:
+        for name, key, run in self._entries():
+            yield DiscoveryHit(name, run, help=key)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, key, run in self._entries():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=key)

@@ -1,0 +1,63 @@
+"""The board's ``g`` menu: every screen that has no key of its own on the board.
+
+One letter opens each (shown in the footer and in the list); the same destinations are in the
+command palette (``tui.palette.ScreenCommands``). A screen that needs a role says so with its
+``REQUIRED_ROLE``; ``app.open_screen`` refuses it with the role's name.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from models.i18n import t
+
+TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "goto.tcss"
+
+# (key, screen module, message key of its name)
+DESTINATIONS = (
+    ("s", "stats", "goto.stats"),
+    ("h", "history", "goto.history"),
+    ("d", "drills", "goto.drills"),
+    ("b", "backup", "goto.backup"),
+    ("u", "accounts", "goto.accounts"),
+    ("r", "registry", "goto.registry"),
+    ("l", "ledger", "goto.ledger"),
+)
+
+
+class GotoScreen(ModalScreen):
+    CSS_PATH = TCSS
+    GUIDE_SECTION = "daily"
+    BINDINGS = [Binding(key, f"go('{name}')", t(msg), id=f"goto.{name}") for key, name, msg in DESTINATIONS] + [
+        Binding("escape", "close", t("goto.close"), id="goto.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="goto-box"):
+            yield Static(Text(t("goto.title"), style="bold"), id="goto-title")
+            yield OptionList(*[Option(f"{key}  {t(msg)}", id=name) for key, name, msg in DESTINATIONS],
+                             id="goto-list")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_go(event.option.id)
+
+    def action_go(self, name: str) -> None:
+        self.dismiss()
+        self.app.open_screen(name)
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+SCREEN = GotoScreen
