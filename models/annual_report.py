@@ -230,88 +230,65 @@ def doc_title(data: dict[str, Any]) -> str:
     return t("stats.doc.title", school=data["school"], period=data["period"]["label"])
 
 
+# Column widths (in characters) of each table in the letter: the first column holds the names.
+COL_WIDTHS = {"summary": (18, 9), "by_class": (14, 6, 6), "by_category": (14, 6, 6), "by_grade": (14, 6, 6),
+              "by_month": (10, 8), "on_time": (11, 3.5, 4.5, 3, 4, 4.5), "drills": (5, 7, 12, 3),
+              "list": (4.5, 6, 8, 5, 4, 3, 3)}
+
+
 def _letter(ctx, data: dict[str, Any]):
-    from models.documents import Item, Letter, Section, cn_number
-    from models.reports import fmt_cn_date
+    """The report as the documents module's ``Letter``: figures in words, every table in its section."""
+    from models.documents import Letter, Section, cn_date, cn_number
     inc, fr, ch = data["incidents"], data["first_report"], data["checks"]
     label = data["period"]["label"]
     names = class_names()
+    by_table = {tb.key: tb for tb in tables(ctx, data)}
+
+    def grid(key: str) -> list[list[str]] | None:
+        tb = by_table[key]
+        rows = text_rows(tb)
+        return [tb.header] + rows if rows else None
+
     classes = "、".join(t("stats.doc.n_of", name=names.get(k, k), n=n) for k, n in inc["by_class"].items() if n)
     grades = "、".join(t("stats.doc.n_of", name=grade_name(k), n=n) for k, n in inc["by_grade"].items() if n)
-    overview = [Item("", t("stats.doc.overview", period=label, real=inc["real"], drills=inc["drills"],
-                           withdrawn=inc["withdrawn"]))]
+    overview = [t("stats.doc.overview", period=label, real=inc["real"], drills=inc["drills"],
+                  withdrawn=inc["withdrawn"])]
     if classes:
-        overview.append(Item(t("stats.doc.by_class"), classes))
+        overview.append(t("stats.doc.by_class") + "：" + classes + "。")
     if grades:
-        overview.append(Item(t("stats.doc.by_grade"), grades))
-    timely = []
-    for key, c in data["on_time"].items():
-        timely.append(Item(stage_name(ctx, key), t("stats.doc.stage_line", met=c["met"], late=c["met_late"],
-                                                   missed=c["missed"], open=c["open"],
-                                                   rate=rate_text(c["rate"]))))
+        overview.append(t("stats.doc.by_grade") + "：" + grades + "。")
+    timely = [stage_name(ctx, key) + "：" + t("stats.doc.stage_line", met=c["met"], late=c["met_late"],
+                                                missed=c["missed"], open=c["open"], rate=rate_text(c["rate"])) + "。"
+              for key, c in data["on_time"].items()]
     if fr["count"]:
-        timely.append(Item(t("stats.doc.first_time"),
-                           t("stats.doc.first_time_line", n=fr["count"], median=minutes_text(fr["median_minutes"]),
-                             worst=minutes_text(fr["worst_minutes"]), code=fr["worst_code"])))
-    prevention = [Item(t("stats.doc.checks"), t("stats.doc.checks_line", runs=ch["runs"], on_time=ch["on_time"],
-                                                  late=ch["late"], rate=rate_text(ch["rate"]))),
-                  Item(t("stats.doc.drills"), t("stats.doc.drills_line", n=inc["drills"]))]
-    sections = [Section(t("stats.doc.h.overview"), overview), Section(t("stats.doc.h.on_time"), timely),
-                Section(t("stats.doc.h.prevention"), prevention),
-                Section(t("stats.doc.h.tables"), [Item("", t("stats.doc.tables_line", n=len(tables(ctx, data))))])]
-    for n, sec in enumerate(sections, 1):
-        sec.heading = f"{cn_number(n)}、{sec.heading}"
+        timely.append(t("stats.doc.first_time") + "：" + t(
+            "stats.doc.first_time_line", n=fr["count"], median=minutes_text(fr["median_minutes"]),
+            worst=minutes_text(fr["worst_minutes"]), code=fr["worst_code"]) + "。")
+    prevention = [t("stats.doc.checks") + "：" + t("stats.doc.checks_line", runs=ch["runs"], on_time=ch["on_time"],
+                                                    late=ch["late"], rate=rate_text(ch["rate"])) + "。",
+                  t("stats.doc.drills_line", n=inc["drills"]) + "。"]
+    plan = [("summary", overview), ("by_class", []), ("by_category", []), ("by_grade", []), ("by_month", []),
+            ("on_time", timely), ("drills", prevention), ("list", [])]
+    sections = []
+    for n, (key, paras) in enumerate(plan, 1):
+        heading = t("stats.doc.h.prevention") if key == "drills" else by_table[key].title
+        table = grid(key)
+        sections.append(Section(f"{cn_number(n)}、{heading}", paras or ([] if table else [t("stats.none")]),
+                                table, COL_WIDTHS.get(key, ())))
     recipient = (ctx.settings.bureau or "") + ("：" if ctx.settings.bureau else "")
+    now = ctx.now()
     return Letter(title=doc_title(data), recipient=recipient, opening=t("stats.doc.opening", period=label),
                   sections=sections, closing=t("stats.doc.closing"), signature=data["school"],
-                  date=fmt_cn_date(ctx.now(), ctx.zone), note="",
-                  title_hints=tuple(h for h in (data["school"],) if h))
-
-
-def _cell_font(cell_par, text: str, fonts: dict[str, str], size_pt: float, bold: bool = False) -> None:
-    """A table cell's text with all four font slots set (Chinese renders in the intended face)."""
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-    run = cell_par.add_run(text)
-    run.font.size = Pt(size_pt)
-    run.font.bold = bold
-    rfonts = run._r.get_or_add_rPr().get_or_add_rFonts()
-    for attr, face in (("w:ascii", fonts["latin"]), ("w:hAnsi", fonts["latin"]),
-                       ("w:eastAsia", fonts["body"]), ("w:cs", fonts["latin"])):
-        rfonts.set(qn(attr), face)
+                  date=cn_date(now, ctx.zone), kind="report",
+                  title_hints=tuple(h for h in (data["school"],) if h), author=data["school"],
+                  created=now, modified=now)
 
 
 def to_docx(ctx, data: dict[str, Any]) -> bytes:
-    """The letter in GB/T 9704 layout (models.documents), then each table as 附表 on its own page."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-    from models.documents import FONT_PRESETS, font_preset
+    """The report in GB/T 9704 layout, through ``models.documents`` (its tables included)."""
+    from models.documents import font_preset
     from models.documents import to_docx as letter_docx
-    preset = font_preset(ctx)
-    fonts = FONT_PRESETS[preset]
-    doc = Document(io.BytesIO(letter_docx(_letter(ctx, data), preset)))
-    for n, table in enumerate(tables(ctx, data), 1):
-        p = doc.add_paragraph()
-        p.add_run().add_break(WD_BREAK.PAGE)
-        _cell_font(p, t("stats.doc.annex", n=n, title=table.title), {**fonts, "body": fonts["h1"]}, 16)
-        rows = text_rows(table)
-        grid = doc.add_table(rows=1 + max(len(rows), 1), cols=len(table.header))
-        grid.style = "Table Grid"
-        for col, head in enumerate(table.header):
-            par = grid.rows[0].cells[col].paragraphs[0]
-            par.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _cell_font(par, head, fonts, 12, bold=True)
-        if not rows:
-            _cell_font(grid.rows[1].cells[0].paragraphs[0], t("stats.none"), fonts, 12)
-        for r, row in enumerate(rows, 1):
-            for col, text in enumerate(row):
-                par = grid.rows[r].cells[col].paragraphs[0]
-                if col:
-                    par.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                _cell_font(par, text, fonts, 12)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return letter_docx(_letter(ctx, data), font_preset(ctx))
 
 
 # ---------------------------------------------------------------- export
