@@ -265,6 +265,13 @@ def test_docs_exist_and_readme_is_short():
     assert len(doc_files(ROOT)) > 5
 
 
+def test_every_code_block_is_closed():
+    """An unclosed fence would hide the rest of the file from the link and key checks."""
+    for doc in doc_files(ROOT):
+        fences = [line for line in doc.read_text(encoding="utf-8").splitlines() if _FENCE.match(line)]
+        assert len(fences) % 2 == 0, doc
+
+
 def test_every_relative_link_resolves():
     assert broken_links(ROOT) == []
 
