@@ -365,48 +365,81 @@ def add_contact(ctx, data: Mapping[str, Any]) -> Contact:
     return c
 
 
-def edit_contact(ctx, ref: Any, changes: Mapping[str, Any], expected_version: int | None = None) -> Contact:
-    """Change some fields; someone else's save in between raises ``ConflictError``."""
+def edit_contact(ctx, ref: Any, changes: Mapping[str, Any], expected_version: int | None = None, *,
+                 base: Mapping[str, Any] | None = None, resolved=()) -> Contact:
+    """Change some fields, merged field by field from ``expected_version`` (None: the one stored now).
+
+    A field someone else changed differently raises ``ConflictError`` for that field
+    (the others are saved); a contact removed meanwhile is a clear refusal.
+    """
+    from models.merge import merge_save, plain_view
     require(ctx.actor, "admin")
     c = get_contact(ref)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({"contact." + k: ("error.not_editable", {}) for k in unknown})
     clean = validate_contact(changes, partial=True)
-    before = row_dict(c)
-    delta = audit.diff(before, clean)
-    if not delta:
+    if not audit.diff(row_dict(c), clean) and (expected_version is None or expected_version == c.version):
         return c
-    version = c.version if expected_version is None else expected_version
-    with ctx.store.write():
-        c = update_versioned(Contact, c.id, version, clean, "contact")
-        audit.record(ctx, "contact.update", "contact", c.id, delta)
-    return c
+    name = display_name(c)
+
+    def gone() -> Exception:
+        return NotFound("error.contact_removed", name=name, who=_deleted_by(c.id))
+
+    row, _ = merge_save(ctx, Contact, c.id, "contact", clean, base_version=expected_version,
+                        view=plain_view(EDITABLE), columns=lambda row, applied: applied,
+                        action="contact.update", base=base, resolved=resolved, label=name,
+                        not_found=gone)
+    return row
+
+
+def _deleted_by(contact_id: int) -> str:
+    from models.tables import AuditEvent
+    ev = (AuditEvent.select(AuditEvent.actor).where((AuditEvent.entity == "contact")
+                                                    & (AuditEvent.entity_id == str(contact_id))
+                                                    & (AuditEvent.action == "contact.delete"))
+          .order_by(AuditEvent.id.desc()).first())
+    return ev.actor if ev else ""
 
 
 def remove_contact(ctx, ref: Any, expected_version: int | None = None) -> dict[str, Any]:
     """Delete the contact; its calls keep the name and number they were made with.
 
     A call-tree step that named this person falls back to the person's role, so
-    the tree keeps its shape. The full row goes into the audit event.
+    the tree keeps its shape. The full row goes into the audit event. The delete
+    and its check run in one transaction: an edit saved after the version the
+    remover read (``expected_version``, or the one read here) refuses the remove
+    with the editor's name, so "removed" is never printed for a contact that stays.
     """
     require(ctx.actor, "admin")
     c = get_contact(ref)
-    if expected_version is not None and expected_version != c.version:
-        raise ConflictError("contact", c.id, expected_version, c.version, current=row_dict(c))
-    snapshot = row_dict(c)
+    version = c.version if expected_version is None else expected_version
+    name = display_name(c)
     with ctx.store.write():
-        (CallTreeStep.update(role=c.role, version=CallTreeStep.version + 1)
+        current = Contact.get_or_none(Contact.id == c.id)
+        if current is None:
+            raise NotFound("error.contact_removed", name=name, who=_deleted_by(c.id))
+        if current.version != version:
+            raise ConflictError("contact", c.id, version, current.version, current=row_dict(current),
+                                label=name).with_key("error.contact_changed_before_remove",
+                                                     name=name, who=_last_actor(c.id))
+        snapshot = row_dict(current)
+        (CallTreeStep.update(role=current.role, version=CallTreeStep.version + 1)
          .where((CallTreeStep.contact == c.id) & (CallTreeStep.role.is_null())).execute())
-        deleted = Contact.delete().where((Contact.id == c.id) & (Contact.version == c.version)).execute()
+        deleted = Contact.delete().where((Contact.id == c.id) & (Contact.version == version)).execute()
         if deleted != 1:
-            current = Contact.get_or_none(Contact.id == c.id)
-            if current is None:
-                raise NotFound("error.contacts.contact_not_found", ref=str(c.id))
-                raise ConflictError("contact", c.id, c.version, current.version, current=row_dict(current))
+            raise ConflictError("contact", c.id, version, version + 1, label=name)
         audit.record(ctx, "contact.delete", "contact", c.id,
                      {k: [v, None] for k, v in snapshot.items() if k not in ("id", "version")})
     return snapshot
+
+
+def _last_actor(contact_id: int) -> str:
+    from models.tables import AuditEvent
+    ev = (AuditEvent.select(AuditEvent.actor).where((AuditEvent.entity == "contact")
+                                                    & (AuditEvent.entity_id == str(contact_id)))
+          .order_by(AuditEvent.id.desc()).first())
+    return ev.actor if ev else ""
 
 
 def seed_if_possible(ctx) -> None:

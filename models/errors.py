@@ -62,15 +62,43 @@ class ConflictError(DomainError):
 
     def __init__(self, entity: str, entity_id: Any, expected_version: int,
                  current_version: int, current: Mapping[str, Any] | None = None,
-                 attempted: Mapping[str, Any] | None = None) -> None:
+                 attempted: Mapping[str, Any] | None = None, *, label: str = "",
+                 conflicts: list | None = None, saved: list[str] | None = None) -> None:
         self.entity = entity
         self.entity_id = entity_id
         self.expected_version = expected_version
         self.current_version = current_version
         self.current = dict(current or {})
         self.attempted = dict(attempted or {})
-        super().__init__(None, entity=entity, id=entity_id,
+        # Field-level conflicts (``models.merge.FieldConflict``): only these fields were not
+        # saved; ``saved`` names the fields that were, at ``current_version``.
+        self.conflicts = list(conflicts or [])
+        self.saved = list(saved or [])
+        self.label = label
+        self.field_labels: dict[str, str] = {}   # a report's fields are named by its policy form
+        super().__init__(None, entity=entity, id=entity_id, label=label or t("entity." + entity, default=entity),
                          expected=expected_version, current=current_version)
+
+    def with_key(self, key: str, **params: Any) -> "ConflictError":
+        """The same conflict told in a more specific sentence (e.g. a remove refused)."""
+        self.key = key
+        self.params.update(params)
+        return self
+
+    def field_label(self, name: str) -> str:
+        return self.field_labels.get(name) or t("field." + name, default=name)
+
+    @property
+    def message(self) -> str:
+        what = self.params["label"]
+        if not self.conflicts:
+            return t(self.key, **self.params)
+        join = t("merge.joiner").join
+        names = join(self.field_label(c.field) for c in self.conflicts)
+        who = join(sorted({c.by for c in self.conflicts if c.by})) or t("error.conflict_someone")
+        saved = join(self.field_label(n) for n in self.saved) if self.saved else ""
+        text = t("error.conflict_fields", label=what, fields=names, who=who)
+        return text + (" " + t("error.conflict_saved", fields=saved) if saved else "")
 
 
 class PermissionDenied(DomainError):

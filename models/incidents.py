@@ -16,6 +16,7 @@ from models.context import Context
 from models.deadlines import (FactChange, IncidentFacts, Obligation, ReportFacts, UNMET_STATES,
                               needs_delay_reason, obligations)
 from models.errors import DomainError, NotFound, ValidationError
+from models.i18n import t
 from models.roles import require
 from models.tables import AuditEvent, Incident, ObligationNote, Report
 from models.taxonomy import load_taxonomy
@@ -198,31 +199,63 @@ def get_incident(ref: Any) -> Incident:
     return inc
 
 
-def update_incident(ctx: Context, ref: Any, expected_version: int, changes: dict[str, Any],
-                    reason: str | None = None) -> Incident:
-    """Edit facts; a changed time needs a reason, and a stale version raises ``ConflictError``."""
+def update_incident(ctx: Context, ref: Any, expected_version: int | None, changes: dict[str, Any],
+                    reason: str | None = None, *, base: dict[str, Any] | None = None,
+                    resolved: Iterable[str] = ()) -> Incident:
+    """Edit facts, merged field by field from ``expected_version`` (None: the version stored now).
+
+    ``changes`` holds only the fields the user changed; ``base`` (optional) what the form
+    showed for them. Fields the other session changed are kept, a field both changed
+    differently raises ``ConflictError`` for that field (the others are saved). A changed
+    time needs a reason.
+    """
+    from models.merge import merge_save
     require(ctx.actor, "officer")
     inc = get_incident(ref)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({k: ("error.not_editable", {}) for k in unknown})
-    current = {k: getattr(inc, k) for k in EDITABLE}
-    current["personal_info"] = inc.personal_info_answer
-    merged = IncidentInput(**{**current, **changes, "grade": inc.grade, "is_drill": inc.is_drill})
-    clean = validate_input(ctx, merged)
-    new = {k: clean[k] for k in changes}
-    if "personal_info" in changes:
-        new["personal_info_unsure"] = clean["personal_info_unsure"]
-    delta = audit.diff({k: getattr(inc, k) for k in new}, new)
-    if not delta:
+    current = _answers(inc)
+    clean = validate_input(ctx, IncidentInput(**{**current, **changes, "grade": inc.grade, "is_drill": inc.is_drill}))
+    # personal_info is three-valued (None: 不确定), kept as such for the merge.
+    new = {k: (clean[k] if k != "personal_info" or clean["personal_info_unsure"] is False else None)
+           for k in changes}
+    if not audit.diff({k: current[k] for k in new}, new):
         return inc
     reason = _clean_text(reason, "reason")
-    if any(k in TIME_FIELDS for k in delta) and not reason:
+    if any(k in TIME_FIELDS for k in audit.diff({k: current[k] for k in new}, new)) and not reason:
         raise ValidationError({"reason": ("error.reason_for_time_change", {})})
-    with ctx.store.write():
-        inc = update_versioned(Incident, inc.id, expected_version, {**new, "updated_at": ctx.now()}, "incident")
-        audit.record(ctx, "incident.update", "incident", inc.id, delta, reason or None)
-    return inc
+
+    def columns(row: Incident, applied: dict[str, Any]) -> dict[str, Any]:
+        # The merged record as a whole must still hold together (times in order, delay reason).
+        validate_input(ctx, IncidentInput(**{**_answers(row), **applied,
+                                             "grade": row.grade, "is_drill": row.is_drill}))
+        if any(k in TIME_FIELDS for k in applied) and not reason:
+            raise ValidationError({"reason": ("error.reason_for_time_change", {})})
+        out = {**applied, "updated_at": ctx.now()}
+        if "personal_info" in applied:
+            out["personal_info"] = bool(applied["personal_info"])
+            out["personal_info_unsure"] = applied["personal_info"] is None
+        return out
+
+    def view(values: dict[str, Any]) -> dict[str, Any]:
+        out = {k: values.get(k) for k in EDITABLE}
+        if values.get("personal_info_unsure"):
+            out["personal_info"] = None
+        return out
+
+    row, _ = merge_save(ctx, Incident, inc.id, "incident", new, base_version=expected_version,
+                        view=view, columns=columns, action="incident.update",
+                        base=base, resolved=resolved, reason=reason,
+                        label=f"{t('entity.incident')} {inc.code}")
+    return row
+
+
+def _answers(inc: Incident) -> dict[str, Any]:
+    """The editable facts as the form knows them (personal_info None while 不确定)."""
+    out = {k: getattr(inc, k) for k in EDITABLE}
+    out["personal_info"] = inc.personal_info_answer
+    return out
 
 
 def set_grade(ctx: Context, ref: Any, grade: str, reason: str, expected_version: int | None = None) -> Incident:

@@ -291,34 +291,55 @@ def open_report(ctx: Context, incident_ref: Any, regime: str, stage: str, seq: i
     return r
 
 
-def save_draft(ctx: Context, report_id: int, expected_version: int, values: Mapping[str, Any]) -> Report:
-    """Write the form's content over the draft it was read from.
+def report_label(ctx: Context, r: Report) -> str:
+    """How an officer names this report: ``首报``, ``续报2`` (never ``report 9``)."""
+    try:
+        return stage_title(ctx, r.regime, r.stage, r.seq)
+    except ValidationError:
+        return r.stage
 
-    ``values`` may hold some fields or all; fields not named keep their
-    stored value. A stale ``expected_version`` raises ``ConflictError`` with the
-    stored row and the attempted fields, and nothing is written.
+
+def field_labels(ctx: Context, r: Report) -> dict[str, str]:
+    try:
+        return {f.id: f.label for f in form_fields(ctx, r.regime, r.stage)}
+    except ValidationError:
+        return {}
+
+
+def save_draft(ctx: Context, report_id: int, expected_version: int | None, values: Mapping[str, Any], *,
+               base: Mapping[str, Any] | None = None, resolved: Iterable[str] = ()) -> Report:
+    """Merge the fields the user changed into the draft, field by field (``models.merge``).
+
+    ``values`` holds the changed fields only (fields not named keep their stored
+    value), ``expected_version`` the version the form was read from (None: the one
+    stored now), ``base`` optionally what the form showed for those fields. A field
+    the other session changed differently raises ``ConflictError`` for that field,
+    after the others were saved.
     """
+    from models.merge import merge_save
     require(ctx.actor, "officer")
     r = get_report(report_id)
     clean = clean_fields(ctx, r.regime, r.stage, values)
     if r.status != "draft":
         raise ValidationError({"report_status": ("error.report.frozen", {})})
-    merged = {**(r.fields or {}), **clean}
-    if r.version != expected_version:
-        raise ConflictError("report", r.id, expected_version, r.version, current=_report_dict(r),
-                            attempted={"fields": merged})
-    delta = audit.diff(r.fields or {}, merged)
-    if not delta:
+    if not audit.diff(r.fields or {}, clean) and (expected_version is None or expected_version == r.version):
         return r
-    with ctx.store.write():
-        try:
-            r = update_versioned(Report, r.id, expected_version, {"fields": merged, "updated_at": ctx.now()},
-                                 "report")
-        except ConflictError as exc:
-            exc.attempted = {"fields": merged}
-            raise
-        audit.record(ctx, "report.save", "report", r.id, {"fields": delta})
-    return r
+
+    def columns(row: Report, applied: dict[str, Any]) -> dict[str, Any]:
+        if row.status != "draft":
+            raise ValidationError({"report_status": ("error.report.frozen", {})})
+        return {"fields": {**(row.fields or {}), **applied}, "updated_at": ctx.now()}
+
+    try:
+        row, _ = merge_save(ctx, Report, r.id, "report", clean, base_version=expected_version,
+                            view=lambda values: dict(values.get("fields") or {}), columns=columns,
+                            action="report.save", base=base, resolved=resolved, nested="fields",
+                            label=report_label(ctx, r))
+    except ConflictError as exc:
+        exc.field_labels = field_labels(ctx, r)
+        exc.attempted = {"fields": {**(exc.current.get("fields") or {}), **clean}}
+        raise
+    return row
 
 
 def due_at(ctx: Context, inc: Incident, regime: str, stage: str, seq: int, now: datetime) -> datetime | None:

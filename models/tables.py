@@ -329,8 +329,40 @@ class BackupRecord(BaseModel):
     automatic = BooleanField(default=False)
 
 
+class RecordVersion(BaseModel):
+    """What a versioned record held at one version, kept when the next version replaces it.
+
+    A save names the version it was edited from; the merge (``models.merge``) compares
+    that version's values, the current ones and the user's, field by field.
+    """
+
+    entity = TextField()
+    entity_id = TextField()
+    version = IntegerField()
+    values = JSONTextField(default=dict)
+
+    class Meta:
+        indexes = ((("entity", "entity_id", "version"), True),)
+
+
+class Presence(BaseModel):
+    """Who has what open right now: one row per running session, refreshed every few seconds."""
+
+    session = TextField(primary_key=True)
+    username = TextField()
+    display = TextField(default="")
+    origin = TextField(default="")
+    pid = IntegerField(default=0)
+    host = TextField(default="")
+    kind = TextField(default="")        # incident | report | contact | board
+    key = TextField(default="")         # the record's id
+    incident = IntegerField(null=True)
+    typing = BooleanField(default=False)
+    seen_at = UTCDateTimeField()
+
+
 ALL_MODELS = [
     SchemaMeta, Setting, User, LoginToken, LoginFailure, Incident, Report, Evidence, Note,
     Contact, CallTreeStep, CallLog, AuditEvent, AlarmState, Draft, Check, CheckRun,
-    RegistryAccount, DataUse, Warning, WarningAction, BackupRecord, ObligationNote,
+    RegistryAccount, DataUse, Warning, WarningAction, BackupRecord, ObligationNote, RecordVersion, Presence,
 ]

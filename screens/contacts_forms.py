@@ -238,6 +238,12 @@ class ContactForm(LockAware):
         super().__init__()
         self.contact = contact
         self.role = contact.role if contact else (role or "class_teacher")
+        self.version = contact.version if contact else 0
+        self.base: dict[str, Any] = self._shown(contact) if contact else {}
+        self.resolving: set[str] = set()
+
+    def _shown(self, c: Contact) -> dict[str, Any]:
+        return {**{f: getattr(c, f) or "" for f in self.FIELDS}, "role": c.role, "active": c.active}
 
     def compose(self) -> ComposeResult:
         c = self.contact
@@ -283,13 +289,28 @@ class ContactForm(LockAware):
             if self.contact is None:
                 saved = add_contact(ctx, data)
             else:
-                saved = edit_contact(ctx, self.contact.id, data, expected_version=self.contact.version)
+                # Only what was changed in the form, merged with what others saved meanwhile.
+                changed = {k: v for k, v in data.items() if k in self.resolving or v != self.base.get(k)}
+                saved = edit_contact(ctx, self.contact.id, changed, expected_version=self.version,
+                                     base={k: self.base.get(k) for k in changed},
+                                     resolved=self.resolving & set(changed))
         except ConflictError as exc:
-            theirs = exc.current
-            detail = ", ".join(_field_label(k) + f"={theirs.get(k)}" for k in ("name", "mobile", "office")
-                               if k in theirs)
+            # Only the fields both changed; the rest was saved. The next ctrl+s keeps the form's value.
+            detail = "; ".join(f"{_field_label(c.field)}: {t('incident.conflict_theirs')} {c.theirs or '—'}"
+                               f"  {t('incident.conflict_yours')} {c.mine or '—'}" for c in exc.conflicts)
+            self.version = exc.current_version
+            self.base = {**{f: exc.current.get(f) or "" for f in self.FIELDS},
+                         "role": exc.current.get("role"), "active": exc.current.get("active")}
+            self.resolving = {c.field for c in exc.conflicts}
+            for f in self.FIELDS:        # the form now shows the stored values, except where you decide
+                if f not in self.resolving:
+                    self.query_one(f"#f-{f}", Input).value = str(self.base.get(f) or "")
+            if "active" not in self.resolving:
+                self.query_one("#f-active", Checkbox).value = bool(self.base.get("active"))
+            if "role" not in self.resolving and self.base.get("role"):
+                self.query_one("#f-role", Select).value = self.base["role"]
             self.query_one("#contact-errors", Static).update(
-                Text(exc.message + "\n" + t("contacts.conflict_theirs", values=detail), style="bold red"))
+                Text(exc.message + "\n" + detail, style="bold red"))
             return
         except DomainError as exc:
             self.query_one("#contact-errors", Static).update(_error_text(exc))

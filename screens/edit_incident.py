@@ -35,6 +35,7 @@ class EditIncidentScreen(NewIncidentScreen):
         self.draft_key = str(incident_id)
         self.base: dict[str, Any] = {}
         self.expected_version = 0
+        self.resolving: set[str] = set()     # fields shown in conflict: the next save keeps these
 
     def prefill(self) -> None:
         ctx = self.app.ctx
@@ -92,7 +93,10 @@ class EditIncidentScreen(NewIncidentScreen):
             self.app.pop_screen()
             return
         try:
-            inc = update_incident(ctx, self.incident_id, self.expected_version, changes, reason)
+            # Only the changed fields, with what the form showed for them: the service merges.
+            inc = update_incident(ctx, self.incident_id, self.expected_version, changes, reason,
+                                  base={k: self.base.get(k) for k in changes},
+                                  resolved=self.resolving & set(changes))
         except ConflictError as exc:
             self.show_conflict(exc, changes)
             return
@@ -101,28 +105,29 @@ class EditIncidentScreen(NewIncidentScreen):
         self.app.pop_screen()
 
     def show_conflict(self, exc: ConflictError, mine: dict[str, Any]) -> None:
+        """Only the fields both changed: base, theirs, mine. The others were saved or are theirs."""
         ctx = self.app.ctx
-        text = Text(t("incident.conflict_intro", expected=exc.expected_version, current=exc.current_version) + "\n",
-                    style="bold")
-        theirs_changed = [k for k in EDITABLE if k in exc.current and
-                          _value(k, _norm(exc.current[k]), ctx) != _value(k, _norm(self.base.get(k)), ctx)]
-        for name in sorted(set(theirs_changed) | set(mine), key=EDITABLE.index):
-            label = t("field." + name, default=name)
-            text.append(f"{label}：", style="dim")
-            text.append(t("incident.conflict_theirs") + " " + _value(name, _norm(exc.current.get(name)), ctx))
-            if name in mine:
-                text.append("  │  " + t("incident.conflict_yours") + " " + _value(name, _norm(mine[name]), ctx),
-                            style="bold")
-            text.append("\n")
+        text = Text(exc.message + "\n", style="bold")
+        for c in exc.conflicts:
+            label = t("field." + c.field, default=c.field)
+            text.append(f"{label}\n", style="bold")
+            text.append("  " + t("merge.base") + " " + _value(c.field, c.base, ctx) + "\n", style="dim")
+            text.append("  " + t("incident.conflict_theirs") + " " + _value(c.field, c.theirs, ctx)
+                        + (f"（{c.by}）" if c.by else "") + "\n")
+            text.append("  " + t("incident.conflict_yours") + " " + _value(c.field, _norm(c.mine), ctx) + "\n",
+                        style="bold")
         text.append(t("incident.conflict_next"), style="dim")
         panel = self.query_one("#conflict", Static)
         panel.update(text)
         panel.add_class("-show")
-        # What they saved is now the base: the next ctrl+s applies your input on top of it.
+        # The version the conflict returned is the new base: fields they changed show theirs,
+        # what you typed stays in the form, and the next ctrl+s keeps yours for the listed fields.
         self.expected_version = exc.current_version
         self.base = {k: _from_row(k, exc.current.get(k)) for k in EDITABLE}
         if exc.current.get("personal_info_unsure"):
             self.base["personal_info"] = None
+        self.resolving = {c.field for c in exc.conflicts}
+        self._fill({**self.base, **{k: v for k, v in mine.items() if k in self.resolving}})
         self.query_one("#form").scroll_home()
         self._status(t("incident.conflict_status"), error=True)
 

@@ -276,12 +276,22 @@ class ReportScreen(Screen):
             self._update_title()
 
     def save(self, quiet: bool = True) -> bool:
-        """Write the form now; True when the database holds exactly what is on screen."""
+        """Write the fields changed on screen; True when the database holds what is on screen.
+
+        Only fields that differ from what was loaded (the base) are sent, with that base:
+        the service keeps what the other session saved in fields not touched here.
+        """
         if self.report is None or self.frozen:
             return True
         values = self.form_values()
+        baseline = self._baseline()
+        changed = {k: v for k, v in values.items() if v != baseline.get(k, "")}
+        if not changed:
+            self.dirty = False
+            return True
         try:
-            r = save_draft(self.ctx, self.report.id, self.version, values)
+            r = save_draft(self.ctx, self.report.id, self.version, changed,
+                           base={k: baseline.get(k, "") for k in changed})
         except ConflictError as exc:
             self._conflict(values, exc)
             return False
@@ -299,6 +309,8 @@ class ReportScreen(Screen):
             return False
         self.report, self.version = r, r.version
         self.dirty = False
+        # Fields the other session saved meanwhile (merged in) now show here too.
+        self.load_values({**(r.fields or {}), **changed})
         self._set_status(t("report.status_line.saved", at=fmt_local(self.ctx.now(), self.ctx.zone,
                                                                     date=False, seconds=True)))
         if not quiet:
@@ -306,19 +318,33 @@ class ReportScreen(Screen):
         return True
 
     def _conflict(self, mine: dict, exc: ConflictError | None, fresh=None) -> None:
+        """Fields both changed (the rest is merged and saved): base, theirs and mine, per field."""
         from screens.conflict import ConflictScreen
         self.paused = True
         stash_conflict(self.ctx, self.report.id, mine)   # kept in the database until decided
         theirs_row = fresh or get_report(self.report.id)
         labels = {f.id: f.label for f in form_fields(self.ctx, self.report.regime, self.report.stage)}
+        conflicts = None
+        who = ""
+        if exc is not None and exc.conflicts:
+            conflicts = [c.as_dict() for c in exc.conflicts]
+            who = t("merge.joiner").join(sorted({c.by for c in exc.conflicts if c.by}))
+            if theirs_row.status == "draft":
+                # The merged fields are saved: the form follows the stored row except where you decide.
+                self.report, self.version = theirs_row, theirs_row.version
+                self.load_values({**(theirs_row.fields or {}),
+                                  **{c.field: mine.get(c.field, "") for c in exc.conflicts}})
         screen = ConflictScreen(labels=labels, mine=mine, theirs=dict(theirs_row.fields or {}),
                                 their_version=theirs_row.version, their_status=theirs_row.status,
                                 their_when=fmt_local(theirs_row.updated_at, self.ctx.zone, date=False,
-                                                     seconds=True))
-        self.app.push_screen(screen, lambda choice: self._resolve(choice, mine, theirs_row))
+                                                     seconds=True),
+                                conflicts=conflicts, who=who, what=stage_title(self.ctx, theirs_row.regime,
+                                                                               theirs_row.stage, theirs_row.seq))
+        self.app.push_screen(screen, lambda result: self._resolve(result, mine, theirs_row))
 
-    def _resolve(self, choice: str | None, mine: dict, theirs_row) -> None:
+    def _resolve(self, result, mine: dict, theirs_row) -> None:
         self.paused = False
+        choice, chosen = result if isinstance(result, tuple) else (result, {})
         theirs = dict(theirs_row.fields or {})
         if theirs_row.status != "draft":
             # Submitted meanwhile: theirs is frozen; mine can become a correction.
@@ -333,15 +359,34 @@ class ReportScreen(Screen):
             if choice != "copy":
                 drop_stash(self.ctx, theirs_row.id)
             return
-        if choice == "mine":
-            self.version = theirs_row.version
-            self.report = theirs_row
-            self.dirty = True
-            if self.save():
+        self.report, self.version = theirs_row, theirs_row.version
+        if choice in ("mine", "merge"):
+            # Saved from the version shown, over theirs as shown: if theirs moved again since,
+            # the view comes back with the fresh values (never a blind overwrite, never a loop).
+            changed = {k: v for k, v in chosen.items() if v != str(theirs.get(k, "") or "")}
+            self.load_values({**theirs, **chosen})
+            if not changed:
+                self.dirty = False
                 drop_stash(self.ctx, theirs_row.id)
-                self.notify(t("report.conflict.kept_mine"))
+                return
+            try:
+                r = save_draft(self.ctx, theirs_row.id, theirs_row.version, changed,
+                               base={k: theirs.get(k, "") for k in changed}, resolved=set(changed))
+            except ConflictError as exc:
+                self._conflict({**self.form_values(), **chosen}, exc)
+                return
+            except DomainError as exc:
+                self.dirty = True
+                self.notify(exc.message, severity="error")
+                return
+            self.report, self.version, self.dirty = r, r.version, False
+            self.load_values(r.fields or {})
+            drop_stash(self.ctx, theirs_row.id)
+            self.notify(t("report.conflict.kept_mine"))
+            self._set_status(t("report.status_line.saved", at=fmt_local(self.ctx.now(), self.ctx.zone,
+                                                                        date=False, seconds=True)))
             return
-        self.report, self.version, self.dirty = theirs_row, theirs_row.version, False
+        self.dirty = False
         self.load_values(theirs)
         if choice == "copy":
             self.app.copy_to_clipboard(_as_text(mine))
@@ -582,10 +627,37 @@ class SubmitDialog(ModalScreen):
                     rest.append(msg)
             self.query_one("#submit-errors", Static).update(Text("\n".join(rest)))
             return
+        except ConflictError:
+            self._reload_after_conflict()
+            return
         except DomainError as exc:
             self.query_one("#submit-errors", Static).update(Text(exc.message))
             return
         self.dismiss(r)
+
+    def _reload_after_conflict(self) -> None:
+        """Saved by someone else since this dialog opened: reload, say what changed, ask again."""
+        from models.merge import last_writer
+        from models.reports import field_labels, report_label
+        ctx = self.app.ctx
+        fresh = get_report(self.report.id)
+        what = report_label(ctx, fresh)
+        if fresh.status != "draft":
+            msg = t("merge.conflict.submitted_meanwhile", what=what, who=fresh.submitted_by or "")
+            self.query_one("#submit-errors", Static).update(Text(msg))
+            return
+        labels = field_labels(ctx, fresh)
+        old, new = self.report.fields or {}, fresh.fields or {}
+        changed = [k for k in {**old, **new} if str(old.get(k) or "") != str(new.get(k) or "")]
+        who = t("merge.joiner").join(sorted({w for w in (last_writer("report", fresh.id, k, "fields")
+                                                          for k in changed) if w})) or t("error.conflict_someone")
+        lines = [t("merge.conflict.changed_meanwhile", what=what, who=who,
+                   fields=t("merge.joiner").join(labels.get(k, k) for k in changed) or "—")]
+        for k in changed:
+            lines.append(f"{labels.get(k, k)}: {str(old.get(k) or '—')} → {str(new.get(k) or '—')}")
+        self.report = fresh
+        self.changed_meanwhile = fresh
+        self.query_one("#submit-errors", Static).update(Text("\n".join(lines)))
 
 
 SCREEN = ReportScreen

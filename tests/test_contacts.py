@@ -64,9 +64,17 @@ def test_only_admins_edit_contacts_and_versions_guard_against_overwrites(store, 
         add_contact(officer, {"role": "leader", "name": "陈云柱"})
     c = _fill(admin, "leader", "陈云柱", "13900000001")
     edit_contact(admin, c.id, {"office": "0874-1234567"}, expected_version=c.version)
-    with pytest.raises(ConflictError):
-        edit_contact(admin, c.id, {"notes": "stale"}, expected_version=c.version)
-    assert get_contact(c.id).notes == ""
+    # From the same stale version, another field merges: both changes are kept.
+    edit_contact(admin, c.id, {"notes": "夜间先打手机"}, expected_version=c.version)
+    got = get_contact(c.id)
+    assert (got.office, got.notes) == ("0874-1234567", "夜间先打手机")
+    # The same field changed differently by both is a conflict for that field only.
+    with pytest.raises(ConflictError) as exc:
+        edit_contact(admin, c.id, {"office": "0874-7654321", "department": "校办"}, expected_version=c.version)
+    assert [f.field for f in exc.value.conflicts] == ["office"]
+    assert exc.value.saved == ["department"] and "陈云柱" in exc.value.message
+    got = get_contact(c.id)
+    assert (got.office, got.department) == ("0874-1234567", "校办")
 
 
 def test_get_contact_by_id_name_or_unique_role(ctx):

@@ -305,7 +305,7 @@ async def test_call_history_and_dialogs_hide_while_locked(db_path, clock):
         assert app.screen is form and CallLog.select().count() == 2
 
 
-async def test_editing_a_contact_the_other_session_changed_is_refused_and_kept(db_path, clock):
+async def test_editing_a_contact_the_other_session_changed_merges_per_field(db_path, clock):
     app = make_app(db_path, clock)
     ctx, inc, bureau = _setup(app, clock, reached=())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -318,12 +318,20 @@ async def test_editing_a_contact_the_other_session_changed_is_refused_and_kept(d
         await pilot.pause()
         form = app.screen
         assert isinstance(form, ContactForm) and form.query_one("#f-name").value == "李科长"
-        edit_contact(make_ctx(app.store, clock, username="wang"), bureau.id, {"mobile": "13900000077"})  # the colleague
+        wang = make_ctx(app.store, clock, username="wang")
+        edit_contact(wang, bureau.id, {"mobile": "13900000077", "office": "0874-3000001"})  # the colleague
         form.query_one("#f-notes").value = "值班室"
+        form.query_one("#f-office").value = "0874-3000002"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.screen is form
+        assert app.screen is form                                      # office: both changed it
         msg = str(form.query_one("#contact-errors", Static).render())
-        assert "冲突" in msg and "13900000077" in msg
-        assert form.query_one("#f-notes").value == "值班室"          # what was typed is still there
-        assert Contact.get_by_id(bureau.id).notes == ""
+        assert "冲突" in msg and "0874-3000001" in msg and "李科长" in msg and "13900000077" not in msg
+        assert form.query_one("#f-office").value == "0874-3000002"     # what was typed is still there
+        c = Contact.get_by_id(bureau.id)
+        assert (c.notes, c.mobile, c.office) == ("值班室", "13900000077", "0874-3000001")  # notes saved, theirs kept
+        await pilot.press("ctrl+s")                                     # keep mine for office
+        await pilot.pause()
+        assert app.screen is not form
+    c = Contact.get_by_id(bureau.id)
+    assert (c.notes, c.mobile, c.office) == ("值班室", "13900000077", "0874-3000002")

@@ -237,7 +237,8 @@ async def test_edit_facts_time_needs_reason_and_conflict_shows_both_versions(db_
         await pilot.pause()
         assert isinstance(app.screen, IncidentScreen)
     inc = get_incident(inc.id)
-    assert inc.location == "教务处 302" and inc.occurred_at == T0 - timedelta(hours=1) and inc.version == 3
+    # The time (changed only here) was saved with the conflicting save, the location after it.
+    assert inc.location == "教务处 302" and inc.occurred_at == T0 - timedelta(hours=1) and inc.version == 4
 
 
 async def test_enter_on_a_stage_opens_its_report(db_path, clock):

@@ -221,7 +221,7 @@ async def test_two_processes_same_report_conflict_screen_nothing_lost(db_path, c
         assert type(conflict).__name__ == "ConflictScreen"
         shown = _screen_text(conflict)
         assert "THEIRS: server disk" in shown and "MINE: nothing" in shown
-        assert screen.version == read_version
+        assert screen.version == read_version + 1      # the form now stands on theirs (merged)
         # mine is kept in the database while the officer decides
         assert stashed_conflict(app.ctx, screen.report.id)["damage"] == "MINE: nothing"
         await pilot.press("m")          # keep mine, on top of theirs

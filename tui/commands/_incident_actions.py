@@ -35,6 +35,22 @@ def register_actions(isub, add_common) -> None:
     w.add_argument("id")
     w.add_argument("--reason", required=True)
     w.set_defaults(func=cmd_withdraw)
+    e = isub.add_parser("edit", help=t("cli.incident.edit"))
+    add_common(e)
+    e.add_argument("id")
+    e.add_argument("--title")
+    e.add_argument("--occurred")
+    e.add_argument("--discovered")
+    e.add_argument("--location")
+    e.add_argument("--asset")
+    e.add_argument("--description")
+    pi = e.add_mutually_exclusive_group()
+    pi.add_argument("--personal-info", dest="personal_info", action="store_const", const=True, default=None)
+    pi.add_argument("--no-personal-info", dest="personal_info", action="store_const", const=False)
+    e.add_argument("--reason", required=True, help=t("cli.incident.edit_reason"))
+    e.add_argument("--version", type=int, help=t("cli.version_merge"))
+    e.add_argument("--json", action="store_true", help=t("cli.json"))
+    e.set_defaults(func=cmd_edit)
     n = isub.add_parser("note", help=t("cli.incident.note"))
     add_common(n)
     n.add_argument("id")
@@ -92,4 +108,35 @@ def cmd_note(env) -> int:
     ctx = env.context(write=True)
     note = add_note(ctx, env.args.id, env.args.text)
     print(t("cli.incident.noted", code=note.incident.code))
+    return 0
+
+
+def cmd_edit(env) -> int:
+    """The same service as the TUI's edit screen: only the options given are changed, merged."""
+    from models.incidents import get_incident, update_incident
+    from tui.env import print_json
+    from tui.present import incident_json
+    ctx = env.context(write=True)
+    a = env.args
+    now = ctx.now()
+    changes: dict = {}
+    for opt, name in (("title", "title"), ("location", "location"), ("asset", "asset"),
+                      ("description", "description")):
+        if getattr(a, opt) is not None:
+            changes[name] = getattr(a, opt)
+    if a.occurred is not None:
+        changes["occurred_at"] = parse_time(a.occurred, now=now, zone=ctx.zone, field="occurred_at")
+    if a.discovered is not None:
+        changes["discovered_at"] = parse_time(a.discovered, now=now, zone=ctx.zone, field="discovered_at")
+    if a.personal_info is not None:
+        changes["personal_info"] = a.personal_info
+    before = get_incident(a.id)
+    inc = update_incident(ctx, a.id, a.version, changes, a.reason)
+    if a.json:
+        print_json(incident_json(ctx, inc))
+    elif inc.version == before.version:
+        print(t("cli.incident.unchanged", code=inc.code))
+    else:
+        names = t("merge.joiner").join(t("field." + k, default=k) for k in changes)
+        print(t("cli.incident.edited", code=inc.code, fields=names, version=inc.version))
     return 0

@@ -33,6 +33,7 @@ def register(sub, add_common) -> None:
 
     d = rsub.add_parser("draft", help=t("cli.report.draft"))
     stage_args(d)
+    d.add_argument("--version", type=int, help=t("cli.version_merge"))
     d.set_defaults(func=cmd_draft)
     s = rsub.add_parser("submit", help=t("cli.report.submit"))
     stage_args(s)
@@ -112,7 +113,8 @@ def cmd_draft(env) -> int:
     if r.status != "draft":
         raise ValidationError({"report_status": ("error.report.frozen", {})})
     if values:
-        r = save_draft(ctx, r.id, r.version, values)
+        # Without --version: merged into the version stored at this moment (no spurious conflict).
+        r = save_draft(ctx, r.id, a.version, values)
     if a.json:
         print_json(report_json(ctx, r))
     else:
@@ -136,7 +138,7 @@ def cmd_submit(env) -> int:
     if r.status != "draft":
         raise ValidationError({"report_status": ("error.report.frozen", {})})
     if values:
-        r = save_draft(ctx, r.id, r.version, values)
+        r = save_draft(ctx, r.id, None, values)
     try:
         r = submit(ctx, r.id, r.version, Submission(channel=a.channel, recipient=a.recipient,
                                                     confirmed_by=a.confirmed_by,
