@@ -197,3 +197,69 @@ def timezone_findings(school_zone: str, now: datetime | None = None, host: str |
         out.append(Finding("timezone", OK, t("doctor.tz.host_same", host=host)))
     out.append(Finding("timezone", INFO, t("doctor.tz.clock", utc=now.strftime("%H:%M:%S")), t("doctor.tz.todo_clock")))
     return out
+
+
+# ---------------------------------------------------------------- document fonts
+
+# Font files of the official faces on Windows (C:\Windows\Fonts), by family name.
+WINDOWS_FONT_FILES = {"仿宋": ("simfang.ttf",), "黑体": ("simhei.ttf",), "楷体": ("simkai.ttf",),
+                      "宋体": ("simsun.ttc",), "华文中宋": ("stzhongs.ttf",),
+                      "方正小标宋简体": ("fzxbsjw.ttf", "fzxbsjw--gb1-0.ttf"), "仿宋_GB2312": ("fs_gb2312.ttf",),
+                      "楷体_GB2312": ("kaiti_gb2312.ttf",), "Times New Roman": ("times.ttf",)}
+
+
+def _fc(args: list[str]) -> str | None:
+    import subprocess
+    exe = shutil.which(args[0])
+    if exe is None:
+        return None
+    try:
+        return subprocess.run([exe, *args[1:]], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def font_present(face: str, fonts_dir: Path | None = None) -> bool | None:
+    """True/False when it can be told (fontconfig, or the Windows font folder); None when not."""
+    listed = _fc(["fc-list", face, "family"])
+    if listed is not None:
+        return any(face in line.split(",") or face == line.strip() for line in listed.splitlines())
+    folder = fonts_dir or Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
+    if folder.is_dir():
+        have = {p.name.lower() for p in folder.iterdir()}
+        return any(f in have for f in WINDOWS_FONT_FILES.get(face, ()))
+    return None
+
+
+def font_findings(preset: str = "official") -> list[Finding]:
+    """Which official faces this machine has, and what it shows (and converts to PDF) instead."""
+    from models.docx_layout import soffice
+    from models.documents import FONT_PRESETS
+    faces = FONT_PRESETS.get(preset, FONT_PRESETS["official"])
+    out: list[Finding] = []
+    missing = False
+    seen: set[str] = set()
+    for role, face in faces.items():
+        if face in seen:
+            continue
+        seen.add(face)
+        present = font_present(face)
+        name = t(f"doctor.fonts.role.{role}")
+        if present is None:
+            out.append(Finding("fonts", INFO, t("doctor.fonts.no_fc", faces="、".join(dict.fromkeys(faces.values())))))
+            break
+        if present:
+            out.append(Finding("fonts", OK, t("doctor.fonts.present", role=name, face=face)))
+        else:
+            missing = True
+            lang = "" if role == "latin" else ":lang=zh-cn"
+            sub = (_fc(["fc-match", "-f", "%{family}", face + lang]) or "?").split(",")[0]
+            out.append(Finding("fonts", INFO, t("doctor.fonts.substituted", role=name, face=face, sub=sub)))
+    if missing:
+        out[-1].todo = t("doctor.fonts.todo")
+    exe = soffice()
+    if exe:
+        out.append(Finding("fonts", OK, t("doctor.fonts.soffice", path=exe)))
+    else:
+        out.append(Finding("fonts", INFO, t("doctor.fonts.no_soffice"), t("doctor.fonts.todo_soffice")))
+    return out

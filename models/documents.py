@@ -320,11 +320,29 @@ INLINE_MAX = 60
 
 
 @dataclass
+class Item:
+    """A labelled value (release 0.1's form layout; the annual report still builds with it)."""
+    label: str
+    value: str
+
+
+@dataclass
 class Section:
     heading: str
     paras: list[str] = field(default_factory=list)
     table: list[list[str]] | None = None   # first row is the header
     col_widths: tuple[float, ...] = ()     # in characters
+    items: list[Item] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Items become prose: "label：value" run in, a multi-line value keeps its lines.
+        if self.paras and any(isinstance(p, Item) for p in self.paras):
+            self.items, self.paras = list(self.paras), []
+        if self.items and not self.paras and all(isinstance(i, Item) for i in self.items):
+            self.paras = _prose([(i.label, i.value) for i in self.items], lead=True)
+        elif self.items and not self.paras:
+            self.paras = [str(i) for i in self.items]
+        self.items = []
 
 
 @dataclass
@@ -336,6 +354,7 @@ class Letter:
     closing: str
     signature: str
     date: str
+    note: str = ""                 # one 附注 line (callers of release 0.1); the lines are ``notes``
     notes: list[str] = field(default_factory=list)
     kind: str = "report"           # report | letter | oral | internal
     is_drill: bool = False
@@ -345,9 +364,10 @@ class Letter:
     created: datetime | None = None
     modified: datetime | None = None
 
-    @property
-    def note(self) -> str:
-        return "\n".join(self.notes)
+    def __post_init__(self) -> None:
+        if self.note and not self.notes:
+            self.notes = [self.note]
+        self.note = "\n".join(self.notes)
 
     def body_text(self) -> str:
         return "\n".join([self.opening, *(p for s in self.sections for p in s.paras),

@@ -24,7 +24,7 @@ def test_doctor_reports_keyring_database_terminal_and_zones(tmp_path):
     r = run_cli("doctor", "--json", "--db", str(db), env={"TERM": "dumb", "COLORTERM": ""})
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
-    assert {r["area"] for r in rows} == {"keyring", "database", "terminal", "timezone"}
+    assert {r["area"] for r in rows} == {"keyring", "database", "terminal", "timezone", "fonts"}
     key = by_area(rows, "keyring")[0]
     assert key["status"] == "warn" and "fail.Keyring" in key["what"] and "普通文件" in key["todo"]
     dbrows = by_area(rows, "database")

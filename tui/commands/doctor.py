@@ -1,4 +1,5 @@
-"""``xueji-duty doctor``: the keyring, the database file, the terminal and the time zones, with what to do.
+"""``xueji-duty doctor``: the keyring, the database file, the terminal, the time zones and the
+document fonts, with what to do.
 
 Exit 1 when something would stop the app from working (a database that cannot be
 opened or written, a network file system); warnings alone exit 0.
@@ -40,6 +41,7 @@ def run(env) -> int:
                                                         exists=env.config_path.exists())))
     findings += dx.terminal_findings()
     findings += dx.timezone_findings(env.settings.timezone)
+    findings += dx.font_findings((env.settings.extra or {}).get("document_fonts") or "official")
     if env.args.json:
         print_json([f.as_dict() for f in findings])
     else:
