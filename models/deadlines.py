@@ -268,8 +268,7 @@ def obligations(incident: IncidentFacts, reports: Sequence[ReportFacts], policy:
             add(stage, seq, met, due, sub=sub)
             continue
         if inc.status == "withdrawn":
-            end = inc.closed_at or now
-            if due is not None and due < end:
+            if due is not None and inc.closed_at is not None and due < inc.closed_at:
                 add(stage, seq, "missed", due, "reason.withdrawn_after_due")
             else:
                 add(stage, seq, "not_applicable", None, "reason.withdrawn")
@@ -281,13 +280,15 @@ def obligations(incident: IncidentFacts, reports: Sequence[ReportFacts], policy:
                 add(stage, seq, "not_applicable", None, "reason.handling_finished")
             continue
         if inc.status == "closed":
-            if due is None:
-                add(stage, seq, "not_applicable", None, "reason.closed")
+            # Owed at the close and never sent: missed, for good. A leader who closed over it
+            # gave the reason; one not yet due at an (older) close without a reason lapsed with it.
+            note = over.get(stage.key, "")
+            if due is not None and note:
+                add(stage, seq, "missed", due, "reason.closed_over", note=note)
+            elif due is not None and inc.closed_at is not None and due < inc.closed_at:
+                add(stage, seq, "missed", due, "reason.closed_unmet")
             else:
-                # Owed when the incident was closed, and never sent: it stays owed, and missed.
-                note = over.get(stage.key, "")
-                add(stage, seq, "missed", due, "reason.closed_over" if note else "reason.closed_unmet",
-                    note=note)
+                add(stage, seq, "not_applicable", None, "reason.closed")
             continue
         if due is None:
             add(stage, seq, "waiting", None, anchor_reason)

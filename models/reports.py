@@ -367,6 +367,73 @@ class Submission:
     late_reason: str = ""
     correction_reason: str = ""
     at: datetime | None = None
+    before_oral_reason: str = ""   # a written report before any oral one: why the phone failed
+
+
+# ---------------------------------------------------------------- times in order
+
+def _fmt(ctx: Context, when: datetime) -> str:
+    from models.timeparse import fmt_local
+    return fmt_local(when, ctx.zone)
+
+
+def _original_submissions(inc: Incident) -> dict[tuple[str, str, int], Report]:
+    """Each report's first submission (a correction keeps the original's time)."""
+    out: dict[tuple[str, str, int], Report] = {}
+    for r in Report.select().where((Report.incident == inc) & Report.status.in_(("submitted", "superseded"))
+                                   & Report.submitted_at.is_null(False)):
+        k = (r.regime, r.stage, r.seq)
+        if k not in out or r.submitted_at < out[k].submitted_at:
+            out[k] = r
+    return out
+
+
+def before_oral_needed(ctx: Context, report: Report, at: datetime | None = None) -> bool:
+    """A written report that the plan wants preceded by an oral one, with no oral report by ``at``."""
+    if report.revision > 1:
+        return False
+    _, st = find_stage(ctx, report.regime, report.stage)
+    if not st.oral_first:
+        return False
+    at = at or ctx.now()
+    oral = _original_submissions(report.incident).get((report.regime, st.oral_first, 1))
+    return oral is None or oral.submitted_at > at
+
+
+def order_errors(ctx: Context, report: Report, at: datetime) -> dict[str, tuple[str, dict]]:
+    """Times in order, each refusal naming both times (issue 12). A correction was checked as the original."""
+    if report.revision > 1:
+        return {}
+    inc = report.incident
+    reg, st = find_stage(ctx, report.regime, report.stage)
+    if st.kind == "oral":
+        if inc.discovered_at and at < inc.discovered_at:
+            return {"submit_at": ("error.order.oral_before_discovered",
+                                  {"at": _fmt(ctx, at), "discovered": _fmt(ctx, inc.discovered_at)})}
+    elif inc.occurred_at and at < inc.occurred_at:
+        return {"submit_at": ("error.order.written_before_occurred",
+                              {"at": _fmt(ctx, at), "occurred": _fmt(ctx, inc.occurred_at)})}
+    if st.anchor == "handling_closed_at":
+        if inc.handling_closed_at is None:
+            return {"submit_at": ("error.order.final_needs_handled", {"stage": st.name})}
+        if at < inc.handling_closed_at:
+            return {"submit_at": ("error.order.final_before_handled",
+                                  {"at": _fmt(ctx, at), "handled": _fmt(ctx, inc.handling_closed_at)})}
+    if st.anchor_stages:
+        wanted = set(st.anchor_stages)
+        prior = [r for (rg, sid, seq), r in _original_submissions(inc).items()
+                 if rg == report.regime and sid in wanted and not (sid == report.stage and seq >= report.seq)]
+        names = "或".join(reg.stage(s).name for s in st.anchor_stages if s != report.stage or report.seq > 1) \
+            if get_language() == "zh" else " or ".join(reg.stage(s).name for s in st.anchor_stages
+                                                      if s != report.stage or report.seq > 1)
+        if not prior:
+            return {"submit_at": ("error.order.needs_prior", {"prior": names, "stage": st.name})}
+        last = max(prior, key=lambda r: r.submitted_at)
+        if at < last.submitted_at:
+            return {"submit_at": ("error.order.before_prior", {
+                "at": _fmt(ctx, at), "prior": stage_title(ctx, last.regime, last.stage, last.seq),
+                "prior_at": _fmt(ctx, last.submitted_at)})}
+    return {}
 
 
 def validate_submission(ctx: Context, report: Report, sub: Submission) -> tuple[datetime, dict[str, str]]:
@@ -381,7 +448,8 @@ def validate_submission(ctx: Context, report: Report, sub: Submission) -> tuple[
     clean = {"recipient": _clean(sub.recipient, SHORT_MAX).strip(),
              "confirmed_by": _clean(sub.confirmed_by, SHORT_MAX).strip(),
              "late_reason": _clean(sub.late_reason).strip(),
-             "correction_reason": _clean(sub.correction_reason).strip()}
+             "correction_reason": _clean(sub.correction_reason).strip(),
+             "before_oral_reason": _clean(sub.before_oral_reason).strip()}
     if not clean["recipient"]:
         errors["submit_recipient"] = ("error.required", {})
     for m in check(ctx, report):
@@ -390,6 +458,10 @@ def validate_submission(ctx: Context, report: Report, sub: Submission) -> tuple[
         errors["correction_reason"] = ("error.report.correction_reason_needed", {})
     if report.revision == 1 and is_late(ctx, report, at) and not clean["late_reason"]:
         errors["submit_late_reason"] = ("error.report.late_reason_needed", {})
+    if "submit_at" not in errors:
+        errors.update(order_errors(ctx, report, at))
+    if before_oral_needed(ctx, report, at) and not clean["before_oral_reason"]:
+        errors["submit_before_oral_reason"] = ("error.order.before_oral_needs_reason", {})
     if errors:
         raise ValidationError(errors)
     return at, clean
@@ -406,6 +478,7 @@ def submit(ctx: Context, report_id: int, expected_version: int, sub: Submission)
                             attempted={})
     at, clean = validate_submission(ctx, r, sub)
     late = r.revision == 1 and is_late(ctx, r, at)
+    before_oral = before_oral_needed(ctx, r, at)
     changes = {"status": "submitted", "submitted_at": at, "submitted_by": ctx.actor.username,
                "channel": sub.channel, "recipient": clean["recipient"],
                "receipt_confirmed_by": clean["confirmed_by"] or None,
@@ -421,11 +494,18 @@ def submit(ctx: Context, report_id: int, expected_version: int, sub: Submission)
                 update_versioned(Report, prev.id, prev.version, {"status": "superseded",
                                                                  "updated_at": ctx.now()}, "report")
                 superseded = prev.id
+        if before_oral:
+            from models.tables import ObligationNote
+            ObligationNote.create(incident=r.incident, regime=r.regime, stage=r.stage, seq=r.seq,
+                                  kind="before_oral", reason=clean["before_oral_reason"],
+                                  by=ctx.actor.username, at=ctx.now())
         audit.record(ctx, "report.correct" if r.revision > 1 else "report.submit", "report", r.id,
                      {"status": ["draft", "submitted"], "channel": [None, sub.channel],
                       "recipient": [None, clean["recipient"]], "late": [None, late],
-                      **({"supersedes": [None, superseded]} if superseded else {})},
-                     clean["correction_reason"] or (clean["late_reason"] if late else None) or None)
+                      **({"supersedes": [None, superseded]} if superseded else {}),
+                      **({"before_oral_reason": [None, clean["before_oral_reason"]]} if before_oral else {})},
+                     clean["correction_reason"] or (clean["late_reason"] if late else None)
+                     or (clean["before_oral_reason"] if before_oral else None) or None)
     return r
 
 

@@ -571,6 +571,10 @@ class SubmitDialog(ModalScreen):
                 yield Label(Text(t("report.submit.late_label")), classes="late")
                 yield Input("", id="submit-late")
                 yield Static("", id="err-submit_late_reason", classes="field-error")
+            with Vertical(id="submit-oral-part"):
+                yield Label(Text(t("report.submit.before_oral_label")), classes="late")
+                yield Input("", id="submit-before-oral")
+                yield Static("", id="err-submit_before_oral_reason", classes="field-error")
             if self.report.revision > 1:
                 yield Label(t("field.correction_reason") + " *")
                 yield Input("", id="submit-correction")
@@ -582,6 +586,8 @@ class SubmitDialog(ModalScreen):
 
     def on_mount(self) -> None:
         self.query_one("#submit-late-part").display = self.late
+        from models.reports import before_oral_needed
+        self.query_one("#submit-oral-part").display = before_oral_needed(self.app.ctx, self.report)
         self.query_one("#submit-recipient", Input).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -611,7 +617,8 @@ class SubmitDialog(ModalScreen):
             r = submit(ctx, self.report.id, self.report.version, Submission(
                 channel=channel if isinstance(channel, str) else "", recipient=self._value("submit-recipient"),
                 confirmed_by=self._value("submit-confirmed"), late_reason=self._value("submit-late"),
-                correction_reason=self._value("submit-correction"), at=at))
+                correction_reason=self._value("submit-correction"), at=at,
+                before_oral_reason=self._value("submit-before-oral")))
         except ValidationError as exc:
             rest = []
             for fid, msg in exc.field_messages().items():
@@ -621,6 +628,8 @@ class SubmitDialog(ModalScreen):
                     self.late = True
                     self.query_one("#submit-late-part").display = True
                     self.query_one("#submit-late", Input).focus()
+                if fid == "submit_before_oral_reason":
+                    self.query_one("#submit-oral-part").display = True
                 if spot:
                     spot.first().update(Text(msg))
                 else:

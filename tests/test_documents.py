@@ -31,7 +31,7 @@ def _first(ctx, drill=False):
         description="学籍管理员账号凌晨3时在异地登录，导出了部分学生信息。"))
     r = open_report(ctx, inc.id, "school_plan", "first")
     r = save_draft(ctx, r.id, r.version, FIRST)
-    return submit(ctx, r.id, r.version, Submission(channel="fax", recipient="王科长"))
+    return submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="fax", recipient="王科长"))
 
 
 def _all_text(doc) -> str:

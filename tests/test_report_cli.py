@@ -30,7 +30,7 @@ def test_draft_submit_show_correct_export(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "尚缺" in r.stdout and "contact_phone" in r.stdout
     args = ["report", "submit", "2026-001", "first", "--user", "zhang", "--channel", "fax",
-            "--recipient", "王科长", "--confirmed-by", "王科长"]
+            "--recipient", "王科长", "--confirmed-by", "王科长", "--before-oral-reason", "电话未接通"]
     for f in FIELDS:
         args += ["--field", f]
     r = run_cli(*args, env=env)
@@ -83,7 +83,8 @@ def test_late_submission_via_cli_needs_reason(tmp_path):
     env = _env(tmp_path)
     run_cli("incident", "new", "--title", "x", "--category", "网络攻击事件", "--occurred", "-4h",
             "--discovered", "-1h", "--delay-reason", "夜间无人值守", "--user", "zhang", env=env)
-    args = ["report", "submit", "2026-001", "first", "--user", "zhang", "--channel", "phone", "--recipient", "王"]
+    args = ["report", "submit", "2026-001", "first", "--user", "zhang", "--channel", "phone", "--recipient", "王",
+            "--before-oral-reason", "电话未接通"]
     for f in FIELDS:
         args += ["--field", f]
     r = run_cli(*args, env=env)

@@ -119,6 +119,9 @@ async def test_submit_dialog_then_frozen_then_correct(db_path, clock):
         dialog = app.screen
         assert type(dialog).__name__ == "SubmitDialog"
         assert not dialog.query_one("#submit-late-part").display      # on time: no late reason asked
+        # No oral report yet (issue 12): the dialog asks why the written report goes first.
+        assert dialog.query_one("#submit-oral-part").display
+        dialog.query_one("#submit-before-oral", Input).value = "电话未接通"
         rec = dialog.query_one("#submit-recipient", Input)
         rec.value = ""
         await pilot.press("enter")
@@ -163,6 +166,7 @@ async def test_late_submit_asks_for_reason(db_path, clock):
         await pilot.pause()
         dialog = app.screen
         assert dialog.query_one("#submit-late-part").display
+        dialog.query_one("#submit-before-oral", Input).value = "电话未接通"     # no oral report (issue 12)
         await pilot.press("enter")
         await pilot.pause()
         assert "迟报原因" in str(dialog.query_one("#err-submit_late_reason", Static).render())
@@ -192,7 +196,7 @@ async def test_markup_and_escapes_render_literally(db_path, clock):
     ctx = make_ctx(s, clock)
     r = Report.get()
     r = save_draft(ctx, r.id, r.version, FIELDS | {"damage": "[bold]z[/] [@click=app.quit]q[/]"})
-    submit(ctx, r.id, r.version, Submission(channel="fax", recipient="[b]w[/]"))
+    submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="fax", recipient="[b]w[/]"))
     s.close()
     app = make_app(db_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -333,6 +337,7 @@ async def test_other_session_submitted_while_typing_mine_becomes_a_correction(db
         screen = await _open(app, pilot)
         r = run_cli("report", "submit", "2026-001", "first", "--user", "colleague", "--channel", "phone",
                     "--recipient", "wang", "--late-reason", "the CLI runs on the real clock",
+                    "--before-oral-reason", "no phone",
                     env={"XUEJI_DUTY_DB": str(db_path)})
         assert r.returncode == 0, r.stderr
         screen.paused = True

@@ -72,7 +72,7 @@ def test_check_lists_missing_and_submit_refuses_until_complete(ctx):
     assert {"affected_scope", "damage", "contact_phone", "next_steps"} <= missing
     assert "location" not in missing
     with pytest.raises(ValidationError) as exc:
-        submit(ctx, r.id, r.version, Submission(channel="fax", recipient="王科长"))
+        submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="fax", recipient="王科长"))
     assert "damage" in exc.value.fields
     assert Report.get_by_id(r.id).status == "draft"
 
@@ -82,9 +82,9 @@ def test_submit_freezes_and_meets_the_obligation(ctx):
     r = open_report(ctx, inc.id, "school_plan", "first")
     r = save_draft(ctx, r.id, r.version, FIRST_FULL)
     with pytest.raises(ValidationError) as exc:
-        submit(ctx, r.id, r.version, Submission(channel="pigeon", recipient="王科长"))
+        submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="pigeon", recipient="王科长"))
     assert "submit_channel" in exc.value.fields
-    r = submit(ctx, r.id, r.version, Submission(channel="fax", recipient="县教育局基教科王科长",
+    r = submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="fax", recipient="县教育局基教科王科长",
                                                 confirmed_by="王科长"))
     assert r.status == "submitted" and r.submitted_at == T0 and r.submitted_by == "tester"
     assert r.channel == "fax" and r.receipt_confirmed_by == "王科长" and r.late_reason is None
@@ -103,9 +103,9 @@ def test_late_submission_needs_a_reason(ctx, clock):
     r = save_draft(ctx, r.id, r.version, FIRST_FULL)
     clock.advance(hours=3)  # occurred 40 min before T0: the 3 h ran out 20 min ago
     with pytest.raises(ValidationError) as exc:
-        submit(ctx, r.id, r.version, Submission(channel="phone", recipient="王科长"))
+        submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="phone", recipient="王科长"))
     assert "submit_late_reason" in exc.value.fields
-    r = submit(ctx, r.id, r.version, Submission(channel="phone", recipient="王科长",
+    r = submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="phone", recipient="王科长",
                                                 late_reason="值班员在处置现场"))
     assert r.late_reason == "值班员在处置现场"
     first = [o for o in incident_obligations(ctx, inc) if o.stage == "first"][0]
@@ -116,7 +116,7 @@ def test_correction_is_a_new_revision_never_an_edit(ctx, clock):
     inc = _incident(ctx)
     r = open_report(ctx, inc.id, "school_plan", "first")
     r = save_draft(ctx, r.id, r.version, FIRST_FULL)
-    r = submit(ctx, r.id, r.version, Submission(channel="email", recipient="jjk@example.cn"))
+    r = submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="email", recipient="jjk@example.cn"))
     clock.advance(hours=5)
     with pytest.raises(ValidationError):
         correct(ctx, r.id, {"damage": "一台终端硬盘损坏"}, reason="  ")
@@ -136,25 +136,29 @@ def test_correction_draft_keeps_old_in_force_until_submitted(ctx):
     inc = _incident(ctx)
     r = open_report(ctx, inc.id, "school_plan", "first")
     r = save_draft(ctx, r.id, r.version, FIRST_FULL)
-    r = submit(ctx, r.id, r.version, Submission(channel="email", recipient="jjk"))
+    r = submit(ctx, r.id, r.version, Submission(before_oral_reason="电话未接通", channel="email", recipient="jjk"))
     d = start_correction(ctx, r.id)
     assert d.status == "draft" and d.revision == 2
     assert in_force(inc, "school_plan", "first", 1).id == r.id
     assert current(inc, "school_plan", "first", 1).id == d.id
     with pytest.raises(ValidationError) as exc:
-        submit(ctx, d.id, d.version, Submission(channel="email", recipient="jjk"))
+        submit(ctx, d.id, d.version, Submission(before_oral_reason="电话未接通", channel="email", recipient="jjk"))
     assert "correction_reason" in exc.value.fields
 
 
 def test_repeatable_stage_numbers_1_2_3(ctx, clock):
     inc = _incident(ctx)
+    # Issue 12: a continuing report comes after the follow-up (written directly here).
+    from models.tables import Report
+    Report.create(incident=inc, regime="school_plan", stage="follow_up", fields={}, status="submitted",
+                  submitted_at=ctx.now() - timedelta(minutes=1), created_at=ctx.now(), updated_at=ctx.now())
     assert next_seq(ctx, inc, "school_plan", "continuing") == 1
     r1 = open_report(ctx, inc.id, "school_plan", "continuing")
     assert r1.seq == 1
     assert next_seq(ctx, inc, "school_plan", "continuing") == 1   # the draft in progress
     r1 = save_draft(ctx, r1.id, r1.version, {"reactions": "无", "tracking": "t", "handling": "h",
                                               "ref_previous": "跟报", "contact_phone": "1"})
-    submit(ctx, r1.id, r1.version, Submission(channel="email", recipient="jjk"))
+    submit(ctx, r1.id, r1.version, Submission(before_oral_reason="电话未接通", channel="email", recipient="jjk"))
     r2 = open_report(ctx, inc.id, "school_plan", "continuing")
     assert r2.seq == 2 and r2.id != r1.id
     assert "续报" in r2.fields["ref_previous"]

@@ -41,6 +41,7 @@ def register(sub, add_common) -> None:
     s.add_argument("--recipient", help=t("cli.report.recipient"))
     s.add_argument("--confirmed-by", default="", help=t("cli.report.confirmed_by"))
     s.add_argument("--late-reason", default="", help=t("cli.report.late_reason"))
+    s.add_argument("--before-oral-reason", default="", help=t("cli.report.before_oral_reason"))
     s.add_argument("--at", help=t("cli.report.at"))
     s.set_defaults(func=cmd_submit)
     c = rsub.add_parser("correct", help=t("cli.report.correct"))
@@ -142,7 +143,8 @@ def cmd_submit(env) -> int:
     try:
         r = submit(ctx, r.id, r.version, Submission(channel=a.channel, recipient=a.recipient,
                                                     confirmed_by=a.confirmed_by,
-                                                    late_reason=a.late_reason, at=at))
+                                                    late_reason=a.late_reason, at=at,
+                                                    before_oral_reason=a.before_oral_reason))
     except ValidationError:
         # the fields given were saved in the draft: nothing typed is lost
         raise
