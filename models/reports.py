@@ -20,7 +20,7 @@ from models import audit
 from models.context import Context
 from models.deadlines import obligations
 from models.errors import ConflictError, NotFound, ValidationError
-from models.i18n import t
+from models.i18n import get_language, t
 from models.incidents import facts, get_incident, report_facts
 from models.policy import FieldSpec, Regime, Stage
 from models.roles import require
