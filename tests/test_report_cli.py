@@ -103,7 +103,7 @@ def test_english_interface_exports_chinese_documents_without_internal_values(tmp
                 "--location", "教务处", env=env)
     assert r.returncode == 0, r.stderr
     args = ["--lang", "en", "report", "submit", "2026-001", "first", "--user", "zhang", "--channel", "phone",
-            "--recipient", "王科长"]
+            "--recipient", "王科长", "--before-oral-reason", "电话未接通"]
     for f in FIELDS:
         if not f.startswith("event_level="):
             args += ["--field", f]
