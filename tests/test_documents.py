@@ -176,6 +176,10 @@ def test_draft_is_marked_in_every_page_header_and_the_file_name(ctx, tmp_path):
     doc = Document(str(out))
     sec = doc.sections[0]
     assert sec.header.paragraphs[0].text == "草稿（未报送）" == sec.even_page_header.paragraphs[0].text
+    # A continuing report comes after the follow-up (issue 12): send the follow-up first.
+    d = save_draft(ctx, d.id, d.version, {"cause_analysis": "弱口令", "nature": "攻击", "impact_assessment": "小",
+                                          "planned_measures": "改口令", "contact_phone": "1"})
+    submit(ctx, d.id, d.version, Submission(channel="email", recipient="县教育局"))
     c = open_report(ctx, inc.id, "school_plan", "continuing")
     c = save_draft(ctx, c.id, c.version, {"reactions": "平稳", "tracking": "无异常", "handling": "已处置",
                                           "contact_phone": "1"})
