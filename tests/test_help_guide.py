@@ -55,3 +55,17 @@ async def test_help_names_the_english_guide_in_english(db_path, clock):
             assert "Prevention checks and warnings" in _guide(app)
     finally:
         set_language("zh")
+
+
+async def test_a_question_mark_typed_into_a_field_stays_in_the_field(db_path, clock):
+    from textual.widgets import Input
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "NewIncidentScreen"
+        await pilot.press("a", "question_mark", "b")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "NewIncidentScreen"
+        assert app.screen.query_one("#title", Input).value == "a?b"
