@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
+from textual.content import Content
 from textual.widgets import Footer, Input, Label, Static
 from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
 
@@ -52,7 +53,7 @@ class LoginScreen(FieldsInOrder):
         s = self.app.settings
         with Vertical(id="login-box"):
             yield Static(t("login.title"), id="login-title")
-            yield Static(s.school_name or "", id="login-school")
+            yield Static(Content(s.school_name or ""), id="login-school")   # stored text: never markup
             with Grid(id="login-form"):
                 yield Label(t("login.username"))
                 yield field_input("login-username", value=getattr(self.app.env.args, "user", None) or "")

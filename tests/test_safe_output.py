@@ -48,10 +48,13 @@ TEXT_COLUMNS = {
     "check_run": ("done_by", "findings"),
     "registry_account": ("login", "holder", "role", "notes"),
     "data_use": ("who", "data", "purpose", "approved_by", "recipient", "recorded_by"),
-    "warning": ("source", "content", "created_by"),
-    "warning_action": ("department", "action"),
+    "warning": ("source", "content", "created_by", "lifted_by"),
+    "warning_action": ("department", "action", "done_by"),
     "user": ("display_name",),
-    "audit_event": ("reason",),
+    "audit_event": ("reason", "actor", "origin"),
+    "backup_record": ("path", "message"),
+    "login_token": ("label",),
+    "login_failure": ("origin",),
 }
 
 
@@ -125,7 +128,14 @@ def _hostile_database(tmp_path, clock):
         for table, columns in TEXT_COLUMNS.items():
             for col in columns:
                 store.db.execute_sql(f'UPDATE "{table}" SET "{col}" = ?', (f"{col}:{ALL}",))
-        Setting.update(value=f"学校{ALL}").where(Setting.key == "school_name").execute()
+        Setting.update(value=f"学校{ALL}[/x]").where(Setting.key == "school_name").execute()
+        # free text inside JSON columns: a report's fields and a check's checklist
+        from models.tables import Check as CheckRow, Report
+        for rep in Report.select():
+            rep.fields = {k: (f"{k}:{ALL}" if isinstance(v, str) or v is None else v) for k, v in rep.fields.items()} \
+                or {"summary": f"summary:{ALL}"}
+            rep.save()
+        CheckRow.update(checklist=[f"item:{ALL}"]).execute()
     store.close()
     return db, demo
 
@@ -176,7 +186,8 @@ def test_cli_prints_no_control_character_from_stored_text(tmp_path, clock):
         ("evidence", "verify"), ("contact", "list"), ("contact", "tree", "show"), ("call", "list", code),
         ("warning", "list", "--all"), ("account", "list", "--all"), ("check", "list", "--all"),
         ("check", "show", "1"), ("ledger", "list"), ("drill", "list"), ("user", "list"),
-        ("deadlines",), ("stats",), ("doctor",), ("audit", "verify"),
+        ("deadlines",), ("stats",), ("doctor",), ("audit", "verify"), ("report", "show", code, "oral"),
+        ("check",),
     ]
     runs = [list(cmd) + list(extra) + ["--db", str(db)] for cmd in commands for extra in ((), ("--json",))
             if not (extra and cmd[0] in ("stats", "audit"))]
