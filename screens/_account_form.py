@@ -42,30 +42,84 @@ def keyring_line(reason: str) -> str:
     return t("keyring.no_secure", reason=t(reason))
 
 
+async def keys_delivered(screen, limit_s: float = 0.5) -> None:
+    """Wait until every widget of ``screen`` has handled the keys already handed to it.
+
+    In a burst the app hands out keys faster than the fields take them: a ctrl+s read right
+    after ``u⇥李老师⇥凌晨发现`` ran before the answer widget had taken its ``u``, and the form
+    was refused as unanswered. A save bound with priority awaits this first (the app reads no
+    further key meanwhile)."""
+    import asyncio
+    import time
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        if all(node._message_queue.empty() for node in screen.walk_children(with_self=True)):
+            return
+        await asyncio.sleep(0)
+
+
 class FieldsInOrder(Screen):
     """Enter moves to the next field at once, and on the last field submits (``submit_fields``).
 
     A priority binding rather than ``Input.Submitted``: keys that arrive in one read (typed during
     a lag of an SSH link, or pasted) are handed to whichever field has focus when the app reads
     them, and focus moved by a Submitted message came too late: the password typed after the user
-    name landed in the user-name field, in clear text.
+    name landed in the user-name field, in clear text. (Tab does the same app-wide:
+    ``tui.type_ahead``.)
+
+    ``FIELD_ORDER`` names the fields (widget ids); a form whose fields depend on its data
+    overrides ``field_order()``. Fields not on screen (hidden rows) are skipped. Enter is taken
+    only on the kinds of ``ENTER_MOVES`` (one-line inputs): a TextArea keeps Enter for its newline.
+    ``LAST_SUBMITS = False`` makes Enter on the last field stay there (a form recorded with ctrl+s).
     """
 
     FIELD_ORDER: tuple[str, ...] = ()
+    LAST_SUBMITS = True
     BINDINGS = [Binding("enter", "next_field", show=False, priority=True)]
+
+    def field_order(self) -> list[str]:
+        return list(self.FIELD_ORDER)
+
+    def enter_moves(self, widget) -> bool:
+        return isinstance(widget, Input)
+
+    def _shown_fields(self) -> list:
+        out = []
+        for name in self.field_order():
+            found = self.query(f"#{name}")
+            if not found:
+                continue
+            widget = found.first()
+            if widget.focusable and all(node.display for node in widget.ancestors_with_self
+                                        if node is not self and node is not self.app):
+                out.append(widget)
+        return out
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "next_field":
             focused = self.focused
-            return isinstance(focused, Input) and focused.id in self.FIELD_ORDER
+            return (focused is not None and self.enter_moves(focused)
+                    and focused.id in self.field_order())
         return super().check_action(action, parameters)
 
-    def action_next_field(self) -> None:
-        index = self.FIELD_ORDER.index(self.focused.id)
-        if index < len(self.FIELD_ORDER) - 1:
-            self.set_focus(self.query_one(f"#{self.FIELD_ORDER[index + 1]}", Input))
-        else:
+    async def action_next_field(self) -> None:
+        self.move_to_next_field()
+        if self._submit_now:
+            self._submit_now = False
+            await keys_delivered(self)
             self.submit_fields()
+
+    _submit_now = False
+
+    def move_to_next_field(self) -> None:
+        fields = self._shown_fields()
+        focused = self.focused
+        index = fields.index(focused) if focused in fields else -1
+        if 0 <= index < len(fields) - 1:
+            self.set_focus(fields[index + 1])
+            fields[index + 1].scroll_visible(animate=False)
+        elif self.LAST_SUBMITS:
+            self._submit_now = True
 
     def submit_fields(self) -> None:
         raise NotImplementedError

@@ -27,6 +27,8 @@ FIELDS = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "
 
 class EditIncidentScreen(NewIncidentScreen):
     FIELDS = FIELDS
+    CONFIRM = False                  # an edit is saved with ctrl+s; only a new record asks first
+    KEYS_HINT = "incident.keys_hint_edit"
     draft_kind = "edit_incident"
 
     def __init__(self, incident_id: Any) -> None:

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
 from models.deadlines import IncidentFacts, needs_delay_reason
@@ -25,12 +25,13 @@ from models.i18n import t
 from models.incidents import IncidentInput, create_incident
 from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
+from screens._account_form import FieldsInOrder, keys_delivered
 from screens._incident_fields import (category_choices, category_shown, grade_choices,
                                       resolve_category, subcategory_choices_for)
 from tui.app import ASSETS
 from tui.palette import BindingCommands
 from tui.widgets.safe_input import SafeInput, SafeTextArea
-from tui.widgets.picker import Picker
+from tui.widgets.picker import Picker, PickerInput
 from tui.widgets.ticks import Answer
 
 DRAFT_KIND = "new_incident"
@@ -57,17 +58,63 @@ def _local_text(dt: datetime, zone) -> str:
     return fmt_local(dt, zone, with_zone=False)
 
 
-class NewIncidentScreen(Screen):
+class ConfirmRecord(ModalScreen[bool]):
+    """One line to read before a new incident is recorded: Enter (or ctrl+s, y) records, Esc goes back."""
+
+    CSS_PATH = [ASSETS / "tcss" / "new_incident.tcss"]
+    BINDINGS = [
+        Binding("enter,ctrl+s,y", "answer(True)", t("incident.confirm.record"), priority=True,
+                id="new_incident.confirm"),
+        Binding("escape,n", "answer(False)", t("incident.confirm.back"), priority=True, id="new_incident.back"),
+    ]
+
+    def __init__(self, summary: str) -> None:
+        super().__init__()
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.summary), id="confirm-summary")
+        yield Static(Text(t("incident.confirm.keys"), style="bold"), id="confirm-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class NewIncidentScreen(FieldsInOrder):
     COMMANDS = {BindingCommands}   # ctrl+p lists this screen's keys too
     CSS_PATH = [ASSETS / "tcss" / "new_incident.tcss"]
     BINDINGS = [
-        Binding("ctrl+s", "save", t("incident.save"), priority=True, id="new_incident.save"),
+        Binding("ctrl+s", "save", t("incident.record"), priority=True, id="new_incident.save"),
         Binding("escape", "leave", t("incident.leave_keep_draft"), id="new_incident.leave"),
     ]
 
     FIELDS = ORDER
+    # Enter moves to the next field (before the next key is read); recording takes ctrl+s and
+    # a one-line summary to confirm: Enter in the title no longer records a half-typed incident.
+    LAST_SUBMITS = False
+    CONFIRM = True
+    KEYS_HINT = "incident.keys_hint_new"
     draft_kind = DRAFT_KIND
     draft_key = ""
+
+    def field_order(self) -> list[str]:
+        return [f"{n}-input" if n in PICKERS else n for n in self.FIELDS if n != "reason"] + \
+            (["reason"] if "reason" in self.FIELDS else [])
+
+    def enter_moves(self, widget) -> bool:
+        return isinstance(widget, (Input, Answer))
+
+    def move_to_next_field(self) -> None:
+        focused = self.focused
+        if isinstance(focused, PickerInput):
+            picker = focused.parent
+            picker.pick_highlighted()       # synchronously: the next key goes to the next field
+            if picker.id == "category" and isinstance(picker.value, tuple) and picker.value[1]:
+                super().move_to_next_field()          # the subcategory came with the pick
+                if self.focused is not None and self.focused.id == "subcategory-input":
+                    super().move_to_next_field()
+                return
+        super().move_to_next_field()
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +122,7 @@ class NewIncidentScreen(Screen):
         self._loading = False
         self._pristine: dict[str, Any] = {}
         self._saved = False
+        self.confirm_pending = False
 
     # ---- layout -------------------------------------------------------------------------------
     def _row(self, name: str, widget, label_key: str | None = None):
@@ -152,7 +200,7 @@ class NewIncidentScreen(Screen):
             self._time_hint(name)
         self._update_delay_row()
         self._update_category_note()
-        self._status(t("incident.draft_restored") if restored else t("incident.keys_hint"))
+        self._status(t("incident.draft_restored") if restored else t(self.KEYS_HINT))
 
     def _locked_changed(self, locked: bool) -> None:
         self.set_class(bool(locked), "-locked")
@@ -262,14 +310,14 @@ class NewIncidentScreen(Screen):
             self._update_category_note()
         self._message(event.picker.id, None)
         self._changed()
-        moved_to = self.focus_next()
-        if event.picker.id == "category" and event.value[1] and moved_to is not None \
-                and moved_to.id == "subcategory-input":
-            self.focus_next()   # the subcategory came with the pick: nothing to do there
+        if self.focused is event.picker.input:     # picked with the mouse: Enter moved already
+            moved_to = self.focus_next()
+            if event.picker.id == "category" and event.value[1] and moved_to is not None \
+                    and moved_to.id == "subcategory-input":
+                self.focus_next()   # the subcategory came with the pick: nothing to do there
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
+        event.stop()        # Enter moves to the next field (action_next_field); ctrl+s records
 
     def _time_hint(self, name: str) -> None:
         ctx = self.app.ctx
@@ -394,13 +442,61 @@ class NewIncidentScreen(Screen):
             target.focus()
             self.query_one("#form").scroll_to_widget(self.query_one(f"#row-{first}"))
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
+        await keys_delivered(self)          # keys typed before ctrl+s are in their fields first
         try:
-            self.submit(self.collect())
+            data = self.collect()
+            if self.CONFIRM:
+                from models.incidents import validate_input
+                validate_input(self.app.ctx, data)     # every message now, before the summary
+        except ValidationError as exc:
+            self.show_errors(exc)
+            return
+        except DomainError as exc:
+            self.domain_error(exc)
+            return
+        if not self.CONFIRM:
+            self._submit(data)
+            return
+        self.confirm_pending = True
+        self.app.push_screen(ConfirmRecord(self.summary(data)), lambda yes: self._confirmed(yes, data))
+
+    def _confirmed(self, yes: bool, data: IncidentInput) -> None:
+        self.confirm_pending = False
+        if yes:
+            self._submit(data)
+        else:
+            self._status(t("incident.confirm.not_recorded"))
+
+    def _submit(self, data: IncidentInput) -> None:
+        try:
+            self.submit(data)
         except ValidationError as exc:
             self.show_errors(exc)
         except DomainError as exc:
             self.domain_error(exc)
+
+    def summary(self, data: IncidentInput) -> str:
+        """登记：标题 · 类别 · 初判等级 · 个人信息 · 发生 / 发现: what ctrl+s is about to record."""
+        ctx = self.app.ctx
+        tax = load_taxonomy()
+        cat = tax.category(data.category)
+        grade = tax.grade(data.grade) if data.grade else None
+        pi = {True: "yes", False: "no", None: "unsure"}[data.personal_info]
+        title = data.title.strip()
+        if len(title) > 12:
+            title = title[:11] + "…"
+        today = ctx.now().astimezone(ctx.zone).date()
+
+        def when(at: datetime) -> str:
+            local = at.astimezone(ctx.zone)
+            return local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")
+        text = t("incident.confirm.summary", title=title, category=cat.name,
+                 grade=grade.id if grade else t("incident.grade_undecided"),
+                 pi=t(f"incident.pi.{pi}"), occurred=when(data.occurred_at))
+        if abs((data.discovered_at - ctx.now()).total_seconds()) >= 60:
+            text += t("incident.confirm.discovered", discovered=when(data.discovered_at))
+        return text
 
     def domain_error(self, exc: DomainError) -> None:
         self._status(exc.message, error=True)

@@ -22,6 +22,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 from models.documents import export, file_stem, flagged_characters
 from models.messaging import plain_text, short_text
 from models.errors import ConflictError, DomainError, ValidationError
+from screens._account_form import FieldsInOrder
 from models.i18n import t
 from models.roles import can
 from models.reports import (CHANNELS, Submission, check, due_at, form_fields, get_report, is_late,
@@ -35,8 +36,15 @@ AUTOSAVE_MAX_S = 4.0    # … and never later than this after the first unsaved 
 TICK_S = 0.5
 
 
-class ReportScreen(Screen):
+class ReportScreen(FieldsInOrder):
     CSS_PATH = [ASSETS / "tcss" / "report.tcss"]
+    # Enter in a one-line field moves to the next field before the next key is read; the
+    # report is saved by itself and submitted with F5.
+    LAST_SUBMITS = False
+
+    def field_order(self) -> list[str]:
+        return [w.id for w in self.query(".field-input, .field-text") if w.id]
+
     BINDINGS = [
         Binding("escape", "leave", t("report.key.leave"), id="report.leave"),
         Binding("f2,ctrl+s", "save", t("report.key.save"), id="report.save", priority=True),
@@ -539,8 +547,13 @@ def _as_text(values: dict) -> str:
     return "\n\n".join(f"{k}:\n{v}" for k, v in values.items() if v)
 
 
-class SubmitDialog(ModalScreen):
-    """How it went and to whom: channel, recipient, who confirmed, and why late (when late)."""
+class SubmitDialog(ModalScreen, FieldsInOrder):
+    """How it went and to whom: channel, recipient, who confirmed, and why late (when late).
+
+    Enter moves to the next field (before the next key is read) and confirms on the last one."""
+
+    def field_order(self) -> list[str]:
+        return [w.id for w in self.query(Input) if w.id]     # as laid out; hidden parts skipped
 
     CSS_PATH = [ASSETS / "tcss" / "report.tcss"]
     BINDINGS = [Binding("escape", "cancel", t("report.key.cancel"), id="report.submit_cancel"),
@@ -596,8 +609,11 @@ class SubmitDialog(ModalScreen):
         else:
             self.action_cancel()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def submit_fields(self) -> None:
         self.action_confirm()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

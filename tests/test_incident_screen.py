@@ -67,7 +67,10 @@ async def test_note_and_evidence_by_keyboard_show_on_timeline_and_list(db_path, 
         await pilot.pause()
         app.screen.query_one("#f-path", Input).value = str(f)
         app.screen.query_one("#f-custody_note", Input).value = "U盘交值班室"
-        await pilot.press("enter")
+        await pilot.press("enter")          # Enter in the path moves on: nothing saved yet
+        await pilot.pause()
+        assert Evidence.select().count() == 0 and app.focused.id == "f-copy"
+        await pilot.press("ctrl+s")
         await pilot.pause()
         ev = Evidence.get()
         assert ev.copied and ev.custody_note == "U盘交值班室" and ev.size == f.stat().st_size
@@ -90,7 +93,7 @@ async def test_empty_note_and_missing_file_get_messages_and_keep_input(db_path, 
         await pilot.press("v")
         await pilot.pause()
         app.screen.query_one("#f-path", Input).value = str(tmp_path / "nope.log")
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, FormModal)
         assert "文件不存在" in str(app.screen.query_one("#m-path", Static).render())

@@ -41,7 +41,13 @@ async def test_typed_incident_is_saved_with_enter_and_opens_the_incident(db_path
         await pilot.press("ctrl+u", *"较大", "enter")
         await pilot.press("space", "tab", *"李老师", "tab")  # personal info: yes
         await pilot.press(*"凌晨异地登录")
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")                         # recording asks first, on one line
+        await pilot.pause(0.1)
+        assert Incident.select().count() == 0
+        summary = str(app.screen.query_one("#confirm-summary").render())
+        assert "学籍账号异常登录" in summary and "III" in summary and "个人信息 是" in summary
+        assert "09:20" in summary
+        await pilot.press("enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, IncidentScreen)
     inc = Incident.get()
@@ -59,7 +65,8 @@ async def test_every_field_gets_its_message_and_nothing_is_saved(db_path, clock)
         form = await open_form(app, pilot)
         await pilot.press("tab", "ctrl+u", *"明天", "tab", "ctrl+u", *"+2h")
         form.query_one("#category-input", Input).value = "nonsense"
-        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert "必填" in msg(form, "title")
         assert "无法识别时间" in msg(form, "occurred_at")
@@ -86,7 +93,12 @@ async def test_late_discovery_asks_for_the_reason(db_path, clock):
         assert Incident.select().count() == 0 and "迟报原因" in msg(form, "delay_reason")
         assert app.focused.id == "delay_reason"
         await pilot.press(*"周末无人值守")
-        await pilot.press("enter")
+        await pilot.press("enter")                          # Enter moves on: nothing recorded
+        await pilot.pause()
+        assert Incident.select().count() == 0 and app.focused.id == "location"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("enter")                          # the summary confirmed
         await pilot.pause()
     assert Incident.get().delay_reason == "周末无人值守"
 
@@ -137,6 +149,8 @@ async def test_markup_and_escapes_typed_by_the_user_stay_literal(db_path, clock)
         shown = rendered(form.query_one("#title", Input))
         assert "[bold]x[/]" in shown and "[@click=app.quit]y[/]" in shown and "\x1b" not in shown
         await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
         await pilot.pause(0.1)
         screen = app.screen
         assert isinstance(screen, IncidentScreen)

@@ -124,13 +124,14 @@ async def test_submit_dialog_then_frozen_then_correct(db_path, clock):
         dialog.query_one("#submit-before-oral", Input).value = "电话未接通"
         rec = dialog.query_one("#submit-recipient", Input)
         rec.value = ""
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert "必填" in str(dialog.query_one("#err-submit_recipient", Static).render())
         await pilot.press(*"wang")
-        await pilot.press("tab")
+        await pilot.press("enter")          # Enter moves to the next field: nothing submitted yet
         await pilot.press(*"wang")
-        await pilot.press("enter")
+        assert Report.get().status == "draft"
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen
         r = Report.get()
@@ -167,11 +168,11 @@ async def test_late_submit_asks_for_reason(db_path, clock):
         dialog = app.screen
         assert dialog.query_one("#submit-late-part").display
         dialog.query_one("#submit-before-oral", Input).value = "电话未接通"     # no oral report (issue 12)
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert "迟报原因" in str(dialog.query_one("#err-submit_late_reason", Static).render())
         dialog.query_one("#submit-late", Input).value = "on site"
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert Report.get().late_reason == "on site"
 

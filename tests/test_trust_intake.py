@@ -38,7 +38,7 @@ async def test_personal_information_must_be_answered_and_unsure_runs_the_clocks(
         await pilot.press("u")
         await pilot.pause()
         assert "[ ] 是  [ ] 否  [x] 不确定" in screen_text(app)
-        form.action_save()
+        await form.action_save()
         await pilot.pause()
         confirm = getattr(form, "confirm_pending", None)
         if confirm:                       # a one-line summary to confirm (issue 15 item 4)

@@ -69,7 +69,7 @@ async def _fill_and_submit(app, pilot, screen, recipient="县教育局基教科�
     assert type(dialog).__name__ == "SubmitDialog"
     if not dialog.query_one("#submit-recipient", Input).value:
         await pilot.press(*list(recipient))
-    await pilot.press("enter")
+    await pilot.press("ctrl+s")                 # Enter would move to the next field
     await pilot.pause()
     assert app.screen is screen and screen.report.status == "submitted"
     return screen.report
@@ -95,8 +95,10 @@ async def test_walkthrough_new_to_closed_with_the_board(db_path, clock):
         await pilot.press("tab", *"教务处学籍终端", "tab", *"学籍系统", "tab")
         await pilot.press(*"credential", "enter")              # category by its English name
         await pilot.press("ctrl+u", *"一般", "enter")           # preliminary grade
-        await pilot.press("tab", *"值班员", "tab", *"管理员账号异地登录")
+        await pilot.press("n", "tab", *"值班员", "tab", *"管理员账号异地登录")   # personal info: 否
         await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        await pilot.press("enter")                              # the one-line summary confirmed
         await pilot.pause(0.1)
         assert type(app.screen).__name__ == "IncidentScreen"
         inc = Incident.get()

@@ -38,3 +38,14 @@ def screen_text(app) -> str:
     Layers above the screen (toasts, the command palette) are those of the active screen."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(seg.text for seg in strip if not seg.control).rstrip() for strip in strips)
+
+
+def burst(app, text: str) -> None:
+    """Queue ``text`` as keys all at once, as the driver does with one read of a laggy SSH link.
+
+    ``\\t`` is Tab, ``\\x1b[Z`` is not supported (use the key name list of ``burst_keys``), ``\\r`` Enter."""
+    from textual import events
+    names = {"\t": ("tab", None), "\r": ("enter", None), "\n": ("enter", None), " ": ("space", " ")}
+    for ch in text:
+        key, char = names.get(ch, (ch, ch))
+        app.post_message(events.Key(key, char if char is not None else (ch if ch not in "\t\r\n" else None)))

@@ -23,6 +23,7 @@ from models.roles import can
 from tui import safe_text
 from tui.env import Env
 from tui.session import SessionMixin
+from tui.type_ahead import TypeAheadFocus
 
 safe_text.install()   # stored text on the terminal: shown escaped, never raw (tui/safe_text.py)
 
@@ -30,14 +31,15 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 
-class DutyApp(SessionMixin, App):
+class DutyApp(TypeAheadFocus, SessionMixin, App):
     TITLE = "学籍应急值守台"
     CSS_PATH = [ASSETS / "tcss" / "app.tcss"]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [Binding("ctrl+q", "quit", t("app.quit"), id="quit", priority=True),
                 Binding("ctrl+l", "lock", t("session.key.lock"), id="lock", show=False),
                 # ? on every screen (a text field takes it as a character): its keys and the guide's section
-                Binding("question_mark", "help", t("board.key.help"), id="help", show=False)]
+                Binding("question_mark", "help", t("board.key.help"), id="help", show=False),
+                *TypeAheadFocus.TYPE_AHEAD_BINDINGS]
 
     # True while the session is idle-locked: screens hide names, titles and numbers.
     locked: reactive[bool] = reactive(False)

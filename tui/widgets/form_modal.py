@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static, TextArea
+from screens._account_form import FieldsInOrder
 from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
 
 from models.errors import DomainError, ValidationError
@@ -31,7 +32,7 @@ class FormField:
     placeholder: str = ""
 
 
-class FormModal(ModalScreen):
+class FormModal(ModalScreen, FieldsInOrder):
     DEFAULT_CSS = """
     FormModal { align: center middle; }
     FormModal > #box { width: 76; max-width: 100%; height: auto; max-height: 100%;
@@ -108,9 +109,16 @@ class FormModal(ModalScreen):
             self.show_message(f.name, "")
         self.query_one("#form-status", Static).update("")
 
+    # Enter moves to the next one-line field before the next key is read, and saves on the
+    # last (FieldsInOrder); Enter in the evidence path no longer saves before the custody note.
+    def field_order(self) -> list[str]:
+        return [f"f-{f.name}" for f in self.fields]
+
+    def submit_fields(self) -> None:
+        self.action_save()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_save()
 
     def action_save(self) -> None:
         self.clear_messages()
