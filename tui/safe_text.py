@@ -17,20 +17,9 @@ sequences are added around segments, never inside them, so they are untouched.
 """
 from __future__ import annotations
 
-from models.text import UNSAFE, _visible, is_unsafe
+from models.text import UNSAFE, UNSAFE_RANGES, _visible
 
 _installed = False
-
-
-def _unsafe_codepoints() -> list[int]:
-    points = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029,
-              *range(0xD800, 0xE000)]
-    # the format characters (Cf), taken from the same regular expression as everything else
-    for lo, hi in ((0xAD, 0xAD), (0x600, 0x8FF), (0x180E, 0x180E), (0x200B, 0x206F), (0xFEFF, 0xFEFF),
-                   (0xFFF9, 0xFFFB), (0x110BD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3),
-                   (0x1D173, 0x1D17A), (0xE0001, 0xE007F)):
-        points.extend(c for c in range(lo, hi + 1) if is_unsafe(chr(c)))
-    return sorted(set(points))
 
 
 def _guard(text: str) -> str:
@@ -49,7 +38,7 @@ def install() -> None:
     import textual.content
     from textual.strip import Strip
 
-    table = {c: _visible(chr(c)) for c in _unsafe_codepoints()}
+    table = {c: _visible(chr(c)) for lo, hi in UNSAFE_RANGES for c in range(lo, hi + 1)}
     # The dictionaries are the default arguments of rich.control.strip_control_codes and
     # textual.content._strip_control_codes: updated in place, every Text and Content uses them.
     for module in (rich.control, textual.content):
