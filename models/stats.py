@@ -175,6 +175,7 @@ def _read(ctx, p: Period) -> list[_Row]:
     if not rows:
         return []
     _add_history(db, rows)
+    _add_close_over(rows)
     # A join on the same range: an IN list of 10,000 ids is slower.
     cur = db.execute_sql(
         "SELECT r.incident_id, r.regime, r.stage, r.seq, r.status, r.submitted_at, r.id FROM report r "
@@ -209,6 +210,18 @@ def _add_history(db, rows: dict[int, _Row]) -> None:
     for iid, changes in history.items():
         row = rows[iid]
         row.facts = replace(row.facts, history=changes)
+
+
+def _add_close_over(rows: dict[int, _Row]) -> None:
+    """The obligations a leader closed over, with the reason (few rows: read them all)."""
+    from models.tables import ObligationNote as N
+    found: dict[int, list] = {}
+    for iid, regime, stage, reason in (N.select(N.incident, N.regime, N.stage, N.reason)
+                                       .where(N.kind == "close_over").order_by(N.id).tuples()):
+        if iid in rows:
+            found.setdefault(iid, []).append((f"{regime}.{stage}", reason))
+    for iid, notes in found.items():
+        rows[iid].facts = replace(rows[iid].facts, close_over=tuple(notes))
 
 
 # ---------------------------------------------------------------- judging obligations
@@ -394,8 +407,10 @@ def judge_fast(row: _Row, stage_rules: list[_StageRule], now: datetime, policy=N
             if due is not None and due < f.handling_closed_at:
                 verdicts.append("missed")
         elif closed:
-            if due is not None:
-                verdicts.append("missed")     # owed when it was closed, and never sent
+            # Owed at the close and never sent (or closed over with a leader's reason): missed.
+            if due is not None and ((f.closed_at is not None and due < f.closed_at)
+                                    or any(k == st.key for k, _ in f.close_over)):
+                verdicts.append("missed")
         elif due is None or due >= now:
             verdicts.append("open")
         else:

@@ -80,8 +80,8 @@ def test_seeded_year_gives_exact_counts_and_rates(ctx):
     assert on["school_plan.first"] == {"met": 2, "met_late": 1, "missed": 1, "open": 1, "rate": 0.5}
     # Oral: A and A2 on time; B closed without it and C overdue: missed; D not yet due.
     assert on["school_plan.oral"] == {"met": 2, "met_late": 0, "missed": 2, "open": 1, "rate": 0.5}
-    # Follow-up: B was closed without it (owed, so missed); C and D wait for a first report.
-    assert on["school_plan.follow_up"] == {"met": 2, "met_late": 0, "missed": 1, "open": 2, "rate": 0.6667}
+    # Follow-up: B was closed before it fell due (not counted); C and D wait for a first report.
+    assert on["school_plan.follow_up"] == {"met": 2, "met_late": 0, "missed": 0, "open": 2, "rate": 1.0}
     assert data["first_report"]["median_minutes"] == 60.0
     assert data["first_report"]["worst_minutes"] == 240.0
     assert data["first_report"]["count"] == 3
@@ -197,7 +197,9 @@ def test_fast_verdicts_agree_with_the_deadline_engine(ctx):
         facts = IncidentFacts(id=i, code=f"X{i}", category="malware", grade=rnd.choice(["I", "III", "IV", None]),
                               occurred_at=occ, discovered_at=occ + timedelta(minutes=rnd.randrange(0, 300)),
                               handling_closed_at=handled, personal_info=rnd.random() < .3, status=status,
-                              personal_info_unsure=rnd.random() < .1, closed_at=closed)
+                              personal_info_unsure=rnd.random() < .1, closed_at=closed,
+                              close_over=((rnd.choice(["school_plan.follow_up", "school_plan.final"]), "领导决定"),)
+                              if status == "closed" and rnd.random() < .2 else ())
         row = _Row(facts, closed)
         for n in range(rnd.randrange(0, 7)):
             stage = rnd.choice(stages)
