@@ -416,6 +416,11 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
         src_ev = content / "evidence"
         if src_ev.is_dir():
             shutil.move(str(src_ev), str(evidence_dir))
+    from models import auditkey
+    if pre is not None and auditkey.key_path(db_path).exists():
+        # The pre-restore copy is the same database: its trail verifies with the same key.
+        auditkey.write_private(auditkey.key_path(pre), auditkey.key_path(db_path).read_bytes())
+    auditkey.reanchor(db_path)    # the witness now vouches for the restored trail's head
     result = RestoreResult(archive=Path(archive), pre_restore=pre, pre_restore_evidence=pre_ev, manifest=manifest)
     if after:
         after(db_path, manifest)

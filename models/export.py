@@ -167,8 +167,32 @@ def is_empty(store) -> bool:
     return True
 
 
-def import_into(store, data: dict[str, Any], source: str = "") -> ImportResult:
-    """Load an export into an empty database in one transaction; refuse anything doubtful."""
+# Exports of these schema versions import: release 0.1's (schema 1) gets today's new columns
+# with their defaults, exactly as its database would through the migration.
+IMPORTABLE_SCHEMAS = (1, CURRENT_SCHEMA)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _defaults(model) -> dict[str, Any]:
+    """Column → the value a new row gets, for columns an older export does not have."""
+    out = {}
+    for f in model._meta.sorted_fields:
+        if f.default is not None:
+            value = f.default() if callable(f.default) else f.default
+            out[f.column_name] = f.db_value(value)
+    return out
+
+
+def import_into(store, data: dict[str, Any], source: str = "", *, audit_key: bytes | None = None) -> ImportResult:
+    """Load an export into an empty database in one transaction; refuse anything doubtful.
+
+    Nothing is written unless the export's own audit trail verifies — its chain (keyed
+    with the source database's key: ``audit_key``, or found in the keyring by the
+    database's id) and every tracked row against the trail's digests.
+    """
     if not isinstance(data, dict):
         raise ExportError("export.error.bad_file", path=source, detail="not an object")
     try:
@@ -178,7 +202,8 @@ def import_into(store, data: dict[str, Any], source: str = "") -> ImportResult:
     if format_version > FORMAT_VERSION:
         raise ExportError("export.error.newer_format", path=source, found=data.get("format_version"),
                           supported=FORMAT_VERSION)
-    if data.get("schema_version") != CURRENT_SCHEMA:
+    schema = _int(data.get("schema_version"))
+    if schema not in IMPORTABLE_SCHEMAS:
         raise ExportError("export.error.schema", path=source, found=data.get("schema_version"),
                           supported=CURRENT_SCHEMA)
     tables = data.get("tables")
@@ -193,8 +218,10 @@ def import_into(store, data: dict[str, Any], source: str = "") -> ImportResult:
             raise ExportError("export.error.not_empty", path=str(store.path))
     staged = _stage_evidence(store, data.get("evidence") or [], source)
     counts: dict[str, int] = {}
+    key: bytes | None = None
+    identity = ""
     try:
-        with store.write():
+        with audit.unsealed(), store.write():
             db = store.db
             db.execute_sql("PRAGMA defer_foreign_keys = ON")
             db.execute_sql('DELETE FROM "schema_meta"')
@@ -208,20 +235,29 @@ def import_into(store, data: dict[str, Any], source: str = "") -> ImportResult:
                 if not isinstance(cols, list) or not isinstance(rows, list) or not set(cols) <= set(have) \
                         or len(set(cols)) != len(cols):
                     raise ExportError("export.error.columns", path=source, table=name)
-                sql = (f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
-                       f'VALUES ({", ".join("?" for _ in cols)})')
+                extra = {c: v for c, v in _defaults(known[name]).items() if c not in cols}
+                names = list(cols) + list(extra)
+                sql = (f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in names)}) '
+                       f'VALUES ({", ".join("?" for _ in names)})')
                 for row in rows:
                     if not isinstance(row, list) or len(row) != len(cols):
                         raise ExportError("export.error.columns", path=source, table=name)
-                    db.execute_sql(sql, [_decode(v) for v in row])
+                    db.execute_sql(sql, [_decode(v) for v in row] + list(extra.values()))
                 counts[name] = len(rows)
             bad = db.execute_sql("PRAGMA foreign_key_check").fetchall()
             if bad:
                 raise ExportError("export.error.references", path=source, n=len(bad))
             version = db.execute_sql("SELECT value FROM schema_meta WHERE key='schema_version'").fetchone()
-            if not version or int(version[0]) != CURRENT_SCHEMA:
+            if not version or str(version[0]) != str(schema):
                 raise ExportError("export.error.schema", path=source, found=version and version[0],
                                   supported=CURRENT_SCHEMA)
+            if schema != CURRENT_SCHEMA:
+                db.execute_sql("UPDATE schema_meta SET value=? WHERE key='schema_version'", (str(CURRENT_SCHEMA),))
+            identity = store.identity
+            key = _source_key(store, identity, audit_key, source)
+            report = audit.verify(store, witness=False, key=key)
+            if not report.ok:
+                raise ExportError("export.error.chain", path=source, detail=report.message)
     except ExportError:
         shutil.rmtree(staged, ignore_errors=True)
         raise
@@ -232,9 +268,26 @@ def import_into(store, data: dict[str, Any], source: str = "") -> ImportResult:
         shutil.rmtree(staged, ignore_errors=True)
         raise ExportError("export.error.bad_file", path=source, detail=str(exc)[:200]) from exc
     n_files = _place_evidence(store, staged)
+    from models import auditkey
+    if key is not None:
+        auditkey.install(store.path, identity, key, to_file=False)
+    auditkey.forget_cache()
     with store.read():
-        chain_ok = audit.verify().ok
+        audit.update_witness(store, force=True)
+        chain_ok = audit.verify(store).ok
     return ImportResult(counts=counts, evidence_files=n_files, chain_ok=chain_ok)
+
+
+def _source_key(store, identity: str, given: bytes | None, source: str) -> bytes | None:
+    """The key the export's keyed events were made with; refuse (writing nothing) without one."""
+    from models import auditkey
+    from models.tables import AuditEvent
+    if not AuditEvent.select().where(AuditEvent.alg == audit.ALG).exists():
+        return None     # release 0.1's unkeyed trail (or none): it verifies without a key
+    key = given or auditkey.load_for(store.path, identity)
+    if key is None:
+        raise ExportError("export.error.key_needed", path=source)
+    return key
 
 
 def _stage_evidence(store, items: list, source: str) -> Path:

@@ -50,11 +50,14 @@ def check_foreign_keys(store) -> Finding:
     return Finding("foreign_keys", False, "integrity.fk_bad", {"n": len(rows), "detail": sample})
 
 
-def check_audit() -> Finding:
-    report = audit.verify()
+def check_audit(store=None) -> Finding:
+    """The keyed chain, its head against the witness, and the tracked rows against it (issue 13)."""
+    report = audit.verify(store)
     if report.ok:
         return Finding("audit", True, "integrity.audit_ok", {"n": report.checked})
-    return Finding("audit", False, "integrity.audit_bad", {"id": report.broken_id, "problem": report.problem})
+    if report.problem in ("prev_hash", "hash"):
+        return Finding("audit", False, "integrity.audit_bad", {"id": report.broken_id, "problem": report.problem})
+    return Finding("audit", False, "integrity.audit_problem", {"detail": report.message})
 
 
 def _sha256(path: Path) -> str:
@@ -134,7 +137,7 @@ def run_checks(ctx, *, quick: bool = False) -> list[Finding]:
     steps = [("sqlite", lambda: check_sqlite(store, quick)),
              ("schema", lambda: check_schema(store)),
              ("foreign_keys", lambda: check_foreign_keys(store)),
-             ("audit", check_audit),
+             ("audit", lambda: check_audit(store)),
              ("evidence", lambda: check_evidence(store, quick)),
              ("backup", lambda: check_backup(ctx.settings, ctx.now()))]
     for name, step in steps:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from peewee import Field, IntegerField, SqliteDatabase
+from peewee import Field, IntegerField, SqliteDatabase, TextField
 from playhouse.migrate import SqliteMigrator, migrate
 
 Step = Callable[[SqliteDatabase], None]
@@ -43,6 +43,15 @@ def _user_lockouts(db: SqliteDatabase) -> None:
 
 
 V2_STEPS.append(_user_lockouts)
+
+
+def _audit_keyed(db: SqliteDatabase) -> None:
+    """Issue 13: keyed audit events say so (``alg``) and carry the digests of the rows they wrote."""
+    from models.fields import JSONTextField
+    add_columns(db, "audit_event", alg=TextField(null=True), rows=JSONTextField(null=True))
+
+
+V2_STEPS.append(_audit_keyed)
 
 
 def _personal_info_unsure(db: SqliteDatabase) -> None:

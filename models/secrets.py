@@ -191,3 +191,34 @@ def forget(identity: str, timeout: float = TIMEOUT_S) -> bool:
 async def arun(fn: Callable[..., Any], *args: Any) -> Any:
     """Await one of the functions above without blocking the event loop (or Textual's pool)."""
     return await asyncio.wrap_future(_spawn(fn, *args))
+
+
+# --- the audit trail's key (issue 13) ---------------------------------------------------------
+# The per-database HMAC key of the audit chain, where there is a secure keyring (models/auditkey.py
+# falls back to a private key file beside the database). Same time limit as every call above.
+
+AUDIT_SERVICE_PREFIX = "xueji-duty-audit"
+AUDIT_ACCOUNT = "audit-key"
+
+
+def audit_service_name(identity: str) -> str:
+    return f"{AUDIT_SERVICE_PREFIX}:{identity or 'unknown'}"
+
+
+def _get_audit(service: str) -> str | None:
+    import keyring
+    return keyring.get_password(service, AUDIT_ACCOUNT)
+
+
+def _set_audit(service: str, value: str) -> None:
+    import keyring
+    keyring.set_password(service, AUDIT_ACCOUNT, value)
+
+
+def recall_audit_key(identity: str, timeout: float = TIMEOUT_S) -> str | None:
+    """The audit key kept for this database, or None; ``KeyringUnavailable`` if no secure keyring."""
+    return _call(_get_audit, audit_service_name(identity), timeout=timeout)
+
+
+def keep_audit_key(identity: str, value: str, timeout: float = TIMEOUT_S) -> None:
+    _call(_set_audit, audit_service_name(identity), value, timeout=timeout)

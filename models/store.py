@@ -11,6 +11,7 @@ import contextlib
 import os
 import sqlite3
 import stat
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 _active: "Store | None" = None
+# Objects with begin(store), before_commit(store) and end(store, ok): see ``Store.write``.
+WRITE_HOOKS: list = []
 
 
 def _map_sqlite_error(exc: BaseException, path: Path) -> StoreError:
@@ -155,6 +158,7 @@ class Store:
         # True when the file (or its folder) cannot be written: reads work, every write is
         # refused up front with a clear message, and the board shows a banner.
         self.read_only = False
+        self._local = threading.local()
 
     @property
     def evidence_dir(self) -> Path:
@@ -170,12 +174,33 @@ class Store:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
-        """One short ``BEGIN IMMEDIATE`` transaction; failures become ``StoreError``."""
+        """One short ``BEGIN IMMEDIATE`` transaction; failures become ``StoreError``.
+
+        The outermost ``write()`` of a thread runs the ``WRITE_HOOKS`` (``models.audit``
+        registers one): ``begin`` before the transaction, ``before_commit`` inside it after
+        the service's work, ``end(ok)`` once it committed or rolled back.
+        """
         if self.read_only:
             raise StoreError("error.db_readonly", path=str(self.path))
+        depth = getattr(self._local, "depth", 0)
         with store_errors(self.path):
-            with self.db.atomic():
-                yield
+            if depth == 0:
+                for hook in WRITE_HOOKS:
+                    hook.begin(self)
+            self._local.depth = depth + 1
+            ok = False
+            try:
+                with self.db.atomic():
+                    yield
+                    if depth == 0:
+                        for hook in WRITE_HOOKS:
+                            hook.before_commit(self)
+                ok = True
+            finally:
+                self._local.depth = depth
+                if depth == 0:
+                    for hook in WRITE_HOOKS:
+                        hook.end(self, ok)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[None]:

@@ -186,7 +186,11 @@ class CallLog(BaseModel):
 
 
 class AuditEvent(BaseModel):
-    """Append-only, hash-chained: each row's hash covers its content and the previous hash."""
+    """Append-only, chained: each row's hash covers its content and the previous hash.
+
+    ``alg`` NULL: release 0.1's plain SHA-256; ``hmac1``: HMAC-SHA-256 with the database's
+    key, also covering ``rows`` (digests of the tracked rows the transaction wrote).
+    """
 
     at = UTCDateTimeField()
     actor = TextField()
@@ -198,6 +202,8 @@ class AuditEvent(BaseModel):
     reason = TextField(null=True)
     prev_hash = TextField()
     hash = TextField()
+    alg = TextField(null=True)
+    rows = JSONTextField(null=True)
 
 
 class AlarmState(BaseModel):

@@ -35,6 +35,9 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv("XUEJI_DUTY_LANG", raising=False)
     # No automatic daily backup in other features' tests (tests of backups turn it back on).
     monkeypatch.setenv("XUEJI_DUTY_AUTO_BACKUP", "0")
+    # The audit key in a file beside each test database, so in-process code and CLI subprocesses
+    # (which see no keyring) share it; tests of the keyring's place set this back (issue 13).
+    monkeypatch.setenv("XUEJI_DUTY_AUDIT_KEY", "file")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     set_language("zh")
     yield

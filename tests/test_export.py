@@ -31,6 +31,8 @@ def test_export_import_export_is_identical_and_the_chain_verifies(ctx, db_path, 
     assert "个人信息" in r.stdout
     new_db = tmp_path / "new" / "duty.db"
     r = run_cli("import", str(first), "--db", str(new_db))
+    assert r.returncode == 1 and "--audit-key" in r.stderr      # a keyed trail needs its key (issue 13)
+    r = run_cli("import", str(first), "--db", str(new_db), "--audit-key", str(db_path) + ".key")
     assert r.returncode == 0, r.stderr
     assert "事件 3 个" in r.stdout and "证据文件 3 个" in r.stdout
     second = tmp_path / "two.json"
