@@ -196,6 +196,9 @@ def _create(store, settings, folder: Path, now: datetime, passphrase: str | None
             counts = _table_counts(check)
             version = check.execute("SELECT value FROM schema_meta WHERE key='schema_version'").fetchone()
             ident = check.execute("SELECT value FROM schema_meta WHERE key='db_uuid'").fetchone()
+            last = check.execute("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
+            head = {"count": check.execute("SELECT count(*) FROM audit_event").fetchone()[0],
+                    "last_id": last[0] if last else 0, "last": last[1] if last else audit.GENESIS}
         finally:
             check.close()
         evidence = _evidence_files(store.evidence_dir)
@@ -209,6 +212,8 @@ def _create(store, settings, folder: Path, now: datetime, passphrase: str | None
             "school": settings.school_name, "db_uuid": ident[0] if ident else "",
             "schema_version": int(version[0]) if version else None, "automatic": automatic,
             "files": files, "counts": counts,
+            # The audit trail's head at the snapshot, outside the database (issue 13).
+            "audit_head": head,
         }
         zpath = work / "archive.zip"
         with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
@@ -262,6 +267,7 @@ def unpacked(archive: Path, passphrase: str | None = None, workdir: Path | None 
         except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError) as exc:
             raise ArchiveError("backup.error.damaged", path=str(archive), detail=str(exc)[:200])
         _check_database(work / "content" / DB_MEMBER, archive)
+        _check_head(work / "content" / DB_MEMBER, manifest, archive)
         yield manifest, work / "content"
 
 
@@ -309,6 +315,20 @@ def _check_database(db: Path, archive: Path) -> None:
         raise ArchiveError("backup.error.not_backup", path=str(archive))
     if int(row[0]) > CURRENT_SCHEMA:
         raise StoreError("error.db_newer", path=str(archive), found=int(row[0]), supported=CURRENT_SCHEMA)
+
+
+def _check_head(db: Path, manifest: dict[str, Any], archive: Path) -> None:
+    """The database's audit head is the one the manifest recorded (older backups have none)."""
+    want = manifest.get("audit_head")
+    if want is None:
+        return
+    from models.auditkey import file_head
+    try:
+        _, have = file_head(db)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError("backup.error.db_check", path=str(archive), detail=str(exc))
+    if not isinstance(want, dict) or have.as_dict() != want:
+        raise ArchiveError("backup.error.damaged", path=str(archive), detail="audit head")
 
 
 def verify_archive(archive: Path, passphrase: str | None = None) -> dict[str, Any]:
