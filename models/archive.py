@@ -1,9 +1,14 @@
 """The backup archive on disk: a zip that seals itself, optionally encrypted with a passphrase.
 
 Why a seal: a zip's own CRCs do not cover its headers, so a flipped byte in a
-timestamp or an extra field would pass unnoticed. The zip's comment holds the
-SHA-256 of every byte before it, so *any* one-byte change is caught before a
-restore touches anything.
+timestamp or an extra field would pass unnoticed. The zip's comment holds a MAC of
+every byte before it, so *any* one-byte change is caught before a restore touches
+anything. A plain archive's seal is HMAC-SHA-256 with the database's audit key
+(``models.auditkey``), named in the comment by the database's id, so a forged archive
+cannot be sealed by whoever lacks the key (issue 13); the archives made before that
+carry a bare SHA-256 (``XJSHA256:``), which proves no origin. Inside an encrypted
+archive the bare SHA-256 is enough: AES-GCM authenticates everything with the
+passphrase's key.
 
 Why chunked AES-GCM: backups travel on USB sticks. The whole zip is encrypted
 in 1 MiB chunks (no size limit, little memory) with a key derived from the
@@ -26,6 +31,9 @@ from models.errors import DomainError
 
 SEAL_PREFIX = b"XJSHA256:"
 SEAL_LEN = len(SEAL_PREFIX) + 64
+HMAC_PREFIX = b"XJHMAC01:"
+ID_LEN = 36                     # a uuid4's text
+HMAC_SEAL_LEN = len(HMAC_PREFIX) + ID_LEN + 1 + 64
 ENC_MAGIC = b"XJDBAK-ENC1\n"
 KEY_CHECK = b"xueji-duty backup key check v1"
 CHUNK = 1024 * 1024
@@ -49,18 +57,43 @@ def sha256_file(path: Path) -> str:
 
 # --- the seal -------------------------------------------------------------------------------
 
-def seal_placeholder() -> bytes:
-    """The zip comment to write; ``seal`` overwrites its digits once the zip is closed."""
-    return SEAL_PREFIX + b"0" * 64
+def seal_placeholder(identity: str | None = None) -> bytes:
+    """The zip comment to write; ``seal`` overwrites its digits once the zip is closed.
+
+    With ``identity`` (a plain archive): an HMAC seal naming the database whose key makes it.
+    """
+    if identity is None:
+        return SEAL_PREFIX + b"0" * 64
+    ident = identity.encode("ascii", "replace")[:ID_LEN].ljust(ID_LEN, b" ")
+    return HMAC_PREFIX + ident + b":" + b"0" * 64
 
 
-def seal(path: Path) -> str:
-    """Write the SHA-256 of everything before the digits into the comment's last 64 bytes."""
+def seal_identity(path: Path) -> str | None:
+    """The database id an HMAC seal names; None for a bare SHA-256 seal (or no seal)."""
     size = path.stat().st_size
-    h = hashlib.sha256()
+    if size < HMAC_SEAL_LEN + 22:
+        return None
+    with path.open("rb") as fh:
+        fh.seek(size - HMAC_SEAL_LEN)
+        tail = fh.read(HMAC_SEAL_LEN)
+    if not tail.startswith(HMAC_PREFIX):
+        return None
+    return tail[len(HMAC_PREFIX):len(HMAC_PREFIX) + ID_LEN].decode("ascii", "replace").strip()
+
+
+def _hasher(key: bytes | None):
+    import hmac
+    return hmac.new(key, digestmod=hashlib.sha256) if key is not None else hashlib.sha256()
+
+
+def seal(path: Path, key: bytes | None = None) -> str:
+    """Write the MAC (HMAC with ``key``, else SHA-256) of everything before the digits into them."""
+    size = path.stat().st_size
+    h = _hasher(key)
+    prefix, length = (HMAC_PREFIX, HMAC_SEAL_LEN) if key is not None else (SEAL_PREFIX, SEAL_LEN)
     with path.open("r+b") as fh:
-        fh.seek(size - SEAL_LEN)
-        if fh.read(len(SEAL_PREFIX)) != SEAL_PREFIX:
+        fh.seek(size - length)
+        if fh.read(len(prefix)) != prefix:
             raise ValueError("zip was written without the seal placeholder")
         fh.seek(0)
         remaining = size - 64
@@ -76,27 +109,37 @@ def seal(path: Path) -> str:
     return digest
 
 
-def check_seal(path: Path) -> str:
-    """Raise ``ArchiveError`` unless the zip's seal matches its bytes."""
+def check_seal(path: Path, key: bytes | None = None) -> str:
+    """Raise ``ArchiveError`` unless the zip's seal matches its bytes; returns ``hmac`` or ``sha256``.
+
+    An HMAC seal needs ``key``; a bare SHA-256 seal is checked as such (the caller decides
+    whether an unauthenticated archive may be used).
+    """
+    import hmac
     size = path.stat().st_size
     if size < SEAL_LEN + 22:
         raise ArchiveError("backup.error.damaged", path=str(path), detail="too short")
-    h = hashlib.sha256()
+    keyed = seal_identity(path) is not None
+    if keyed and key is None:
+        raise ArchiveError("backup.error.key_needed", path=str(path))
+    h = _hasher(key if keyed else None)
+    prefix_want, length = (HMAC_PREFIX, HMAC_SEAL_LEN) if keyed else (SEAL_PREFIX, SEAL_LEN)
     with path.open("rb") as fh:
         remaining = size - 64
-        tail_start = size - SEAL_LEN
+        tail_start = size - length
         while remaining:
             block = fh.read(min(_BUF, remaining))
             h.update(block)
             remaining -= len(block)
         stored = fh.read(64)
         fh.seek(tail_start)
-        prefix = fh.read(len(SEAL_PREFIX))
-    if prefix != SEAL_PREFIX:
+        prefix = fh.read(len(prefix_want))
+    if prefix != prefix_want:
         raise ArchiveError("backup.error.not_backup", path=str(path))
-    if stored.decode("ascii", "replace") != h.hexdigest():
-        raise ArchiveError("backup.error.damaged", path=str(path), detail="seal")
-    return h.hexdigest()
+    if not hmac.compare_digest(stored.decode("ascii", "replace"), h.hexdigest()):
+        raise ArchiveError("backup.error.forged" if keyed else "backup.error.damaged", path=str(path),
+                           detail="seal")
+    return "hmac" if keyed else "sha256"
 
 
 # --- encryption -----------------------------------------------------------------------------

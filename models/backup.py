@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from models import audit
-from models.archive import (ArchiveError, check_seal, decrypt_file, encrypt_file, is_encrypted,
+from models.archive import (ArchiveError, check_seal, decrypt_file, encrypt_file, is_encrypted, seal_identity,
                             seal, seal_placeholder, sha256_file)
 from models.banners import Banner
 from models.errors import DomainError, StoreError
@@ -40,6 +40,13 @@ from models.i18n import t
 from models.outfile import make_private, open_private, private_dir
 from models.store import APPLICATION_ID, CURRENT_SCHEMA, _create_private, store_errors
 from models.tables import ALL_MODELS, BackupRecord
+
+# Limits a restore holds every archive to (issue 13): a member is read up to the size its
+# manifest declares and no further, the manifest itself is small, and the whole is capped.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_MEMBERS = 200_000
+MAX_TOTAL_BYTES = 64 * 1024 ** 3
+KEY_MEMBER = "audit.key"        # inside encrypted archives only: restorable anywhere with the passphrase
 
 FORMAT = "xueji-duty-backup"
 FORMAT_VERSION = 1
@@ -202,7 +209,16 @@ def _create(store, settings, folder: Path, now: datetime, passphrase: str | None
         finally:
             check.close()
         evidence = _evidence_files(store.evidence_dir)
+        # A plain archive is sealed with the database's audit key; an encrypted one carries the key
+        # inside (AES-GCM with the passphrase authenticates it), so it restores on any machine.
+        from models import auditkey
+        key = audit._key_for_write(store)
+        ident_text = ident[0] if ident else ""
         files = [{"name": DB_MEMBER, "sha256": sha256_file(snap), "size": snap.stat().st_size}]
+        if encrypted:
+            key_file = work / KEY_MEMBER
+            key_file.write_bytes(auditkey._encode(ident_text, key))
+            files.append({"name": KEY_MEMBER, "sha256": sha256_file(key_file), "size": key_file.stat().st_size})
         for p in evidence:
             rel = p.relative_to(store.evidence_dir).as_posix()
             files.append({"name": EVIDENCE_PREFIX + rel, "sha256": sha256_file(p), "size": p.stat().st_size})
@@ -219,10 +235,12 @@ def _create(store, settings, folder: Path, now: datetime, passphrase: str | None
         with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
             zf.write(snap, DB_MEMBER)
+            if encrypted:
+                zf.write(work / KEY_MEMBER, KEY_MEMBER)
             for p in evidence:
                 zf.write(p, EVIDENCE_PREFIX + p.relative_to(store.evidence_dir).as_posix())
-            zf.comment = seal_placeholder()
-        seal(zpath)
+            zf.comment = seal_placeholder(None if encrypted else ident_text)
+        seal(zpath, None if encrypted else key)
         out = work / "archive.out"
         if encrypted:
             encrypt_file(zpath, out, passphrase)
@@ -241,14 +259,33 @@ def _create(store, settings, folder: Path, now: datetime, passphrase: str | None
 def _safe_member(name: str) -> bool:
     p = PurePosixPath(name)
     return (not p.is_absolute() and ".." not in p.parts and "\\" not in name and ":" not in name
-            and (name in (MANIFEST, DB_MEMBER) or name.startswith(EVIDENCE_PREFIX)))
+            and (name in (MANIFEST, DB_MEMBER, KEY_MEMBER) or name.startswith(EVIDENCE_PREFIX)))
+
+
+def key_lookup(db_path: Path | None, key_file: Path | None = None) -> Callable[[str], bytes | None]:
+    """How a restore finds the key of a plain archive's database: a key file given, or the one the
+    database at ``db_path`` uses (its ``.key`` file, or the keyring)."""
+    from models import auditkey
+
+    def find(identity: str) -> bytes | None:
+        if key_file is not None:
+            try:
+                return auditkey.parse_key(Path(key_file).expanduser().read_bytes(), identity)
+            except OSError:
+                return None
+        return auditkey.load_for(db_path, identity) if db_path is not None else None
+    return find
 
 
 @contextlib.contextmanager
-def unpacked(archive: Path, passphrase: str | None = None, workdir: Path | None = None):
+def unpacked(archive: Path, passphrase: str | None = None, workdir: Path | None = None, *,
+             key_for: Callable[[str], bytes | None] | None = None, trust_unauthenticated: bool = False):
     """Check the archive completely and yield (manifest, folder with duty.db and evidence/).
 
-    Nothing outside the temporary folder is written; any doubt raises ``ArchiveError``.
+    The seal is checked before anything is unpacked: a plain archive's HMAC with the key of the
+    database it names (``key_for``); an encrypted one by AES-GCM. Unpacking goes into a private
+    temporary folder, each member read no further than the size the manifest declares. Nothing
+    outside that folder is written; any doubt raises ``ArchiveError``.
     """
     archive = Path(archive).expanduser()
     if not archive.is_file():
@@ -261,39 +298,98 @@ def unpacked(archive: Path, passphrase: str | None = None, workdir: Path | None 
                 raise ArchiveError("backup.error.needs_passphrase", path=str(archive))
             zpath = work / "archive.zip"
             decrypt_file(archive, zpath, passphrase)
-        check_seal(zpath)
+            check_seal(zpath, None)
+        else:
+            identity = seal_identity(zpath)
+            if identity is None:
+                check_seal(zpath, None)        # whole, but proves no origin
+                if not trust_unauthenticated:
+                    raise ArchiveError("backup.error.unauthenticated", path=str(archive))
+            else:
+                if key_for is None:     # the open database's key (its .key file or the keyring)
+                    from models import store as store_module
+                    active = store_module._active
+                    key_for = key_lookup(active.path if active is not None else None)
+                key = key_for(identity)
+                if key is None:
+                    raise ArchiveError("backup.error.key_needed", path=str(archive))
+                check_seal(zpath, key)
         try:
             manifest = _extract(zpath, work / "content", archive)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, TypeError) as exc:
             raise ArchiveError("backup.error.damaged", path=str(archive), detail=str(exc)[:200])
         _check_database(work / "content" / DB_MEMBER, archive)
         _check_head(work / "content" / DB_MEMBER, manifest, archive)
         yield manifest, work / "content"
 
 
+def copy_member(src, out, limit: int, name: str, archive: Path) -> int:
+    """Copy at most ``limit`` bytes; one more means the member is not what the manifest says."""
+    written = 0
+    while True:
+        block = src.read(min(1024 * 1024, limit - written + 1))
+        if not block:
+            return written
+        written += len(block)
+        if written > limit:
+            raise ArchiveError("backup.error.too_big", path=str(archive), member=name, size=limit)
+        out.write(block)
+
+
 def _extract(zpath: Path, into: Path, archive: Path) -> dict[str, Any]:
     with zipfile.ZipFile(zpath) as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        if len(infos) > MAX_MEMBERS or len(set(names)) != len(names):
+            raise ArchiveError("backup.error.damaged", path=str(archive), detail="member list")
         try:
-            manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
+            info = zf.getinfo(MANIFEST)
+            if info.file_size > MAX_MANIFEST_BYTES:
+                raise ArchiveError("backup.error.too_big", path=str(archive), member=MANIFEST,
+                                   size=MAX_MANIFEST_BYTES)
+            with zf.open(info) as src:
+                raw = src.read(MAX_MANIFEST_BYTES + 1)
+            if len(raw) > MAX_MANIFEST_BYTES:
+                raise ArchiveError("backup.error.too_big", path=str(archive), member=MANIFEST,
+                                   size=MAX_MANIFEST_BYTES)
+            manifest = json.loads(raw.decode("utf-8"))
         except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
+            raise ArchiveError("backup.error.not_backup", path=str(archive))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
             raise ArchiveError("backup.error.not_backup", path=str(archive))
         if manifest.get("format") != FORMAT:
             raise ArchiveError("backup.error.not_backup", path=str(archive))
         if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
             raise ArchiveError("backup.error.newer_format", path=str(archive),
                                found=manifest.get("format_version"), supported=FORMAT_VERSION)
-        listed = {f["name"]: f for f in manifest["files"]}
+        listed = {f["name"]: f for f in manifest["files"] if isinstance(f, dict) and isinstance(f.get("name"), str)}
+        if len(listed) != len(manifest["files"]):
+            raise ArchiveError("backup.error.damaged", path=str(archive), detail="manifest files")
         present = set(zf.namelist()) - {MANIFEST}
         if present != set(listed) or DB_MEMBER not in listed:
             raise ArchiveError("backup.error.damaged", path=str(archive), detail="member list")
+        sizes = {}
         for name, meta in listed.items():
+            size = meta.get("size") if isinstance(meta, dict) else None
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                raise ArchiveError("backup.error.damaged", path=str(archive), detail=f"size of {name!r}")
             if not _safe_member(name):
                 raise ArchiveError("backup.error.damaged", path=str(archive), detail=f"unsafe name {name!r}")
+            if zf.getinfo(name).file_size != size:
+                raise ArchiveError("backup.error.damaged", path=str(archive), detail=f"size of {name!r}")
+            sizes[name] = size
+        total = sum(sizes.values())
+        if total > MAX_TOTAL_BYTES:
+            raise ArchiveError("backup.error.too_big", path=str(archive), member="*", size=MAX_TOTAL_BYTES)
+        private_dir(into)
+        if total > shutil.disk_usage(into).free:
+            raise ArchiveError("backup.error.no_space", path=str(archive), size=total)
+        for name, meta in listed.items():
             target = into.joinpath(*PurePosixPath(name).parts)
             private_dir(target.parent)
             with zf.open(name) as src, open_private(target) as out:
-                shutil.copyfileobj(src, out, 1024 * 1024)
-            if target.stat().st_size != int(meta["size"]) or sha256_file(target) != meta["sha256"]:
+                copy_member(src, out, sizes[name], name, archive)
+            if target.stat().st_size != sizes[name] or sha256_file(target) != meta.get("sha256"):
                 raise ArchiveError("backup.error.hash_mismatch", path=str(archive), member=name)
     return manifest
 
@@ -317,6 +413,22 @@ def _check_database(db: Path, archive: Path) -> None:
         raise StoreError("error.db_newer", path=str(archive), found=int(row[0]), supported=CURRENT_SCHEMA)
 
 
+def _carried_key(content: Path, db_path: Path, manifest: dict, key_for) -> tuple[str, bytes] | None:
+    """(identity, key) to keep for the restored database, unless this machine already has it:
+    the key an encrypted archive carries, or a key file given with the restore."""
+    from models import auditkey
+    identity = str(manifest.get("db_uuid") or "")
+    if auditkey.load_for(db_path, identity) is not None:
+        return None
+    key = None
+    inside = content / KEY_MEMBER
+    if inside.is_file():
+        key = auditkey.parse_key(inside.read_bytes(), identity)
+    if key is None:
+        key = key_for(identity)
+    return (identity, key) if key is not None else None
+
+
 def _check_head(db: Path, manifest: dict[str, Any], archive: Path) -> None:
     """The database's audit head is the one the manifest recorded (older backups have none)."""
     want = manifest.get("audit_head")
@@ -331,9 +443,12 @@ def _check_head(db: Path, manifest: dict[str, Any], archive: Path) -> None:
         raise ArchiveError("backup.error.damaged", path=str(archive), detail="audit head")
 
 
-def verify_archive(archive: Path, passphrase: str | None = None) -> dict[str, Any]:
+def verify_archive(archive: Path, passphrase: str | None = None, *,
+                   key_for: Callable[[str], bytes | None] | None = None,
+                   trust_unauthenticated: bool = False) -> dict[str, Any]:
     """Everything a restore checks, without restoring; returns the manifest."""
-    with unpacked(archive, passphrase) as (manifest, _):
+    with unpacked(archive, passphrase, key_for=key_for, trust_unauthenticated=trust_unauthenticated) \
+            as (manifest, _):
         return manifest
 
 
@@ -371,7 +486,8 @@ def exclusive(db_path: Path):
 
 def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = None,
                    now: datetime, evidence_dir: Path | None = None,
-                   after: Callable[[Path, dict], None] | None = None) -> RestoreResult:
+                   after: Callable[[Path, dict], None] | None = None,
+                   key_file: Path | None = None, trust_unauthenticated: bool = False) -> RestoreResult:
     """Replace the database (and evidence folder) at ``db_path`` with the archive's content.
 
     The caller must not hold the database open. ``after(db_path, manifest)`` runs once the
@@ -381,7 +497,10 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
     evidence_dir = evidence_dir or db_path.parent / f"{db_path.stem}-evidence"
     stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     private_dir(db_path.parent)
-    with unpacked(archive, passphrase, workdir=db_path.parent) as (manifest, content):
+    key_for = key_lookup(db_path, key_file)
+    with unpacked(archive, passphrase, workdir=db_path.parent, key_for=key_for,
+                  trust_unauthenticated=trust_unauthenticated) as (manifest, content):
+        carried = _carried_key(content, db_path, manifest, key_for)
         staged = sqlite3.connect(str(content / DB_MEMBER))
         pre = pre_ev = None
         try:
@@ -440,6 +559,8 @@ def restore_backup(db_path: Path, archive: Path, *, passphrase: str | None = Non
     if pre is not None and auditkey.key_path(db_path).exists():
         # The pre-restore copy is the same database: its trail verifies with the same key.
         auditkey.write_private(auditkey.key_path(pre), auditkey.key_path(db_path).read_bytes())
+    if carried is not None:
+        auditkey.install(db_path, carried[0], carried[1], to_file=False)
     auditkey.reanchor(db_path)    # the witness now vouches for the restored trail's head
     result = RestoreResult(archive=Path(archive), pre_restore=pre, pre_restore_evidence=pre_ev, manifest=manifest)
     if after:

@@ -62,7 +62,8 @@ def test_every_file_the_desk_writes_is_private(tmp_path, clock, umask022):
     result = backup.create_backup(ctx, data / "backups")
     store.close()
     backup.restore_backup(data / "duty.db", result.path, now=T0)       # pre-restore copies, restored db
-    backup.restore_backup(data / "fresh.db", result.path, now=T0)      # a restore into a new database
+    backup.restore_backup(data / "fresh.db", result.path, now=T0,      # a restore into a new database
+                          key_file=data / "duty.db.key")           # (a plain one: with its key, issue 13)
     old = data / "old.db"                                               # a migration's .bak copy
     shutil.copyfile(ROOT / "tests" / "data" / "release-0.1.db", old)
     os.chmod(old, 0o600)

@@ -24,6 +24,8 @@ def register(sub, add_common) -> None:
     p.add_argument("--forget", action="store_true", help=t("cli.backup.forget"))
     p.add_argument("--auto", action="store_true", help=t("cli.backup.auto"))
     p.add_argument("--verify", metavar="ARCHIVE", help=t("cli.backup.verify"))
+    p.add_argument("--audit-key", metavar="KEYFILE", help=t("cli.backup.audit_key"))
+    p.add_argument("--trust-unauthenticated", action="store_true", help=t("cli.backup.trust_unauthenticated"))
     p.add_argument("--json", action="store_true", help=t("cli.json"))
     p.set_defaults(func=run)
 
@@ -86,7 +88,9 @@ def _verify(env, archive: Path) -> int:
     if archive.is_file() and arch.is_encrypted(archive):
         identity = env.context().store.identity if env.args.keyring else ""
         passphrase = read_passphrase(env.args, identity, confirm=False, required=True)
-    manifest = backup.verify_archive(archive, passphrase)
+    key_file = Path(env.args.audit_key) if env.args.audit_key else None
+    manifest = backup.verify_archive(archive, passphrase, key_for=backup.key_lookup(env.db_path, key_file),
+                                     trust_unauthenticated=env.args.trust_unauthenticated)
     if env.args.json:
         print_json(manifest)
         return 0

@@ -20,6 +20,8 @@ def register(sub, add_common) -> None:
     p.add_argument("archive")
     add_passphrase_args(p)
     p.add_argument("--yes", action="store_true", help=t("cli.restore.yes"))
+    p.add_argument("--audit-key", metavar="KEYFILE", help=t("cli.backup.audit_key"))
+    p.add_argument("--trust-unauthenticated", action="store_true", help=t("cli.backup.trust_unauthenticated"))
     p.set_defaults(func=run)
 
 
@@ -54,7 +56,9 @@ def run(env) -> int:
     passphrase = None
     if archive.is_file() and arch.is_encrypted(archive):
         passphrase = read_passphrase(a, identity, confirm=False, required=True)
-    manifest = backup.verify_archive(archive, passphrase)
+    key_file = Path(a.audit_key) if a.audit_key else None
+    manifest = backup.verify_archive(archive, passphrase, key_for=backup.key_lookup(env.db_path, key_file),
+                                     trust_unauthenticated=a.trust_unauthenticated)
     print(t("cli.restore.verified", path=str(archive), school=manifest.get("school", ""),
             at=manifest.get("created_at", ""), files=len(manifest["files"])))
     if not a.yes:
@@ -78,7 +82,8 @@ def run(env) -> int:
             store.close()
 
     result = backup.restore_backup(env.db_path, archive, passphrase=passphrase, now=env.clock.now(),
-                                   after=after)
+                                   after=after, key_file=key_file,
+                                   trust_unauthenticated=a.trust_unauthenticated)
     print(t("cli.restore.done", db=str(env.db_path)))
     if result.pre_restore:
         print(t("cli.restore.kept", path=str(result.pre_restore)))
