@@ -40,6 +40,7 @@ ALG = "hmac1"
 # Tracked tables: a row here must match the digest of the last audit event that wrote it.
 TRACKED = ("incident", "report", "user", "contact", "evidence")
 DIGEST_CHARS = 32
+PROBLEM_KEYS = "audit.problem."   # + legacy_after_keyed, key_missing, truncated, row_changed, … (security.toml)
 
 
 def _digest(prev_hash: str, at: datetime, actor: str, origin: str, action: str, entity: str,
@@ -294,7 +295,8 @@ class ChainReport:
             return t("cli.audit.ok", n=self.checked)
         if self.problem in ("prev_hash", "hash"):
             return t("cli.audit.broken", id=self.broken_id, problem=self.problem)
-        return t("audit.problem." + self.problem, id=self.broken_id, entity=self.entity)
+        key = PROBLEM_KEYS + self.problem
+        return t(key, id=self.broken_id, entity=self.entity)
 
 
 def verify(store=None, *, witness: bool = True, key: bytes | None = None) -> ChainReport:

@@ -107,7 +107,8 @@ def test_each_lockout_in_a_row_doubles_until_a_good_password(admin, store, clock
 
 
 def test_a_remembered_login_keeps_working_while_guesses_lock_the_account(admin, store, clock):
-    token = accounts.issue_token(admin, "zhang", "registry-pc")
+    zhang = make_ctx(store, clock, role="officer", username="zhang")
+    token = accounts.issue_token(zhang, "zhang", "registry-pc")
     a = anon(store, clock)
     for i in range(5):
         with pytest.raises((accounts.AuthenticationFailed, LockedOut)):

@@ -49,6 +49,8 @@ VIEWER_MAY = {
     "reports.drop_stash": "the caller's own stash",
     "export.import_into": "takes no actor: only into an empty database (a new one, from the CLI)",
     "setup.first_run": "only on a database without accounts (refused once anyone exists)",
+    # Not a service but the engine services write through, after their own role check:
+    "merge.merge_save": "the field-level merge; takes a model class, called by editing services after require()",
 }
 
 
