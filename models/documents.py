@@ -312,7 +312,7 @@ HIDDEN_IDS: dict[str, tuple[str, ...]] = {"pipl.individual_notice": ("channel_us
 # Header fields are laid out as parts of the letter, not as sections.
 HEADER_IDS = ("reporting_unit", "recipient", "signer", "contact_person", "contact_phone")
 # Run-in leads where the form's label reads badly in a sentence.
-LEADS = {"summary": "", "course_and_handling": "", "times": "", "police_reported": "报警情况", "scene_preservation": "现场保护与证据保留情况",
+LEADS = {"summary": "", "course_and_handling": "", "times": "", "measures_taken": "", "police_reported": "报警情况", "scene_preservation": "现场保护与证据保留情况",
          "service_status": "系统恢复情况", "event_type": "事件类型",
          "event_level": "事件级别", "info_types": "涉及的个人信息", "possible_harm": "可能造成的影响",
          "ransom_details": "勒索情况"}
@@ -1113,9 +1113,10 @@ def to_docx(letter: Letter, preset: str = DEFAULT_PRESET) -> bytes:
         if section.table:
             _table(doc, section, fonts)
             last = None
-    # The closing, signature, date and notes stay together with the last lines of the body:
-    # no page may hold only the date and signature.
-    if last is not None:
+    # The signature, date and notes stay with the closing line (特此报告。is body text), or with
+    # the last body paragraph when there is no closing: no page may hold only the date and
+    # signature, and a long last section is not dragged whole onto the next page.
+    if last is not None and not letter.closing:
         last.paragraph_format.keep_with_next = True
         last.paragraph_format.keep_together = True
     if letter.closing:

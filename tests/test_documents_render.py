@@ -287,3 +287,38 @@ def test_drill_summary_has_its_own_layout_in_chinese(rendered):
     assert "历时2小时45分" in text and "吴主任（教务处主任）" in text and "无人接听" in text
     assert not re.search(r"\d+h\d*m|\d+m\b|academic_affairs|tester|T\d\d:", text), text
     assert not order_errors(paths["drill"])
+
+
+def test_pdf_export_from_the_command_line_and_a_clear_message_without_libreoffice(tmp_path, monkeypatch):
+    from models import docx_layout
+    from models.documents import render
+    from models.errors import ValidationError
+    from tests.conftest import run_cli
+    env = {"XUEJI_DUTY_DB": str(tmp_path / "cli.db")}
+    r = run_cli("incident", "new", "--title", "学籍账号异常登录", "--category", "network_attack",
+                "--occurred", "-40m", "--user", "zhang", "--location", "教务处", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("report", "draft", "2026-001", "first", "--user", "zhang", "--field", "summary=异地登录😀", env=env)
+    assert r.returncode == 0, r.stderr
+    if soffice() is not None:
+        r = run_cli("report", "export", "2026-001", "first", "--format", "pdf", "-o", str(tmp_path), env=env,
+                    timeout=180)
+        assert r.returncode == 0, r.stderr
+        pdf = tmp_path / "2026-001-首报-草稿.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF") and "😀" in r.stderr     # the emoji is flagged
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout if shutil.which(
+            "pdfinfo") else "Page size: 595.276 x 841.89"
+        assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+", info)          # A4
+    # Without LibreOffice: a message that says what to install, no traceback.
+    monkeypatch.setattr(docx_layout, "soffice", lambda: None)
+    store = open_store(tmp_path / "cli.db")
+    try:
+        ctx = make_ctx(store, FixedClock(T0))
+        from models.reports import current
+        from models.incidents import get_incident
+        rep = current(get_incident("2026-001"), "school_plan", "first", 1)
+        with pytest.raises(ValidationError) as exc:
+            render(ctx, rep, "pdf")
+        assert "LibreOffice" in str(exc.value) and "libreoffice-writer-nogui" in str(exc.value)
+    finally:
+        store.close()
