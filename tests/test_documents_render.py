@@ -27,7 +27,7 @@ from models.docx_layout import order_errors, soffice, to_pdf
 from models.drills import end_drill, summarize
 from models.drills import file_stem as drill_stem
 from models.drills import to_docx as drill_docx
-from models.incidents import IncidentInput, create_incident
+from models.incidents import IncidentInput, create_incident, mark_handled
 from models.reports import Submission, form_fields, open_report, record_oral_report, save_draft, submit
 from models.store import open_store
 from models.tables import CallLog
@@ -134,6 +134,8 @@ def rendered(tmp_path_factory):
                               recipient="县教育局基教科", at=T0 - timedelta(minutes=100), confirmed_by="王科长")
     reports = {("school_plan", "oral"): oral}
     for (regime, stage), values in STAGES.items():
+        if stage == "final":
+            inc = mark_handled(ctx, inc.id, at=clock.now())    # a final report follows the handling
         r = open_report(ctx, inc.id, regime, stage)
         r = save_draft(ctx, r.id, r.version, {"contact_person": "李明", **values}
                        if any(f.id == "contact_person" for f in form_fields(ctx, regime, stage)) else values)
