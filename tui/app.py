@@ -24,6 +24,7 @@ from tui import safe_text
 from tui.env import Env
 from tui.session import SessionMixin
 from tui.type_ahead import TypeAheadFocus
+from tui.textual_strings import TextualStrings, palette_binding
 
 safe_text.install()   # stored text on the terminal: shown escaped, never raw (tui/safe_text.py)
 
@@ -31,7 +32,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 
-class DutyApp(TypeAheadFocus, SessionMixin, App):
+class DutyApp(TextualStrings, TypeAheadFocus, SessionMixin, App):
     TITLE = "学籍应急值守台"
     CSS_PATH = [ASSETS / "tcss" / "app.tcss"]
     ENABLE_COMMAND_PALETTE = True
@@ -39,7 +40,8 @@ class DutyApp(TypeAheadFocus, SessionMixin, App):
                 Binding("ctrl+l", "lock", t("session.key.lock"), id="lock", show=False),
                 # ? on every screen (a text field takes it as a character): its keys and the guide's section
                 Binding("question_mark", "help", t("board.key.help"), id="help", show=False),
-                *TypeAheadFocus.TYPE_AHEAD_BINDINGS]
+                *TypeAheadFocus.TYPE_AHEAD_BINDINGS,
+                palette_binding(App)]
 
     # True while the session is idle-locked: screens hide names, titles and numbers.
     locked: reactive[bool] = reactive(False)
@@ -124,7 +126,7 @@ class DutyApp(TypeAheadFocus, SessionMixin, App):
         await super().action_quit()
 
     def get_system_commands(self, screen):
-        yield from super().get_system_commands(screen)
+        yield from self.translated_system_commands(super().get_system_commands(screen))
         if self.logged_in and not self.locked:
             yield SystemCommand(t("session.cmd.lock"), t("session.cmd.lock_help"), self.action_lock)
             yield SystemCommand(t("session.cmd.password"), t("session.cmd.password_help"),
