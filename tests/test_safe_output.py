@@ -248,3 +248,19 @@ def test_tui_writes_no_control_byte_from_stored_text(tmp_path, clock):
     rest = _OWN.sub(b"", raw).replace(b"\x07", b"").decode("utf-8", errors="surrogateescape")
     bad = sorted({hex(ord(c)) for c in UNSAFE.findall(rest) if c not in "\r"})
     assert not bad, bad
+
+
+async def test_notifications_show_stored_text_literally(tmp_path, clock):
+    """A notification carries stored text; markup in it is shown, never parsed (``[/x]`` would stop the app)."""
+    from tests.conftest import make_app
+    from tests.ui_helpers import wait_for
+    app = make_app(tmp_path / "n.db", clock)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.notify("标题 [/x] [bold]粗[/bold] \x1b]0;T\x07")
+        await pilot.pause()
+        assert await wait_for(pilot, lambda: any("[/x]" in str(n.message) for n in app._notifications))
+
+
+        def shown() -> list[str]:
+            return [str(w.render()) for w in app.screen.query("Toast")]
+        assert await wait_for(pilot, lambda: any("[bold]" in t and "\\x1b]0;T\\x07" in t for t in shown())), shown()

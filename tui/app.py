@@ -46,6 +46,12 @@ class DutyApp(TextualStrings, TypeAheadFocus, SessionMixin, App):
     # True while the session is idle-locked: screens hide names, titles and numbers.
     locked: reactive[bool] = reactive(False)
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None,
+               markup: bool = True) -> None:
+        """Every notification as plain text: messages carry stored text (a title, a path, a name),
+        and a title such as ``[/x]`` read as markup would stop the app (issue 13)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def _set_pointer_shape(self, shape: str) -> None:
         """No OSC 22 (Kitty pointer shapes): the app writes no OSC at all, so nothing that looks like
         a title, hyperlink or clipboard write ever comes from it (issue 13)."""
