@@ -118,14 +118,22 @@ class PendingAlarm:
         return (self.incident_id, self.regime, self.stage, self.seq)
 
 
-def pending(incident_ids: Iterable[int]) -> list[PendingAlarm]:
-    """Unacknowledged alarms of these incidents, one per obligation, most pressing first."""
+def pending(incident_ids: Iterable[int], owed: Iterable[tuple[int, str, str, int]] | None = None
+            ) -> list[PendingAlarm]:
+    """Unacknowledged alarms of these incidents, one per obligation, most pressing first.
+
+    With ``owed`` (the obligations still open), an alarm of an obligation met, missed and
+    closed, or no longer applicable is neither shown nor asks to be acknowledged (issue 12).
+    """
     ids = list(incident_ids)
+    owed = set(owed) if owed is not None else None
     if not ids:
         return []
     best: dict[tuple, AlarmState] = {}
     for r in AlarmState.select().where(AlarmState.incident.in_(ids) & AlarmState.acked_at.is_null()):
         ob = (r.incident_id, r.regime, r.stage, r.seq)
+        if owed is not None and ob not in owed:
+            continue
         if ob not in best or r.threshold < best[ob].threshold:
             best[ob] = r
     out = [PendingAlarm(r.incident_id, r.regime, r.stage, r.seq, r.threshold, r.fired_at)

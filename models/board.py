@@ -55,6 +55,7 @@ class BoardData:
     incidents: list[IncidentSummary] = field(default_factory=list)
     obligations: dict[int, list[Obligation]] = field(default_factory=dict)
     stage_names: dict[tuple[str, str, int], str] = field(default_factory=dict)
+    as_of: datetime | None = None     # when it was read: a conditional stage shows in its last hour
 
     def open_obligations(self) -> Iterable[Obligation]:
         for obls in self.obligations.values():
@@ -88,7 +89,7 @@ def snapshot(ctx, now: datetime) -> BoardData:
     from models.deadlines import IncidentFacts, ReportFacts, obligations
     from models.tables import Incident, Report
     I, R = Incident, Report
-    data = BoardData()
+    data = BoardData(as_of=now)
     with ctx.store.read():
         incs = list(I.select(I.id, I.code, I.title, I.category, I.grade, I.grade_decided,
                              I.occurred_at, I.discovered_at, I.handling_closed_at, I.personal_info,
@@ -158,7 +159,11 @@ def build_rows(data: BoardData, expanded: Iterable[int] = (), query: str = "",
     for inc in incs:
         obls = sorted(data.obligations.get(inc.id, []), key=Obligation.sort_key)
         open_ = [o for o in obls if o.is_open]
-        head = open_[0] if open_ else next((o for o in obls if o.state == "waiting"), None)
+        # A stage that applies only if the grade is high enough, in its last hour: on the board
+        # (issue 12), under the incident's own row, so the leaders see the grade is due.
+        soon = conditional_soon(obls, data.as_of)
+        head = open_[0] if open_ else (soon.pop(0) if soon else
+                                       next((o for o in obls if o.state == "waiting"), None))
         name = data.stage_names.get((head.regime, head.stage, head.seq), head.stage) if head else ""
         row = BoardRow(_incident_key(inc.id), inc, head, name, more=max(0, len(open_) - 1))
         if needle and not _matches(row, open_, data, needle, locked):
@@ -169,7 +174,18 @@ def build_rows(data: BoardData, expanded: Iterable[int] = (), query: str = "",
                 rows.append(BoardRow(_obligation_key(ob), inc, ob,
                                      data.stage_names.get((ob.regime, ob.stage, ob.seq), ob.stage),
                                      sub=True))
+        for ob in soon:
+            rows.append(BoardRow(_obligation_key(ob), inc, ob,
+                                 data.stage_names.get((ob.regime, ob.stage, ob.seq), ob.stage), sub=True))
     return rows
+
+
+def conditional_soon(obls: Sequence[Obligation], now: datetime | None) -> list[Obligation]:
+    """Conditional obligations (grade undecided) whose would-be deadline is within the hour."""
+    if now is None:
+        return []
+    return [o for o in obls if o.state == "conditional" and o.due_at is not None
+            and 0 <= (o.due_at - now).total_seconds() < 3600]
 
 
 def _matches(row: BoardRow, open_: Sequence[Obligation], data: BoardData, needle: str,

@@ -82,7 +82,8 @@ class LoggedCall:
     already_met: list[str] = field(default_factory=list)   # "regime.stage" keys met earlier
 
 
-def _submit_oral(ctx, inc: Incident, regime: Regime, stage: Stage, call: CallLog) -> Report | None:
+def _submit_oral(ctx, inc: Incident, regime: Regime, stage: Stage, call: CallLog,
+                 late_reason: str = "") -> Report | None:
     """Submit the oral stage from this call, unless it was submitted before (then None).
 
     The school plan's oral report goes through the reports feature's own
@@ -99,7 +100,7 @@ def _submit_oral(ctx, inc: Incident, regime: Regime, stage: Stage, call: CallLog
     recipient = call.contact_name or role_label(call.contact_role)
     if (regime.id, stage.id) == ("school_plan", "oral"):
         from models.reports import record_oral_report
-        report = record_oral_report(ctx, inc, fields, recipient=recipient, at=call.at)
+        report = record_oral_report(ctx, inc, fields, recipient=recipient, at=call.at, late_reason=late_reason)
     else:
         report = _submit_generic(ctx, inc, regime, stage, call, fields, recipient)
     audit.record(ctx, "call.oral_report", "incident", inc.id,
@@ -127,9 +128,31 @@ def _submit_generic(ctx, inc: Incident, regime: Regime, stage: Stage, call: Call
     return report
 
 
+def late_oral_due(ctx, inc: Incident | None, oral: list[tuple[Regime, Stage]], at: datetime) -> datetime | None:
+    """The deadline a reached call at ``at`` would miss as the oral report, if it is late."""
+    if inc is None:
+        return None
+    from models.reports import due_at
+    for regime, stage in oral:
+        done = (Report.select().where((Report.incident == inc) & (Report.regime == regime.id)
+                                      & (Report.stage == stage.id) & (Report.seq == 1)
+                                      & Report.status.in_(("submitted", "superseded"))).exists())
+        if done:
+            continue
+        due = due_at(ctx, inc, regime.id, stage.id, 1, at)
+        if due is not None and at > due:
+            return due
+    return None
+
+
 def log_call(ctx, incident_ref: Any | None, contact_ref: Any, outcome: str, said: str = "",
-             instructions: str = "", number: str | None = None, at: datetime | None = None) -> LoggedCall:
-    """Record one call, into the incident's timeline; a reached oral recipient submits the oral report."""
+             instructions: str = "", number: str | None = None, at: datetime | None = None,
+             late_reason: str = "") -> LoggedCall:
+    """Record one call, into the incident's timeline; a reached oral recipient submits the oral report.
+
+    A call that becomes a late oral report needs ``late_reason`` (why it was late): the
+    record keeps the officer's words, never a placeholder.
+    """
     require(ctx.actor, "officer")
     from models.contacts import clean_phone
     inc = get_incident(incident_ref) if incident_ref not in (None, "") else None
@@ -152,6 +175,13 @@ def log_call(ctx, incident_ref: Any | None, contact_ref: Any, outcome: str, said
     if not errors and clean["outcome"] == "reached" and not clean["said"] and _unmet(inc, oral):
         # The call *is* the oral report: it must say what was reported.
         errors["call.said"] = ("error.contacts.oral_needs_said", {})
+    late_reason = _text(late_reason, "call.late_reason") if not errors else ""
+    if not errors and clean["outcome"] == "reached" and not late_reason:
+        due = late_oral_due(ctx, inc, oral, when)
+        if due is not None:
+            from models.timeparse import fmt_local
+            errors["call.late_reason"] = ("error.order.late_call_needs_reason",
+                                          {"due": fmt_local(due, ctx.zone)})
     if errors:
         raise ValidationError(errors)
     result_reports: list[Report] = []
@@ -168,7 +198,7 @@ def log_call(ctx, incident_ref: Any | None, contact_ref: Any, outcome: str, said
                       "outcome": call.outcome, "said": call.said, "instructions": call.instructions})
         if clean["outcome"] == "reached":
             for regime, stage in oral:
-                report = _submit_oral(ctx, inc, regime, stage, call)
+                report = _submit_oral(ctx, inc, regime, stage, call, late_reason)
                 if report is None:
                     already.append(stage.key)
                 else:

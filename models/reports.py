@@ -552,8 +552,8 @@ def record_oral_report(ctx: Context, incident: Any, fields: Mapping[str, Any], r
     Stable entry point for the contacts feature. A draft already begun is
     completed with ``fields``; an oral report already submitted is returned
     unchanged (the first call that reached the bureau is the one that counts).
-    A late call without ``late_reason`` gets the standard note that the
-    reason was not given, rather than losing the record of the call.
+    A late call needs ``late_reason``: without one the submission is refused
+    (the caller asks for it), never filled with a placeholder.
     """
     require(ctx.actor, "officer")
     inc = get_incident(incident.id if isinstance(incident, Incident) else incident)
@@ -565,8 +565,7 @@ def record_oral_report(ctx: Context, incident: Any, fields: Mapping[str, Any], r
     if given:
         r = save_draft(ctx, r.id, r.version, given)
     at = at or ctx.now()
-    if is_late(ctx, r, at) and not late_reason.strip():
-        late_reason = t("report.late_reason_not_given")
+    # A late oral report needs its reason (issue 12): submit() refuses without one.
     return submit(ctx, r.id, r.version, Submission(channel=channel, recipient=recipient,
                                                     confirmed_by=confirmed_by or recipient,
                                                     late_reason=late_reason, at=at))

@@ -229,7 +229,9 @@ class BoardScreen(Screen):
         ids = [i.id for i in data.incidents]
         with ctx.store.read():
             fired = alarm_model.fired_keys(ids)
-            pending = alarm_model.pending(ids)
+            # Only alarms of obligations still owed ask to be acknowledged (issue 12).
+            pending = alarm_model.pending(ids, {(o.incident_id, o.regime, o.stage, o.seq)
+                                                for o in data.open_obligations()})
             who = {p.obligation: alarm_model.who_to_call(ctx, p.incident_id, p.regime, p.stage)
                    for p in pending}
         if not banners:

@@ -110,6 +110,9 @@ class LogCallForm(LockAware):
                 number = Input(value=self.number, id="call-number")
                 number.border_title = t("field.call.number")
                 yield number
+                late = Input(id="call-late")
+                late.border_title = t("field.call.late_reason")
+                yield late
             said = TextArea(self.script, id="call-said", soft_wrap=True)
             said.border_title = t("field.call.said")
             yield said
@@ -211,7 +214,8 @@ class LogCallForm(LockAware):
             at = parse_time(at_text, now=ctx.now(), zone=ctx.zone, field="call.at") if at_text else None
             result = log_call(ctx, self.incident.id if self.incident else None, self.contact.id, outcome,
                               said=said, instructions=self.query_one("#call-instructions", TextArea).text,
-                              number=self.query_one("#call-number", Input).value, at=at)
+                              number=self.query_one("#call-number", Input).value, at=at,
+                              late_reason=self.query_one("#call-late", Input).value)
         except DomainError as exc:
             errors.update(_error_text(exc))
             self._dirty = True

@@ -103,8 +103,14 @@ def test_reached_call_to_the_bureau_is_the_oral_report(ctx):
         log_call(ctx, inc.code, bureau.id, "reached")
     assert "call.said" in exc.value.fields
 
-    done = log_call(ctx, inc.code, "bureau", "接通", said="报告学籍账号异常登录，已改密", instructions="3小时内报首报")
+    # Issue 12: the call is a late oral report, so it asks why (no placeholder text), and logs nothing until then.
+    with pytest.raises(ValidationError) as exc:
+        log_call(ctx, inc.code, "bureau", "接通", said="报告学籍账号异常登录，已改密", instructions="3小时内报首报")
+    assert "call.late_reason" in exc.value.fields and "迟报原因" in exc.value.message
+    done = log_call(ctx, inc.code, "bureau", "接通", said="报告学籍账号异常登录，已改密", instructions="3小时内报首报",
+                    late_reason="科长在开会，第一次未接通")
     rep = done.oral_reports[0]
+    assert rep.late_reason == "科长在开会，第一次未接通"
     assert (rep.regime, rep.stage, rep.status, rep.channel, rep.recipient) == ("school_plan", "oral", "submitted", "phone", "李科长")
     assert rep.fields == {"summary": "报告学籍账号异常登录，已改密", "instructions": "3小时内报首报"}
     assert rep.submitted_at == T0 and done.call.number == "0874-3000000"
@@ -196,7 +202,7 @@ def test_removing_a_contact_keeps_its_calls_readable(ctx):
     inc = _incident(ctx)
     bureau = _fill(ctx, "bureau", "李科长", "0874-3000000")
     set_tree(ctx, "new_incident", ["registrar", f"#{bureau.id}"])
-    log_call(ctx, inc.id, bureau.id, "reached", said="口头报告")
+    log_call(ctx, inc.id, bureau.id, "reached", said="口头报告", late_reason="先处置后报告")
     remove_contact(ctx, bureau.id)
     assert Contact.get_or_none(Contact.id == bureau.id) is None
     call = CallLog.get()

@@ -103,3 +103,48 @@ def test_walkthrough_first_report_never_sent_is_missed_with_the_leaders_reason(d
     if r.returncode == 0 and r.stdout.strip().startswith("["):
         events = [e for e in json.loads(r.stdout) if e.get("action") == "incident.close"]
         assert events and "局领导当晚电话指示先处置" in json.dumps(events, ensure_ascii=False)
+
+
+@pytest.fixture
+def plain_db(tmp_path):
+    """No accounts: ``--user`` is taken as given (fast: no password hashing)."""
+    path = str(tmp_path / "plain.db")
+    assert run_cli("init", "--school", "海峰中学", "--db", path).returncode == 0
+    return path
+
+
+def test_a_late_call_that_is_the_oral_report_asks_why(plain_db):
+    db = plain_db
+    assert run_cli("contact", "edit", "bureau", "--name", "李科长", "--office", "0874-3000000",
+                   "--user", "admin", "--db", db).returncode == 0
+    inc = json.loads(run_cli("incident", "new", "--title", "学籍系统中毒", "--category", "malware",
+                             "--occurred=-90m", "--discovered=-80m", "--json", "--user", "admin",
+                             "--db", db).stdout)
+    base = ("call", "log", inc["code"], "--contact", "bureau", "--outcome", "reached", "--notes", "已报告中毒情况",
+            "--user", "admin", "--db", db)
+    r = run_cli(*base)
+    assert r.returncode == 1 and "迟报原因" in r.stderr and "Traceback" not in r.stderr
+    assert json.loads(run_cli("call", "list", inc["code"], "--json", "--db", db).stdout)["calls"] == []
+    r = run_cli(*base, "--late-reason", "值班电话占线，改用手机")
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(run_cli("report", "show", inc["code"], "--json", "--db", db).stdout)
+    oral = next(x for x in shown["reports"] if x["stage"] == "oral")
+    assert oral["late_reason"] == "值班电话占线，改用手机"
+
+
+def test_show_at_counts_only_what_the_record_held_then(plain_db):
+    db = plain_db
+    r = run_cli("incident", "new", "--title", "学籍数据误删", "--category", "data_security",
+                "--occurred=-2h", "--discovered=-110m", "--user", "admin", "--db", db)
+    assert r.returncode == 0, r.stderr
+    # Before the incident occurred (and was recorded): nothing is owed, and it says so.
+    r = run_cli("incident", "show", "1", "--at=-3h", "--db", db)
+    assert r.returncode == 0 and "尚未登记" in r.stdout
+    data = json.loads(run_cli("incident", "show", "1", "--at=-3h", "--json", "--db", db).stdout)
+    assert data["obligations"] == [] and data["recorded"] is False
+    assert json.loads(run_cli("deadlines", "--at=-3h", "--json", "--db", db).stdout) == []
+    # Now: the first report is still owed; a report sent later does not count as of now.
+    now = {o["stage"]: o["state"] for o in show(db, "--at", "now")["obligations"]}
+    assert now["first"] == "due_soon" and now["oral"] == "overdue"
+    r = run_cli("deadlines", "--at", "now", "--json", "--db", db)
+    assert {o["stage"] for o in json.loads(r.stdout)} >= {"first", "oral"}

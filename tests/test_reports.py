@@ -179,11 +179,15 @@ def test_record_oral_report_for_the_contacts_feature(ctx, clock):
     assert again.id == r.id and Report.select().count() == 1
 
 
-def test_late_oral_call_is_kept_with_a_note(ctx, clock):
+def test_late_oral_call_needs_its_reason(ctx, clock):
+    # Issue 12: a late oral report asks why it was late; no placeholder text stands in for the reason.
     inc = _incident(ctx)
     clock.advance(hours=2)
-    r = record_oral_report(ctx, inc, {}, recipient="王科长")
-    assert r.status == "submitted" and r.late_reason
+    with pytest.raises(ValidationError) as exc:
+        record_oral_report(ctx, inc, {}, recipient="王科长")
+    assert "submit_late_reason" in exc.value.fields
+    r = record_oral_report(ctx, inc, {}, recipient="王科长", late_reason="夜间值班电话故障")
+    assert r.status == "submitted" and r.late_reason == "夜间值班电话故障"
     assert r.fields["summary"] == "发现学籍账号在凌晨异地登录。"   # prefilled from the description
 
 

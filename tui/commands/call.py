@@ -23,6 +23,7 @@ def register(sub, add_common) -> None:
     lg.add_argument("--instructions", default="", help=t("cli.call.instructions"))
     lg.add_argument("--number", help=t("cli.call.number"))
     lg.add_argument("--at", help=t("cli.call.at"))
+    lg.add_argument("--late-reason", default="", help=t("cli.call.late_reason"))
     lg.add_argument("--json", action="store_true", help=t("cli.json"))
     lg.set_defaults(func=cmd_log)
     ls = csub.add_parser("list", help=t("cli.call.list"))
@@ -45,7 +46,7 @@ def cmd_log(env) -> int:
     a = env.args
     at = parse_time(a.at, now=ctx.now(), zone=ctx.zone, field="call.at") if a.at else None
     res = log_call(ctx, a.id, a.contact, a.outcome, said=a.said, instructions=a.instructions,
-                   number=a.number, at=at)
+                   number=a.number, at=at, late_reason=a.late_reason)
     if a.json:
         print_json(call_json(ctx, res.call) | {"oral_reports": [r.id for r in res.oral_reports],
                                                "already_met": res.already_met})
