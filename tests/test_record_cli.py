@@ -33,9 +33,11 @@ def accounts_db(tmp_path_factory):
 @pytest.fixture
 def db(accounts_db, tmp_path):
     import shutil
-    path = str(tmp_path / "cli.db")
-    shutil.copy(accounts_db, path)
-    return path
+    from pathlib import Path
+    # The whole folder: the database keeps files beside it (its audit key, its evidence).
+    src = Path(accounts_db)
+    shutil.copytree(src.parent, tmp_path / "copy")
+    return str(tmp_path / "copy" / src.name)
 
 
 def show(db, *extra):
