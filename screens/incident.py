@@ -56,8 +56,14 @@ class IncidentScreen(Screen):
         Binding("3", "tab('evidence')", t("incident.tab.evidence"), show=False),
     ]
 
-    def __init__(self, incident_id: Any) -> None:
+    # What a read-only view (the history screen's) leaves out: every key that changes the record.
+    WRITE_ACTIONS = ("edit", "grade", "note", "evidence", "handled", "withdraw", "close_incident")
+
+    def __init__(self, incident_id: Any, read_only: bool = False) -> None:
         super().__init__()
+        self.read_only = read_only
+        if read_only:
+            self.sub_title = t("history.read_only")
         self.incident_ref = incident_id
         self.inc = None
         self._data_version: int | None = None
@@ -315,6 +321,11 @@ class IncidentScreen(Screen):
         if message:
             self.notify(message, markup=False)
         self.reload()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if self.read_only and action in self.WRITE_ACTIONS:
+            return False
+        return super().check_action(action, parameters)
 
     def action_back(self) -> None:
         self.app.pop_screen()
