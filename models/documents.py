@@ -175,7 +175,7 @@ def person(username: str | None) -> str:
     if not name or name == username:
         return ""
     title = (getattr(u, "title", "") or "").strip()
-    return f"{title}{name}" if title and title not in name else name
+    return f"{name}（{title}）" if title and title not in name else name
 
 
 def _not_a_login(name: str) -> str:
@@ -360,6 +360,7 @@ class Letter:
     is_drill: bool = False
     is_draft: bool = False
     title_hints: tuple[str, ...] = ()
+    title_lines: tuple[str, ...] = ()   # the officer's own line breaks (``--title "…|…"``)
     author: str = ""
     created: datetime | None = None
     modified: datetime | None = None
@@ -1086,7 +1087,8 @@ def to_docx(letter: Letter, preset: str = DEFAULT_PRESET) -> bytes:
     p = para(WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     # A 22 pt line does not fit one grid line: without this, every title line takes two.
     _ppr_flag(p, "w:snapToGrid", "0")
-    for i, line in enumerate(split_title(letter.title, hints=letter.title_hints)):
+    lines = letter.title_lines or split_title(letter.title, hints=letter.title_hints)
+    for i, line in enumerate(lines):
         if i:
             p.add_run().add_break()
         _run(p, line, fonts["title"], fonts["title"], TITLE_PT, condense=False)
@@ -1178,13 +1180,25 @@ def flagged_characters(ctx: Context, report: Report) -> list[str]:
     return unprintable("\n".join(str(v or "") for v in (report.fields or {}).values()))
 
 
-def render(ctx: Context, report: Report, fmt: str, preset: str | None = None) -> bytes:
+def own_title(letter: Letter, title: str | None) -> Letter:
+    """The officer's title in place of the built one; ``|`` marks where its lines break."""
+    import dataclasses
+    if not title or not title.strip():
+        return letter
+    parts = [p.strip() for p in re.split(r"[|｜]", title) if p.strip()]
+    text = "".join(parts)
+    if letter.is_drill and not text.startswith("【演练】"):
+        text, parts = "【演练】" + text, ["【演练】" + parts[0], *parts[1:]]
+    return dataclasses.replace(letter, title=text, title_lines=tuple(parts) if len(parts) > 1 else ())
+
+
+def render(ctx: Context, report: Report, fmt: str, preset: str | None = None, title: str | None = None) -> bytes:
     if fmt not in FORMATS:
         raise ValidationError({"format": ("error.report.format_unknown", {"value": fmt})})
     if fmt == "short":
         from models.messaging import short_text
         return (short_text(ctx, report) + "\n").encode("utf-8")
-    letter = build_letter(ctx, report)
+    letter = own_title(build_letter(ctx, report), title)
     if fmt in ("docx", "pdf"):
         data = to_docx(letter, font_preset(ctx, preset))
         return _pdf_bytes(data, file_stem(ctx, report)) if fmt == "pdf" else data
@@ -1208,9 +1222,10 @@ def _pdf_bytes(docx: bytes, stem: str) -> bytes:
         return pdf.read_bytes()
 
 
-def export(ctx: Context, report: Report, fmt: str, path: Path, preset: str | None = None) -> Path:
+def export(ctx: Context, report: Report, fmt: str, path: Path, preset: str | None = None,
+           title: str | None = None) -> Path:
     """Write atomically: a half-written file is never left where the officer expects the document."""
-    data = render(ctx, report, fmt, preset)
+    data = render(ctx, report, fmt, preset, title)
     path = Path(path).expanduser()
     if path.is_dir():
         path = default_path(ctx, report, fmt, path)

@@ -125,3 +125,14 @@ def test_english_interface_exports_chinese_documents_without_internal_values(tmp
     # and the default file name, in the current folder
     r = run_cli("--lang", "en", "report", "export", "2026-001", "first", "-o", str(tmp_path), env=env)
     assert r.returncode == 0 and (tmp_path / "2026-001-首报.docx").exists(), r.stderr
+
+
+def test_officer_title_with_its_own_line_break(tmp_path):
+    env = _new(tmp_path)
+    assert run_cli("report", "draft", "2026-001", "first", "--user", "zhang", env=env).returncode == 0
+    out = tmp_path / "t.docx"
+    r = run_cli("report", "export", "2026-001", "first", "-o", str(out), "--title",
+                "关于海峰中学学籍账号|异常登录事件的首报", env=env)
+    assert r.returncode == 0, r.stderr
+    title = Document(str(out)).paragraphs[0]
+    assert title.text == "关于海峰中学学籍账号\n异常登录事件的首报"

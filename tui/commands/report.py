@@ -58,6 +58,7 @@ def register(sub, add_common) -> None:
     e.add_argument("--format", default="docx", help=t("cli.report.format"))
     e.add_argument("--fonts", choices=sorted(FONT_PRESETS), help=t("cli.report.fonts"))
     e.add_argument("-o", "--output", default=None, help=t("cli.report.output_default"))
+    e.add_argument("--title", default=None, help=t("cli.report.title"))
     e.set_defaults(func=cmd_export)
 
 
@@ -210,6 +211,6 @@ def cmd_export(env) -> int:
         sys.stdout.write(render(ctx, r, "short").decode("utf-8"))
         return 0
     out = Path(a.output) if a.output else Path.cwd()
-    path = export(ctx, r, a.format, out, a.fonts)
+    path = export(ctx, r, a.format, out, a.fonts, a.title)
     print(t("cli.report.exported", path=str(path)))
     return 0
