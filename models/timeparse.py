@@ -1,8 +1,10 @@
 """One parser for every time a user types, in the CLI or the TUI.
 
 Accepted: ISO 8601 with an offset; ``YYYY-MM-DD HH:MM`` and ``HH:MM`` (today)
-in the school's zone; ``now``; relative ``-90m``, ``-2h``, ``-1d``. Results
-are aware UTC datetimes; display goes through ``fmt_local``.
+in the school's zone; ``now``; relative ``-90m``, ``-2h``, ``-1d``; and the Chinese an officer
+types under stress: ``现在``/``刚才``, ``昨天15:00``, ``今天9点``, ``下午3点``, ``15点40``, ``3点半``,
+``前天 8:30``, ``晚上十点一刻`` (a day word, a part of the day, an hour with 点/时/: and
+minutes, 半 or 刻). Results are aware UTC datetimes; display goes through ``fmt_local``.
 """
 from __future__ import annotations
 
@@ -16,6 +18,46 @@ _REL = re.compile(r"^([+-])\s*(\d+)\s*(m|min|h|d)$", re.IGNORECASE)
 _HM = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 _LOCAL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2})[:：](\d{2})(?::(\d{2}))?$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_NUM = r"\d{1,2}|[零〇一二两三四五六七八九十]{1,3}"
+_ZH = re.compile(r"^(?P<day>今天|今日|昨天|昨日|昨|前天|前日)?\s*(?P<part>凌晨|早上|早晨|清晨|上午|中午|下午|傍晚|晚上|夜里|夜间|晚)?\s*"
+                 rf"(?P<hour>{_NUM})\s*(?:[点點时時]|[:：](?=\s*\d))\s*"
+                 rf"(?:(?P<minute>{_NUM})\s*分?|(?P<half>半)|(?P<quarter>[一三])刻)?\s*$")
+_DAYS_BACK = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "昨": 1, "前天": 2, "前日": 2}
+_PM = {"下午", "傍晚", "晚上", "夜里", "夜间", "晚"}
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+           "九": 9}
+
+
+def _number(text: str) -> int | None:
+    """``15`` or ``十五`` / ``二十三`` / ``四十`` (up to 99)."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return _DIGITS[text] if len(text) == 1 and text in _DIGITS else None
+    tens, _, units = text.partition("十")
+    if (tens and tens not in _DIGITS) or (units and units not in _DIGITS) or len(units) > 1:
+        return None
+    return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[units] if units else 0)
+
+
+def _chinese(raw: str, now: datetime, zone: ZoneInfo, field: str) -> datetime | None:
+    m = _ZH.match(raw)
+    if not m:
+        return None
+    hour = _number(m["hour"])
+    minute = 30 if m["half"] else (15 if m["quarter"] == "一" else 45 if m["quarter"] else
+                                   (_number(m["minute"]) if m["minute"] else 0))
+    if hour is None or minute is None or hour > 23 or minute > 59:
+        raise _bad(field, raw)
+    part = m["part"]
+    if part in _PM and hour < 12:
+        hour += 12
+    elif part == "中午" and hour < 11:
+        hour += 12                    # 中午1点 is 13:00; 中午12点 stays 12:00
+    elif part == "凌晨" and hour == 12:
+        hour = 0
+    day = now.astimezone(zone).date() - timedelta(days=_DAYS_BACK.get(m["day"] or "今天", 0))
+    return _localize(datetime.combine(day, time(hour, minute)), zone, field, raw)
 
 
 def _bad(field: str, text: str) -> ValidationError:
@@ -27,7 +69,7 @@ def parse_time(text: str, *, now: datetime, zone: ZoneInfo, field: str = "time")
     if not raw:
         raise ValidationError({field: ("error.time_empty", {})})
     low = raw.lower()
-    if low in ("now", "现在"):
+    if low in ("now", "现在", "刚才", "刚刚"):
         return now.astimezone(timezone.utc)
     m = _REL.match(low)
     if m:
@@ -52,6 +94,9 @@ def parse_time(text: str, *, now: datetime, zone: ZoneInfo, field: str = "time")
         except ValueError:
             raise _bad(field, raw)
         return _localize(naive, zone, field, raw)
+    zh = _chinese(raw, now, zone, field)
+    if zh is not None:
+        return zh
     m = _DATE.match(raw)
     if m:
         try:
