@@ -38,6 +38,7 @@ from models.banners import Banner
 from models.errors import DomainError, StoreError
 from models.i18n import t
 from models.outfile import make_private, open_private, private_dir
+from models.text import path_text
 from models.store import APPLICATION_ID, CURRENT_SCHEMA, _create_private, store_errors
 from models.tables import ALL_MODELS, BackupRecord
 
@@ -167,7 +168,8 @@ def _record(ctx, now, path: str, ok: bool, message: str, automatic: bool, change
         return
     try:
         with ctx.store.write():
-            BackupRecord.create(at=now, path=path, ok=ok, message=message[:500], automatic=automatic)
+            BackupRecord.create(at=now, path=path_text(path), ok=ok, message=path_text(message[:500]),
+                                automatic=automatic)
             if ok:
                 audit.record(ctx, "backup.create", "backup", "", changes,
                              actor="system" if automatic else None)

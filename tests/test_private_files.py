@@ -126,3 +126,15 @@ def test_markdown_export_escapes_html_and_drops_other_links():
     assert "javascript" not in md_safe("[看这里](javascript:alert(1))")
     assert md_safe("[官网](https://example.edu.cn/)") == "[官网](https://example.edu.cn/)"
     assert "data:" not in md_safe("![x](data:text/html;base64,PHNjcmlwdD4=)")
+
+
+def test_a_group_writable_folder_shares_with_the_group_like_the_database(tmp_path, umask022):
+    from models.outfile import private_dir, write_output
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o2770)                       # several OS users, one database (README)
+    write_output(shared / "export.json", b"{}")
+    private_dir(shared / "evidence" / "2026-001")
+    assert stat.S_IMODE((shared / "export.json").stat().st_mode) == 0o660
+    assert stat.S_IMODE((shared / "evidence").stat().st_mode) & 0o777 == 0o770
+    assert stat.S_IMODE((shared / "evidence" / "2026-001").stat().st_mode) & 0o777 == 0o770
