@@ -112,6 +112,10 @@ def add_evidence(ctx: Context, ref: Any, path: str | os.PathLike, *, copy: bool 
     try:
         if copy:
             folder = ctx.store.evidence_dir / inc.code
+            from models.import_check import safe_relative
+            if not safe_relative(inc.code) or "/" in inc.code:
+                # A code that is not one (an edited file or import): never a folder outside (issue 13).
+                raise ValidationError({"path": ("error.evidence_bad_code", {"code": inc.code[:60]})})
             private_dir(folder)
             tighten_dir(ctx.store.evidence_dir)   # made 0755 by an older version: students' files
             tighten_dir(folder)

@@ -253,6 +253,9 @@ def import_into(store, data: dict[str, Any], source: str = "", *, audit_key: byt
                                   supported=CURRENT_SCHEMA)
             if schema != CURRENT_SCHEMA:
                 db.execute_sql("UPDATE schema_meta SET value=? WHERE key='schema_version'", (str(CURRENT_SCHEMA),))
+            # Every row through the services' own validators: a file anyone could edit (issue 13).
+            from models.import_check import validate_imported
+            validate_imported(store)
             identity = store.identity
             key = _source_key(store, identity, audit_key, source)
             report = audit.verify(store, witness=False, key=key)
@@ -261,7 +264,7 @@ def import_into(store, data: dict[str, Any], source: str = "", *, audit_key: byt
     except ExportError:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    except StoreError:
+    except (StoreError, DomainError):
         shutil.rmtree(staged, ignore_errors=True)
         raise
     except Exception as exc:  # a constraint the file breaks (unique, not null, type)
