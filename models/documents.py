@@ -808,12 +808,23 @@ def _set_rfonts(rpr, east: str, latin: str) -> None:
     rfonts.set(qn("w:hint"), "eastAsia")
 
 
+_NUMBER_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
+
+
 def _run(par, text: str, east: str, latin: str, size: float, bold: bool = False,
          condense: bool = True):
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Pt
-    run = par.add_run(text)
+    # A hyphen inside a number (0874-3123456) never ends a line: w:noBreakHyphen, the hyphen glyph.
+    pieces = _NUMBER_HYPHEN.split(text)
+    run = par.add_run(pieces[0])
+    for piece in pieces[1:]:
+        run._r.append(OxmlElement("w:noBreakHyphen"))
+        t_el = OxmlElement("w:t")
+        t_el.set(qn("xml:space"), "preserve")
+        t_el.text = piece
+        run._r.append(t_el)
     run.font.size = Pt(size)
     if bold:
         run.font.bold = True
