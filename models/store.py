@@ -159,6 +159,9 @@ class Store:
         # refused up front with a clear message, and the board shows a banner.
         self.read_only = False
         self._local = threading.local()
+        # This process's own commits: ``PRAGMA data_version`` does not move for them.
+        self.local_commits = 0
+        self.feed = ChangeFeed(self)
 
     @property
     def evidence_dir(self) -> Path:
@@ -199,6 +202,8 @@ class Store:
             finally:
                 self._local.depth = depth
                 if depth == 0:
+                    if ok:
+                        self.local_commits += 1
                     for hook in WRITE_HOOKS:
                         hook.end(self, ok)
 
@@ -210,12 +215,56 @@ class Store:
     def data_version(self) -> int:
         return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
 
+    def change_token(self) -> tuple[int, int]:
+        """Moves after every commit to the file: another connection's (``data_version``) or ours."""
+        return (self.data_version(), self.local_commits)
+
     def close(self) -> None:
         global _active
         if not self.db.is_closed():
             self.db.close()
         if _active is self:
             _active = None
+
+
+class ChangeFeed:
+    """The one change feed every screen follows: any commit, by another session or by this one.
+
+    ``changed(who)`` is True once per commit burst for each follower (a screen, the board),
+    so each reloads when, and only when, something was written. Cheap enough to ask twice a
+    second: one ``PRAGMA data_version`` (microseconds) and a counter.
+    """
+
+    def __init__(self, store: "Store") -> None:
+        self.store = store
+        self._seen: dict[int, tuple[int, int] | None] = {}
+
+    def token(self) -> tuple[int, int] | None:
+        try:
+            with store_errors(self.store.path):
+                return self.store.change_token()
+        except (StoreError, sqlite3.Error, peewee.PeeweeException):
+            return None
+
+    def follow(self, who: object) -> None:
+        """Start following from now (what ``who`` shows was read just before)."""
+        self._seen[id(who)] = self.token()
+
+    def forget(self, who: object) -> None:
+        self._seen.pop(id(who), None)
+
+    def changed(self, who: object) -> bool:
+        token = self.token()
+        if token is None:
+            return False       # busy or gone: ask again next time
+        key = id(who)
+        if key not in self._seen:
+            self._seen[key] = token
+            return False
+        if self._seen[key] == token:
+            return False
+        self._seen[key] = token
+        return True
 
 
 def _backup_before_migration(path: Path, version: int) -> Path:

@@ -1,24 +1,25 @@
-"""Following the other session: reload a screen when another connection committed.
+"""Following every commit: reload a screen when anyone (this session included) wrote.
 
-``PRAGMA data_version`` moves only on others' commits and costs microseconds,
-so checking it once a second is cheap; the reload runs only when it moved.
+``Store.feed`` (``models.store.ChangeFeed``) combines ``PRAGMA data_version``, which
+moves only on other connections' commits, with this process's own commit count, so
+a screen shows what this session just saved as well as what the colleague saved.
+Checking it costs microseconds; the reload runs only when something was written.
 """
 from __future__ import annotations
+
+FOLLOW_EVERY_S = 0.5
 
 
 class FollowsOtherSessions:
     """Mixin for a Screen with a ``reload()``; call ``follow_other_sessions(name)`` in ``on_mount``."""
 
-    _version: int | None = None
-
-    def follow_other_sessions(self, name: str) -> None:
-        self.set_interval(1.0, self._poll, name=name)
+    def follow_other_sessions(self, name: str, every: float = FOLLOW_EVERY_S) -> None:
+        self.app.store.feed.follow(self)
+        self.set_interval(every, self._poll, name=name)
 
     def _poll(self) -> None:
-        try:
-            version = self.app.store.data_version()
-        except Exception:  # a busy or vanished database: try again next second
-            return
-        if self._version is not None and version != self._version:
+        if self.app.store.feed.changed(self):
             self.reload()
-        self._version = version
+
+    def on_unmount(self) -> None:
+        self.app.store.feed.forget(self)

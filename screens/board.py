@@ -4,15 +4,15 @@ It renders ``models.board``; it does not decide anything. Three clocks drive it:
 - every second, countdowns are recomputed from the cached obligations (no
   database access) and only cells whose text changed are redrawn, so an idle
   board over SSH writes a few bytes a minute;
-- every second, ``PRAGMA data_version`` on a dedicated connection says whether
-  another session (or this one) committed; only then a worker re-reads, and a
-  keyed diff updates the table without moving the cursor or the scroll;
+- every second, the store's change feed (``Store.feed``: ``PRAGMA data_version``
+  plus this process's own commits) says whether another session (or this one)
+  committed; only then a worker re-reads, and a keyed diff updates the table
+  without moving the cursor or the scroll;
 - every 60 s a full re-read anyway, as a safety net.
 """
 from __future__ import annotations
 
 import itertools
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -97,8 +97,7 @@ class BoardScreen(Screen):
         self._title_width = 0
         self._expanded: set[int] = set()
         self._query = ""
-        self._poll: sqlite3.Connection | None = None
-        self._version: int | None = None
+        self._version: tuple | None = None
         self._dirty = True
         self._last_full = 0.0
         self._fired: set = set()
@@ -143,7 +142,6 @@ class BoardScreen(Screen):
         self.query_one("#board-filter").display = False
         self.query_one("#board-alarm").display = False
         self.query_one("#board-status").display = False
-        self._open_poll()
         self._setup_columns(self.size.width or app.size.width)
         if getattr(app, "started", True):
             self._first_read()
@@ -176,9 +174,7 @@ class BoardScreen(Screen):
         self.call_after_refresh(self.reload)
 
     def on_unmount(self) -> None:
-        if self._poll is not None:
-            self._poll.close()
-            self._poll = None
+        self.app.store.feed.forget(self)
 
     def on_resize(self) -> None:
         self._setup_columns(self.size.width)
@@ -201,23 +197,9 @@ class BoardScreen(Screen):
 
     # ------------------------------------------------------------------ reading
 
-    def _open_poll(self) -> None:
-        """A connection of its own: data_version only moves for commits made by other connections."""
-        try:
-            self._poll = sqlite3.connect(str(self.app.store.path), timeout=0, isolation_level=None,
-                                         check_same_thread=False)
-        except sqlite3.Error:
-            self._poll = None
-
-    def _data_version(self) -> int | None:
-        if self._poll is None:
-            self._open_poll()
-            if self._poll is None:
-                return None
-        try:
-            return self._poll.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error:
-            return None
+    def _data_version(self) -> tuple | None:
+        """The change feed's token: moves after any commit, this process's own included."""
+        return self.app.store.feed.token()
 
     def _read(self, now, banners: bool = True) -> ReadResult:
         """Everything from the database in one go; runs in a worker thread after the first time.

@@ -252,6 +252,10 @@ class CompleteCheckScreen(Screen):
         self.query_one("#complete-fu-title", Input).value = data.get("fu_title", "")
         self.query_one("#complete-fu-due", Input).value = data.get("fu_due", "+7d")
 
+    def flush_draft(self) -> None:
+        """The terminal is going (SIGHUP): write the draft now."""
+        self._save_draft()
+
     def _save_draft(self) -> None:
         if not self._loaded:
             return

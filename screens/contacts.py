@@ -8,7 +8,6 @@ the oral report. Names and numbers disappear while the app is idle-locked.
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -98,28 +97,17 @@ class ContactsScreen(Screen):
             except DomainError as exc:
                 self.notify(exc.message, severity="error")
         self.watch(self.app, "locked", self._locked_changed, init=False)
-        self._poll: sqlite3.Connection | None = None
         self._version = self._data_version()
         self.reload(select_next=True)
         self.set_interval(SYNC_EVERY_S, self.sync, name="contacts-sync")
         table.focus()
 
-    def on_unmount(self) -> None:
-        if self._poll is not None:
-            self._poll.close()
-            self._poll = None
 
     # ------------------------------------------------------------ the other session's changes
 
-    def _data_version(self) -> int | None:
-        """``PRAGMA data_version`` on a connection of our own: it moves for every other connection's commit."""
-        try:
-            if self._poll is None:
-                self._poll = sqlite3.connect(str(self.app.store.path), timeout=0, isolation_level=None,
-                                             check_same_thread=False)
-            return self._poll.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error:
-            return None
+    def _data_version(self) -> tuple | None:
+        """The store's change feed: moves after any commit, this session's own included."""
+        return self.app.store.feed.token()
 
     def sync(self) -> bool:
         """Re-read when anything was committed since the last look; keeps the selected row."""

@@ -1,7 +1,8 @@
 """One incident: facts, every obligation with its countdown, report stages, timeline, evidence.
 
-The countdowns tick every second from ``app.clock``; another session's change
-is picked up within a second through SQLite's ``data_version``. Every action
+The countdowns tick every second from ``app.clock``; any commit (another
+session's or this one's) is picked up within a second through the store's
+change feed (``Store.feed``). Every action
 goes through a service, so the role checks, versions and audit are the
 domain's, and a refusal is shown as the domain's message.
 """
@@ -35,6 +36,7 @@ from screens._incident_text import change_lines, escalation, event_title, human_
 
 
 TIMELINE_LIMIT = 200   # newest entries shown; the audit trail keeps all of them
+FOLLOW_S = 0.25       # how often the change feed is asked (microseconds each); 1 s after any commit at most
 
 
 class IncidentScreen(Screen):
@@ -66,7 +68,6 @@ class IncidentScreen(Screen):
             self.sub_title = t("history.read_only")
         self.incident_ref = incident_id
         self.inc = None
-        self._data_version: int | None = None
         self._rows: list[tuple[str, Any]] = []   # (row key, obligation or None)
         self._shown: dict[str, Any] = {}         # what each section last drew, to skip identical redraws
 
@@ -93,6 +94,7 @@ class IncidentScreen(Screen):
             ev.add_column(t(f"incident.col.ev_{key}"), key=key)
         self.reload()
         self.set_interval(1.0, self.tick)
+        self.set_interval(FOLLOW_S, self._follow, name="incident-follow")
         self.watch(self.app, "locked", lambda _locked: self.reload())
         stages.focus()
 
@@ -102,7 +104,7 @@ class IncidentScreen(Screen):
         try:
             with ctx.store.read():
                 self.inc = get_incident(self.incident_ref)
-                self._data_version = ctx.store.data_version()
+                ctx.store.feed.follow(self)
                 obls = incident_obligations(ctx, self.inc)
                 reports = list(Report.select().where(Report.incident == self.inc))
                 entries = timeline(self.inc, TIMELINE_LIMIT)
@@ -129,12 +131,20 @@ class IncidentScreen(Screen):
         self._shown[section] = signature
         return True
 
+    def _follow(self) -> None:
+        """Any commit, this session's own included (a report just submitted, a call logged)."""
+        if self.inc is not None and self.app.store.feed.changed(self):
+            self.reload()
+
+    def on_unmount(self) -> None:
+        self.app.store.feed.forget(self)
+
     def tick(self) -> None:
         """Every second: the countdowns move; another session's write triggers a full reload."""
         if self.inc is None:
             return
         try:
-            if self.app.ctx.store.data_version() != self._data_version:
+            if self.app.store.feed.changed(self):
                 self.reload()
                 return
             obls = incident_obligations(self.app.ctx, self.inc)

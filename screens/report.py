@@ -96,6 +96,7 @@ class ReportScreen(FieldsInOrder):
             return
         self.seq = self.report.seq
         self.version = self.report.version
+        self.app.store.feed.follow(self)
         await self._build_form()
         self.set_interval(TICK_S, self._tick)
         if hasattr(self.app, "locked"):
@@ -261,6 +262,9 @@ class ReportScreen(FieldsInOrder):
 
     def _follow_other_session(self) -> None:
         """Nothing typed here: show what the other session saved (or submitted)."""
+        if not self.app.store.feed.changed(self):
+            self._update_title()
+            return
         try:
             with self.ctx.store.read():
                 fresh = get_report(self.report.id)
@@ -534,6 +538,27 @@ class ReportScreen(FieldsInOrder):
             return   # the conflict screen or an error message is up; nothing left behind
         self.app.pop_screen()
 
+    def flush_draft(self) -> None:
+        """The terminal is going (SIGHUP): write the changed fields now, no dialog.
+
+        A conflict leaves the merged fields saved and mine stashed in the database,
+        so the conflict view shows on the next start; nothing typed is lost.
+        """
+        if self.report is None or self.frozen or not self.dirty:
+            return
+        values = self.form_values()
+        baseline = self._baseline()
+        changed = {k: v for k, v in values.items() if v != baseline.get(k, "")}
+        if not changed:
+            return
+        try:
+            r = save_draft(self.ctx, self.report.id, self.version, changed,
+                           base={k: baseline.get(k, "") for k in changed})
+            self.report, self.version, self.dirty = r, r.version, False
+        except DomainError:
+            stash_conflict(self.ctx, self.report.id, values)
+            self.dirty = False
+
     def on_unmount(self) -> None:
         # Leaving by any way (ctrl+q included): write what is on screen.
         if self.dirty and not self.paused:
@@ -541,6 +566,7 @@ class ReportScreen(FieldsInOrder):
                 self.save()
             except Exception:  # noqa: BLE001 - the app is closing; the last autosave stands
                 pass
+        self.app.store.feed.forget(self)
 
 
 def _as_text(values: dict) -> str:

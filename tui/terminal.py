@@ -33,18 +33,54 @@ def terminal_alive(stream=None) -> bool:
     return True
 
 
+def flush_drafts(app) -> int:
+    """Every open form writes its draft now (the terminal is going): how many did.
+
+    A screen or dialog with unsaved typing defines ``flush_draft()``; each runs on its
+    own, so one failing (a busy database) does not keep the others from saving.
+    """
+    done = 0
+    stacks = [app.screen_stack]
+    try:
+        stacks += [list(stack) for name, stack in app._screen_stacks.items() if stack is not app.screen_stack]
+    except AttributeError:
+        pass
+    seen: set[int] = set()
+    for stack in stacks:
+        for screen in reversed(list(stack)):
+            if id(screen) in seen:
+                continue
+            seen.add(id(screen))
+            flush = getattr(screen, "flush_draft", None)
+            if not callable(flush):
+                continue
+            try:
+                flush()
+                done += 1
+            except Exception:  # noqa: BLE001 - the process is ending; the other forms still save
+                pass
+    return done
+
+
 def install(app) -> None:
     """Call from the app's on_mount; does nothing in headless (test) runs."""
     if app.is_headless:
         return
 
     def hang_up() -> None:
+        # Drafts first, synchronously: once the terminal is gone the exit path may fail
+        # writing to it before any screen's on_unmount runs.
+        flush_drafts(app)
         app.exit(return_code=HANGUP_EXIT_CODE)
 
     # Under nohup SIGHUP is ignored on purpose: leave it so, the watchdog still notices.
-    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+    # SIGTERM (a closed tmux pane, a shutdown) saves the drafts the same way.
+    for name in ("SIGHUP", "SIGTERM"):
+        sig = getattr(signal, name, None)
+        if sig is None or signal.getsignal(sig) is signal.SIG_IGN:
+            continue
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hang_up)
+            asyncio.get_running_loop().add_signal_handler(sig, hang_up)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
     if os.name == "posix" and terminal_alive():
