@@ -28,6 +28,13 @@ def load_draft(ctx: Context, kind: str, key: str = "") -> dict[str, Any] | None:
     return dict(row.payload or {}) if row else None
 
 
+def draft_saved_at(ctx: Context, kind: str, key: str = ""):
+    """When this user's draft was last written (None when there is none)."""
+    with ctx.store.read():
+        row = Draft.get_or_none((Draft.owner == ctx.actor.username) & (Draft.kind == kind) & (Draft.key == key))
+    return row.updated_at if row else None
+
+
 def discard_draft(ctx: Context, kind: str, key: str = "") -> None:
     with ctx.store.write():
         Draft.delete().where((Draft.owner == ctx.actor.username) & (Draft.kind == kind)

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
 from models.deadlines import IncidentFacts, needs_delay_reason
-from models.drafts import discard_draft, load_draft, save_draft
+from models.drafts import discard_draft, draft_saved_at, load_draft, save_draft
 from models.errors import DomainError, ValidationError
 from models.i18n import t
 from models.incidents import IncidentInput, create_incident
@@ -86,6 +86,7 @@ class NewIncidentScreen(FieldsInOrder):
     BINDINGS = [
         Binding("ctrl+s", "save", t("incident.record"), priority=True, id="new_incident.save"),
         Binding("escape", "leave", t("incident.leave_keep_draft"), id="new_incident.leave"),
+        Binding("ctrl+d", "discard_draft", t("merge.draft.discard_key"), id="new_incident.discard", show=False),
     ]
 
     FIELDS = ORDER
@@ -179,10 +180,12 @@ class NewIncidentScreen(FieldsInOrder):
         ctx = self.app.ctx
         self._loading = True
         self.prefill()
-        self._pristine = self.payload()
+        self._set_pristine()
         draft = None
+        self._draft_at = None
         try:
             draft = load_draft(ctx, self.draft_kind, self.draft_key)
+            self._draft_at = draft_saved_at(ctx, self.draft_kind, self.draft_key) if draft else None
         except DomainError as exc:
             self.notify(exc.message, severity="error", markup=False)
         if draft:
@@ -200,7 +203,48 @@ class NewIncidentScreen(FieldsInOrder):
             self._time_hint(name)
         self._update_delay_row()
         self._update_category_note()
-        self._status(t("incident.draft_restored") if restored else t(self.KEYS_HINT))
+        if restored and self._draft_at is not None:
+            # Say whose typing this is and when, and how to start afresh (ctrl+d).
+            ctx = self.app.ctx
+            at = fmt_local(self._draft_at, ctx.zone, date=self._draft_at.astimezone(ctx.zone).date()
+                           != ctx.now().astimezone(ctx.zone).date(), with_zone=False)
+            self._status(t("merge.draft.restored", at=at))
+        else:
+            self._status(t("incident.draft_restored") if restored else t(self.KEYS_HINT))
+
+    def _set_pristine(self) -> None:
+        self._pristine = {}
+        self._pristine = self.payload()
+        self._pristine = self.payload()     # with the "now" defaults marked, as later payloads are
+
+    def flush_draft(self) -> None:
+        """The terminal is going (SIGHUP): write the draft now, whatever the autosave timer says."""
+        if self._saved:
+            return
+        payload = self.payload()
+        if payload != self._pristine:
+            save_draft(self.app.ctx, self.draft_kind, payload, self.draft_key)
+            self._dirty = False
+
+    def action_discard_draft(self) -> None:
+        """ctrl+d: throw the restored draft away and start from the defaults (now, undecided)."""
+        try:
+            discard_draft(self.app.ctx, self.draft_kind, self.draft_key)
+        except DomainError as exc:
+            self.domain_error(exc)
+            return
+        self._loading = True
+        for name in self._present(TEXT_FIELDS):
+            self.query_one(f"#{name}", Input).value = ""
+        for name in self._present(PICKERS):
+            self.query_one(f"#{name}", Picker).set_text("")
+        self.query_one("#personal_info", Answer).value = None
+        self.query_one("#description", TextArea).text = ""
+        self.prefill()
+        self._set_pristine()
+        self._draft_at = None
+        self.call_after_refresh(self._after_load, False)
+        self.notify(t("merge.draft.discarded"))
 
     def _locked_changed(self, locked: bool) -> None:
         self.set_class(bool(locked), "-locked")
@@ -225,10 +269,18 @@ class NewIncidentScreen(FieldsInOrder):
                           "text": picker.text}
         data["personal_info"] = self.query_one("#personal_info", Answer).value
         data["description"] = self.query_one("#description", TextArea).text
+        pristine = getattr(self, "_pristine", None) or {}
+        # Times still at their "now" default are refreshed when the draft is restored later.
+        untouched = [n for n in self._present(TIME_FIELDS) if pristine.get(n) == data.get(n)]
+        if untouched and pristine:
+            data["_now_defaults"] = untouched
         return data
 
     def restore(self, data: dict[str, Any]) -> None:
+        fresh = set(data.get("_now_defaults") or ())
         for name in self._present(TEXT_FIELDS):
+            if name in fresh:
+                continue          # a "now" default: the prefill's now, not the draft's
             if isinstance(data.get(name), str):
                 self.query_one(f"#{name}", Input).value = data[name]
         for name in self._present(PICKERS):
@@ -238,7 +290,8 @@ class NewIncidentScreen(FieldsInOrder):
             if isinstance(value, list):
                 value = tuple(value)
             if value is not None:
-                picker.set_value(value, entry.get("text", ""))
+                # The draft keeps the value; its label is the current language's, not the draft's.
+                picker.set_value(value, _picker_label(name, value, entry.get("text", "")))
             else:
                 picker.set_text(entry.get("text", ""))
         answer = data.get("personal_info")
@@ -529,6 +582,25 @@ class NewIncidentScreen(FieldsInOrder):
             return
         self._saved = True
         self.app.pop_screen()
+
+
+def _picker_label(name: str, value: Any, fallback: str) -> str:
+    from models.taxonomy import load_taxonomy
+    tax = load_taxonomy()
+    try:
+        if name == "category":
+            return tax.category(value[0] if isinstance(value, (tuple, list)) else value).name
+        if name == "grade":
+            g = tax.grade(value) if value else None
+            return g.name if g else t("incident.grade_undecided")
+        if name == "subcategory":
+            for cat in tax.categories:
+                sub = cat.sub(value)
+                if sub:
+                    return sub.name
+    except Exception:  # noqa: BLE001 - an old draft's value no longer known: keep its text
+        pass
+    return fallback
 
 
 SCREEN = NewIncidentScreen

@@ -544,7 +544,7 @@ class ReportScreen(FieldsInOrder):
         A conflict leaves the merged fields saved and mine stashed in the database,
         so the conflict view shows on the next start; nothing typed is lost.
         """
-        if self.report is None or self.frozen or not self.dirty:
+        if self.report is None or self.frozen:
             return
         values = self.form_values()
         baseline = self._baseline()

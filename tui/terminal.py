@@ -14,6 +14,7 @@ import signal
 import sys
 
 HANGUP_EXIT_CODE = 129   # 128 + SIGHUP, as a shell reports it
+HANGUP_GRACE_S = 0.3     # keys already read reach their fields before the drafts are written
 
 
 def terminal_alive(stream=None) -> bool:
@@ -67,11 +68,21 @@ def install(app) -> None:
     if app.is_headless:
         return
 
-    def hang_up() -> None:
+    state = {"going": False}
+
+    def leave() -> None:
         # Drafts first, synchronously: once the terminal is gone the exit path may fail
         # writing to it before any screen's on_unmount runs.
         flush_drafts(app)
         app.exit(return_code=HANGUP_EXIT_CODE)
+
+    def hang_up() -> None:
+        if state["going"]:
+            return
+        state["going"] = True
+        # Keys already read (typed just before the hang-up) are still on their way to their
+        # fields as messages: let them land, then save every form and leave.
+        app.set_timer(HANGUP_GRACE_S, leave, name="hang-up")
 
     # Under nohup SIGHUP is ignored on purpose: leave it so, the watchdog still notices.
     # SIGTERM (a closed tmux pane, a shutdown) saves the drafts the same way.
