@@ -86,7 +86,8 @@ class NewIncidentScreen(FieldsInOrder):
     BINDINGS = [
         Binding("ctrl+s", "save", t("incident.record"), priority=True, id="new_incident.save"),
         Binding("escape", "leave", t("incident.leave_keep_draft"), id="new_incident.leave"),
-        Binding("ctrl+d", "discard_draft", t("merge.draft.discard_key"), id="new_incident.discard", show=False),
+        Binding("ctrl+d", "discard_draft", t("merge.draft.discard_key"), id="new_incident.discard", show=False,
+                priority=True),   # before the focused Input (its ctrl+d deletes to the right; Delete still does)
     ]
 
     FIELDS = ORDER
