@@ -46,7 +46,8 @@ async def test_incident_screen_shows_its_own_submission_within_a_second(db_path,
         r = save_draft(app.ctx, r.id, r.version, {**FIRST_FULL, "summary": "异地登录", "info_source": "巡检",
                                                       "location": "教务处", "event_level": "一般", "reporting_unit": "海峰中学"})
         start = time.monotonic()
-        submit(app.ctx, r.id, r.version, Submission(channel="fax", recipient="县教育局"))  # this session, same connection
+        submit(app.ctx, r.id, r.version, Submission(channel="fax", recipient="县教育局",
+                                               before_oral_reason="电话未接通"))  # this session, same connection
         assert await wait_for(pilot, lambda: "已报" in cell(screen, first, "report"), timeout=1.0)
         assert time.monotonic() - start <= 1.0
         assert "10:00" in cell(screen, first, "report")              # with the submission time
