@@ -208,3 +208,15 @@ def test_emoji_are_flagged_before_export(ctx, tmp_path):
     assert flagged_characters(ctx, r) == []
     new = correct(ctx, r.id, {"next_steps": "配合排查👍，已通知☎家长★"}, reason="补充")
     assert flagged_characters(ctx, new) == ["👍", "☎"]       # ★ is in GB 2312: the faces have it
+
+
+def test_english_prefills_saved_by_release_0_1_print_in_chinese(ctx):
+    """Reports saved under an English interface held "Network attack", "General（IV）", ISO times."""
+    inc = _first(ctx).incident
+    r = open_report(ctx, inc.id, "cac_2025", "initial")
+    r = save_draft(ctx, r.id, r.version, {"event_type": "Network attack", "event_level": "General（IV）",
+                                          "times": "Discovered: 2026-11-25 09:00; occurred: 2026-11-25 08:30"})
+    text = build_letter(ctx, r).all_text()
+    assert "网络攻击事件" in text and "一般（Ⅳ级）" in text and "发现：2026年11月25日9时00分" in text
+    for leak in ("Network", "General", "IV）", "Discovered", "2026-11-25"):
+        assert leak not in text, leak
