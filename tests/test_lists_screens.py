@@ -1,0 +1,97 @@
+"""Registry accounts, the data-use ledger and the drills list at 80×24, by keys only; roles enforced."""
+from datetime import timedelta
+
+from models.registry_accounts import add_account
+from models.tables import DataUse, RegistryAccount
+from tests.conftest import T0, make_app, make_ctx
+from tests.test_stats import seed_year
+from tests.ui_helpers import screen_text
+
+
+async def test_registry_accounts_flags_and_actions(db_path, clock):
+    app = make_app(db_path, clock, role="leader", username="chen")
+    ctx = make_ctx(app.store, clock)
+    add_account(ctx, "530328001", "李老师", "学校管理员", password_changed_at=T0 - timedelta(days=200),
+                last_used_at=T0 - timedelta(days=3))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g", "r")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "RegistryScreen"
+        text = screen_text(app)
+        assert "530328001" in text and "⚠" in text and "1 个需要处理" in text
+        footer = text.splitlines()[-1]
+        assert "n 新增" in footer and len(footer) <= 80
+        await pilot.press("p")
+        await pilot.pause()
+        assert RegistryAccount.get().password_changed_at == T0 and "0 个需要处理" in screen_text(app)
+        clock.advance(minutes=5)
+        await pilot.press("h")
+        await pilot.pause()
+        app.screen.query_one("#f-account_holder").value = "王老师"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert RegistryAccount.get().holder == "王老师" and "1 个需要处理" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+s")          # nothing typed: the required fields say so
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FormModal" and RegistryAccount.select().count() == 1
+        app.screen.query_one("#f-account_login").value = "530328002"
+        app.screen.query_one("#f-account_holder").value = "张老师"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert RegistryAccount.select().count() == 2
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "1 个账号" in screen_text(app)
+        await pilot.press("a")
+        await pilot.pause()
+        assert "已注销" in screen_text(app)
+
+
+async def test_ledger_needs_an_approver_and_a_viewer_cannot_record(db_path, clock):
+    app = make_app(db_path, clock, role="officer", username="li")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g", "l")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "LedgerScreen" and "还没有登记" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        for name, value in (("ledger_who", "李老师"), ("ledger_data", "初一学生名单"), ("ledger_purpose", "保险")):
+            app.screen.query_one(f"#f-{name}").value = value
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert DataUse.select().count() == 0 and type(app.screen).__name__ == "FormModal"
+        app.screen.query_one("#f-ledger_approved_by").value = "陈校长"
+        app.screen.query_one("#f-ledger_at").value = "昨天15:00"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        use = DataUse.get()
+        assert use.approved_by == "陈校长" and use.at < T0
+        assert "初一学生名单" in screen_text(app)
+    app = make_app(db_path, clock, role="viewer", username="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g", "l", "n")
+        await pilot.pause()
+        app.screen.query_one("#f-ledger_who").value = "某人"
+        for name in ("ledger_data", "ledger_purpose", "ledger_approved_by"):
+            app.screen.query_one(f"#f-{name}").value = "x"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert DataUse.select().count() == 1 and "权限不足" in screen_text(app)
+
+
+async def test_drills_list_opens_the_summary(db_path, clock):
+    app = make_app(db_path, clock, role="viewer", username="viewer")
+    seed_year(make_ctx(app.store, clock))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g", "d")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DrillsScreen"
+        text = screen_text(app)
+        assert "演练：勒索病毒" in text and "共 1 次演练" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DrillScreen"
