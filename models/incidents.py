@@ -42,7 +42,8 @@ FACT_ACTIONS = ("incident.create", "incident.grade", "incident.update", "inciden
 def facts(inc: Incident, close_over: tuple | None = None, history: tuple | None = None) -> IncidentFacts:
     """The engine's view of one incident; the close-over reasons and grade history are read if not given."""
     if close_over is None:
-        close_over = close_over_for([inc.id]).get(inc.id, ())
+        # Only a closed incident has close-over reasons.
+        close_over = close_over_for([inc.id]).get(inc.id, ()) if inc.status == "closed" else ()
     if history is None:
         history = fact_history([inc]).get(inc.id, ())
     return IncidentFacts(id=inc.id, code=inc.code, title=inc.title, category=inc.category,
@@ -68,8 +69,41 @@ def close_over_for(ids: Iterable[int]) -> dict[int, tuple[tuple[str, str], ...]]
 def fact_history(incs: Iterable[Incident]) -> dict[int, tuple[FactChange, ...]]:
     """Grade and personal-information flag over time, from the audit trail (only if they changed)."""
     incs = list(incs)
-    if not incs:
-        return {}
+    out: dict[int, tuple[FactChange, ...]] = {}
+    todo = []
+    for inc in incs:
+        # The grade and the flag change only with a new version of the row: never edited, no
+        # history; an unchanged version, the history read before (the incident screen asks
+        # every second, and the audit trail is long).
+        key = _history_key(inc)
+        if inc.version <= 1:
+            continue
+        if key in _HISTORY_CACHE:
+            if _HISTORY_CACHE[key]:
+                out[inc.id] = _HISTORY_CACHE[key]
+            continue
+        todo.append(inc)
+    if not todo:
+        return out
+    found = _read_history(todo)
+    if len(_HISTORY_CACHE) > 5000:
+        _HISTORY_CACHE.clear()
+    for inc in todo:
+        _HISTORY_CACHE[_history_key(inc)] = found.get(inc.id, ())
+    out.update(found)
+    return out
+
+
+_HISTORY_CACHE: dict[tuple, tuple[FactChange, ...]] = {}
+
+
+def _history_key(inc: Incident) -> tuple:
+    db = Incident._meta.database
+    where = getattr(getattr(db, "obj", db), "database", "")
+    return (str(where), inc.id, inc.version, inc.created_at)
+
+
+def _read_history(incs: list[Incident]) -> dict[int, tuple[FactChange, ...]]:
     by_id = {i.id: i for i in incs}
     A = AuditEvent
     events: dict[int, list] = {}

@@ -60,3 +60,28 @@ async def test_conditional_cac_stage_shows_in_its_last_hour(db_path, clock):
         cond = [r for r in rows if "待定级" in " ".join(r)]
         assert len(cond) == 1 and "14:00" in " ".join(cond[0])            # due 10:00 + 4 h, Shanghai
         assert len(rows) == 2                                              # the incident, and the sub-row
+
+
+async def test_incident_screen_shows_conditional_and_grade_since_lowered(db_path, clock):
+    from models.incidents import set_grade
+    from screens.incident import IncidentScreen
+    app = make_app(db_path, clock)
+    ctx = make_ctx(app.store, clock)
+    inc = _incident(ctx, grade=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("incident", inc.id)
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen)
+        table = screen.query_one("#stages", DataTable)
+        state = str(table.get_cell("cac_2025|initial|1", "state"))
+        assert "待定级" in state and "较大" in state
+        assert "14:00" in str(table.get_cell("cac_2025|initial|1", "due"))   # its would-be deadline
+        set_grade(ctx, inc.id, "III", "涉及全校学籍")
+        clock.advance(hours=5)
+        set_grade(ctx, inc.id, "IV", "复核后降级")
+        screen.reload()
+        await pilot.pause()
+        state = str(table.get_cell("cac_2025|initial|1", "state"))
+        assert "逾期未报" in state and "此后已降级" in state
