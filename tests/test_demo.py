@@ -66,7 +66,9 @@ async def test_demo_app_shows_demo_in_the_header(tmp_path):
             await pilot.pause()
             header = str(app.screen.query_one("#board-school").render())
             assert "DEMO" in header
-            assert app.screen.query_one("#board-table").row_count == 3
+            # Three incidents, and (issue 12) the ransomware one's CAC report under it: grade undecided,
+            # its would-be 4-hour deadline from discovery 3 h 30 ago is in its last hour.
+            assert app.screen.query_one("#board-table").row_count == 4
             def banners():
                 return [str(s.render()) for s in app.screen.query("#board-banners Static")]
             # Banners follow the rows from a worker, a moment after the first paint.
