@@ -229,10 +229,14 @@ def documented_keys(root: Path) -> list[tuple[str, str, str]]:
             j = n + 1
             while j < len(lines) and not lines[j].strip():
                 j += 1
+            body = False                      # the header row names the column, not a key
             while j < len(lines) and lines[j].lstrip().startswith("|"):
                 first = lines[j].strip().strip("|").split("|")[0]
-                for key in re.findall(r"`([^`]+)`", first):
-                    out.append((f"{doc.relative_to(root)}:{j + 1}", m.group(1), key))
+                if re.fullmatch(r"\s*:?-+:?\s*", first):
+                    body = True
+                elif body:
+                    for key in re.findall(r"`([^`]+)`", first):
+                        out.append((f"{doc.relative_to(root)}:{j + 1}", m.group(1), key))
                 j += 1
     return out
 
