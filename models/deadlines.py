@@ -103,13 +103,17 @@ class Obligation:
 
 
 Key = tuple[str, str, int]
+# The services accept a time up to a minute ahead (clocks of two sessions differ a little):
+# what was stamped that far ahead of ``now`` already counts, so a report just sent never
+# reads unsent for those seconds.
+SKEW = timedelta(minutes=1)
 
 
 def _originals(reports: Sequence[ReportFacts], now: datetime) -> dict[Key, ReportFacts]:
     """Per report, its first submission made by ``now``: a correction keeps the original's time."""
     out: dict[Key, ReportFacts] = {}
     for r in reports:
-        if r.status not in ("submitted", "superseded") or r.submitted_at is None or r.submitted_at > now:
+        if r.status not in ("submitted", "superseded") or r.submitted_at is None or r.submitted_at > now + SKEW:
             continue
         k = (r.regime, r.stage, r.seq)
         if k not in out or r.submitted_at < out[k].submitted_at:
@@ -152,7 +156,7 @@ def _applicability(stage: Stage, inc: IncidentFacts) -> str | None:
 def as_of(incident: IncidentFacts, now: datetime) -> IncidentFacts:
     """The incident as the record stood at ``now``: later closes, handling ends and grades undone."""
     handling = incident.handling_closed_at
-    if handling is not None and handling > now:
+    if handling is not None and handling > now + SKEW:
         handling = None
     status, closed_at = incident.status, incident.closed_at
     if status in ("closed", "withdrawn") and closed_at is not None and closed_at > now:
@@ -188,7 +192,7 @@ def obligations(incident: IncidentFacts, reports: Sequence[ReportFacts], policy:
     Only what the record held at ``now`` counts: reports submitted by then, the
     status and grade of then; before the incident was recorded nothing is owed.
     """
-    if incident.created_at is not None and now < incident.created_at:
+    if incident.created_at is not None and now + SKEW < incident.created_at:
         return []
     full_history = incident.history
     inc = as_of(incident, now)
