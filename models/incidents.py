@@ -37,6 +37,7 @@ def _clean_text(value: Any, field: str, required: bool = False, limit: int = TEX
 
 # Audit actions whose changes may carry the grade or the personal-information flag.
 FACT_ACTIONS = ("incident.create", "incident.grade", "incident.update", "incident.edit")
+FACT_KEYS = ("grade", "personal_info", "personal_info_unsure")
 
 
 def facts(inc: Incident, close_over: tuple | None = None, history: tuple | None = None) -> IncidentFacts:
@@ -111,7 +112,7 @@ def _read_history(incs: list[Incident]) -> dict[int, tuple[FactChange, ...]]:
                                    .where((A.entity == "incident") & A.entity_id.in_([str(i) for i in by_id])
                                           & A.action.in_(FACT_ACTIONS))
                                    .order_by(A.id).tuples()):
-        if isinstance(changes, dict) and ("grade" in changes or "personal_info" in changes):
+        if isinstance(changes, dict) and any(k in changes for k in FACT_KEYS):
             events.setdefault(int(entity_id), []).append((at, changes))
     out: dict[int, tuple[FactChange, ...]] = {}
     for iid, evs in events.items():
@@ -119,17 +120,24 @@ def _read_history(incs: list[Incident]) -> dict[int, tuple[FactChange, ...]]:
             continue  # only the creation: nothing changed
         inc = by_id[iid]
         # Walk back from today's values so a missing creation event still gives the right start.
+        # 不确定 counts as involved, as the engine treats it.
         grade, pi = inc.grade, bool(inc.personal_info)
+        unsure = bool(getattr(inc, "personal_info_unsure", False))
         states = []
         for at, ch in reversed(evs):
-            states.append(FactChange(at, grade, pi))
-            if "grade" in ch and isinstance(ch["grade"], list):
+            states.append(FactChange(at, grade, pi or unsure))
+            if isinstance(ch.get("grade"), list):
                 grade = ch["grade"][0]
-            if "personal_info" in ch and isinstance(ch["personal_info"], list):
-                pi = bool(ch["personal_info"][0])
+            if isinstance(ch.get("personal_info"), list):
+                old = ch["personal_info"][0]
+                pi = bool(old)
+                if "personal_info_unsure" not in ch:     # an edit records 不确定 as None
+                    unsure = old is None
+            if isinstance(ch.get("personal_info_unsure"), list):
+                unsure = bool(ch["personal_info_unsure"][0])
         states.reverse()
         if states[0].at > inc.created_at:
-            states.insert(0, FactChange(inc.created_at, grade, pi))
+            states.insert(0, FactChange(inc.created_at, grade, pi or unsure))
         out[iid] = tuple(states)
     return out
 

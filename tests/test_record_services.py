@@ -166,3 +166,15 @@ def test_codes_go_past_999_numerically(ctx):
     assert _incident(ctx).code == f"{year}-1001"        # "1000" > "999" numerically, not as text
     Incident.update(code=f"{year}-1009").where(Incident.code == f"{year}-1001").execute()
     assert _incident(ctx).code == f"{year}-1010"
+
+
+@pytest.mark.parametrize("answer", [True, None])       # 是, 不确定 at intake
+def test_personal_information_ruled_out_after_the_notice_was_due_keeps_it_missed(ctx, clock, answer):
+    from models.incidents import update_incident
+    inc = _incident(ctx, personal_info=answer)
+    clock.advance(hours=30)                        # the 24-hour authority notice passes unmet
+    inc = update_incident(ctx, inc.id, None, {"personal_info": False}, "核实未涉及个人信息")
+    pipl = {o.stage: o for o in incident_obligations(ctx, get_incident(inc.id)) if o.regime == "pipl"}
+    assert (pipl["authority_notice"].state, pipl["authority_notice"].reason) == \
+        ("missed", "reason.personal_info_ruled_out")
+    assert pipl["individual_notice"].state == "not_applicable"     # not yet due when ruled out
