@@ -85,3 +85,41 @@ async def test_incident_screen_shows_conditional_and_grade_since_lowered(db_path
         await pilot.pause()
         state = str(table.get_cell("cac_2025|initial|1", "state"))
         assert "逾期未报" in state and "此后已降级" in state
+
+
+async def test_a_late_call_in_the_dialog_asks_for_the_late_reason(db_path, clock):
+    from textual.widgets import Input, Static
+    from models.contacts import ensure_seeded
+    from screens.contacts_forms import LogCallForm
+    from models.tables import CallLog, Report
+    app = make_app(db_path, clock, role="officer", username="li")
+    ctx = make_ctx(app.store, clock)
+    ensure_seeded(ctx)
+    inc = _incident(ctx, occurred_at=T0 - timedelta(minutes=50), discovered_at=T0 - timedelta(minutes=45))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("contacts", inc.id)
+        await pilot.pause(0.1)
+        screen = app.screen
+        bureau = next(c for c in screen_contacts() if c.role == "bureau")
+        app.push_screen(LogCallForm(bureau, inc, "0874-3000000"))
+        await pilot.pause()
+        form = app.screen
+        await pilot.press("1")                                    # reached
+        form.query_one("#call-said").text = "报告学籍账号异常登录"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form                                  # oral due 15 min ago: why late?
+        assert "迟报原因" in str(form.query_one("#call-errors", Static).render())
+        assert CallLog.select().count() == 0
+        form.query_one("#call-late", Input).value = "先断网处置"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is not form
+        oral = Report.get(Report.stage == "oral")
+        assert oral.late_reason == "先断网处置" and oral.status == "submitted"
+
+
+def screen_contacts():
+    from models.contacts import list_contacts
+    return list_contacts()
