@@ -351,24 +351,8 @@ class RecordVersion(BaseModel):
         indexes = ((("entity", "entity_id", "version"), True),)
 
 
-class Presence(BaseModel):
-    """Who has what open right now: one row per running session, refreshed every few seconds."""
-
-    session = TextField(primary_key=True)
-    username = TextField()
-    display = TextField(default="")
-    origin = TextField(default="")
-    pid = IntegerField(default=0)
-    host = TextField(default="")
-    kind = TextField(default="")        # incident | report | contact | board
-    key = TextField(default="")         # the record's id
-    incident = IntegerField(null=True)
-    typing = BooleanField(default=False)
-    seen_at = UTCDateTimeField()
-
-
 ALL_MODELS = [
     SchemaMeta, Setting, User, LoginToken, LoginFailure, Incident, Report, Evidence, Note,
     Contact, CallTreeStep, CallLog, AuditEvent, AlarmState, Draft, Check, CheckRun,
-    RegistryAccount, DataUse, Warning, WarningAction, BackupRecord, ObligationNote, RecordVersion, Presence,
+    RegistryAccount, DataUse, Warning, WarningAction, BackupRecord, ObligationNote, RecordVersion,
 ]

@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from models import alarms as alarm_model
+from screens._presence import PRESENCE_EVERY_S, app_presence
 from models import board as vm
 from models.banners import Banner, collect
 from models.errors import DomainError
@@ -107,6 +108,7 @@ class BoardScreen(Screen):
         self._firing = False
         self._reading = False
         self._texts: dict[str, str] = {}
+        self._here: dict[int, str] = {}     # incident id -> "@王丽✎": who else has it open
         # What the tick may skip: (computed at, valid until) per row, for the counts, for alarms.
         self._row_valid: dict[str, tuple] = {}
         self._counts = vm.Counts(0, 0, 0)
@@ -152,6 +154,7 @@ class BoardScreen(Screen):
             self._awaiting_start = True
         self.watch(app, "locked", self._locked_changed, init=False)
         self.set_interval(1.0, self.tick, name="board-tick")
+        self.set_interval(PRESENCE_EVERY_S, self._presence_tick, name="board-presence")
         self.table.focus()
 
     def app_started(self) -> None:
@@ -175,6 +178,19 @@ class BoardScreen(Screen):
 
     def on_unmount(self) -> None:
         self.app.store.feed.forget(self)
+
+    def _presence_tick(self) -> None:
+        """This session's heartbeat while the board is in front; others' marks on their incidents' rows."""
+        p = app_presence(self.app)
+        if p is None or getattr(self.app, "actor", None) is None:
+            return
+        if self.app.screen is self:
+            p.beat(self.app.actor, "board")
+        here = {iid: mark(hs) for iid, hs in p.by_incident().items()}
+        if here != self._here:
+            self._here = here
+            self._row_valid.clear()      # those rows' titles change: look at every row once
+            self._sync_rows(self._rows, self.app.clock.now(), self._cursor_key(), structural=False)
 
     def on_resize(self) -> None:
         self._setup_columns(self.size.width)
@@ -367,6 +383,9 @@ class BoardScreen(Screen):
                 if not structural and self._still_valid(self._row_valid.get(row.key), now):
                     continue
                 c = vm.cells(row, now, zone, settings.due_soon_minutes, settings.urgent_minutes, locked)
+                here = self._here.get(row.incident.id) if not (row.sub or locked) else None
+                if here:
+                    c.values["title"] = here + " " + c.values["title"]
                 until = vm.next_change(row, now, settings.due_soon_minutes, settings.urgent_minutes)
                 self._row_valid[row.key] = (now, until or FOREVER)
                 styled = {col: (c.values[col], self._style(col, row, c.level)) for col in self._columns}
@@ -643,3 +662,13 @@ class BoardScreen(Screen):
 
 
 SCREEN = BoardScreen
+
+
+def mark(here) -> str:
+    """``@王丽✎``: who else has the incident open, ✎ while typing (names only, at most two)."""
+    names = []
+    for h in here[:2]:
+        names.append("@" + h.name + ("✎" if h.typing else ""))
+    if len(here) > 2:
+        names.append(f"+{len(here) - 2}")
+    return "".join(names)

@@ -24,6 +24,7 @@ from models.errors import ConflictError, DomainError, ValidationError
 from models.i18n import t
 from models.tables import Contact
 from models.timeparse import fmt_local, parse_time
+from screens._presence import ShowsPresence
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DRAFT_EVERY_S = 2.0
@@ -228,7 +229,7 @@ class LogCallForm(LockAware):
         self.dismiss(result)
 
 
-class ContactForm(LockAware):
+class ContactForm(ShowsPresence, LockAware):
     """Add or edit one contact (admins)."""
 
     CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
@@ -274,6 +275,18 @@ class ContactForm(LockAware):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#f-name", Input).focus()
+        if self.contact is not None:
+            self.start_presence()
+
+    def presence_target(self):
+        c = self.contact
+        return ("contact", str(c.id), None, display_name(c)) if c is not None else None
+
+    def presence_typing(self) -> bool:
+        try:
+            return any(v != self.base.get(k) for k, v in self.values().items())
+        except Exception:  # noqa: BLE001 - not composed yet
+            return False
 
     def values(self) -> dict[str, Any]:
         data = {f: self.query_one(f"#f-{f}", Input).value for f in self.FIELDS}

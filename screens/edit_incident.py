@@ -39,11 +39,20 @@ class EditIncidentScreen(NewIncidentScreen):
         self.expected_version = 0
         self.resolving: set[str] = set()     # fields shown in conflict: the next save keeps these
 
+    def presence_target(self):
+        code = getattr(self, "_code", "")
+        return ("incident", str(self.incident_id), _int(self.incident_id), code) if code else None
+
+    def presence_typing(self) -> bool:
+        return bool(self._dirty)
+
     def prefill(self) -> None:
         ctx = self.app.ctx
         with ctx.store.read():
             inc = get_incident(self.incident_id)
         self.title = t("incident.edit_title", code=inc.code)
+        self._code = inc.code
+        self.incident_id = inc.id
         self.expected_version = inc.version
         self.base = {k: getattr(inc, k) for k in EDITABLE}
         self.base["personal_info"] = inc.personal_info_answer
@@ -132,6 +141,13 @@ class EditIncidentScreen(NewIncidentScreen):
         self._fill({**self.base, **{k: v for k, v in mine.items() if k in self.resolving}})
         self.query_one("#form").scroll_home()
         self._status(t("incident.conflict_status"), error=True)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _norm(value: Any) -> Any:

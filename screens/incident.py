@@ -31,6 +31,7 @@ from models.timeparse import fmt_duration, fmt_local, parse_time
 from tui.app import ASSETS
 from tui.palette import BindingCommands
 from tui.widgets.form_modal import FormField, FormModal
+from screens._presence import ShowsPresence
 from screens._incident_text import change_lines, escalation, event_title, human_size, masked
 
 
@@ -39,7 +40,7 @@ TIMELINE_LIMIT = 200   # newest entries shown; the audit trail keeps all of them
 FOLLOW_S = 0.25       # how often the change feed is asked (microseconds each); 1 s after any commit at most
 
 
-class IncidentScreen(Screen):
+class IncidentScreen(ShowsPresence, Screen):
     COMMANDS = {BindingCommands}   # ctrl+p lists this screen's keys too
     CSS_PATH = [ASSETS / "tcss" / "incident.tcss"]
     BINDINGS = [
@@ -95,6 +96,7 @@ class IncidentScreen(Screen):
         self.reload()
         self.set_interval(1.0, self.tick)
         self.set_interval(FOLLOW_S, self._follow, name="incident-follow")
+        self.start_presence()
         self.watch(self.app, "locked", lambda _locked: self.reload())
         stages.focus()
 
@@ -130,6 +132,9 @@ class IncidentScreen(Screen):
             return False
         self._shown[section] = signature
         return True
+
+    def presence_target(self):
+        return ("incident", str(self.inc.id), self.inc.id, self.inc.code) if self.inc is not None else None
 
     def _follow(self) -> None:
         """Any commit, this session's own included (a report just submitted, a call logged)."""

@@ -26,6 +26,7 @@ from models.incidents import IncidentInput, create_incident
 from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
 from screens._account_form import FieldsInOrder, keys_delivered
+from screens._presence import ShowsPresence
 from screens._incident_fields import (category_choices, category_shown, grade_choices,
                                       resolve_category, subcategory_choices_for)
 from tui.app import ASSETS
@@ -80,7 +81,7 @@ class ConfirmRecord(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class NewIncidentScreen(FieldsInOrder):
+class NewIncidentScreen(ShowsPresence, FieldsInOrder):
     COMMANDS = {BindingCommands}   # ctrl+p lists this screen's keys too
     CSS_PATH = [ASSETS / "tcss" / "new_incident.tcss"]
     BINDINGS = [
@@ -194,6 +195,7 @@ class NewIncidentScreen(FieldsInOrder):
         self._loading = False
         self.call_after_refresh(self._after_load, bool(draft))
         self.set_interval(AUTOSAVE_S, self.autosave)
+        self.start_presence()
         self.watch(self.app, "locked", self._locked_changed)
         self.query_one("#title", Input).focus()
 

@@ -29,6 +29,7 @@ from models.reports import (CHANNELS, Submission, check, due_at, form_fields, ge
                             open_report, save_draft, stage_title, start_correction, stash_conflict,
                             drop_stash, submit)
 from models.timeparse import fmt_duration, fmt_local, parse_time
+from screens._presence import ShowsPresence
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 AUTOSAVE_IDLE_S = 1.5   # save this long after the last keystroke …
@@ -36,7 +37,7 @@ AUTOSAVE_MAX_S = 4.0    # … and never later than this after the first unsaved 
 TICK_S = 0.5
 
 
-class ReportScreen(FieldsInOrder):
+class ReportScreen(ShowsPresence, FieldsInOrder):
     CSS_PATH = [ASSETS / "tcss" / "report.tcss"]
     # Enter in a one-line field moves to the next field before the next key is read; the
     # report is saved by itself and submitted with F5.
@@ -98,6 +99,7 @@ class ReportScreen(FieldsInOrder):
         self.version = self.report.version
         self.app.store.feed.follow(self)
         await self._build_form()
+        self.start_presence()
         self.set_interval(TICK_S, self._tick)
         if hasattr(self.app, "locked"):
             self.watch(self.app, "locked", self._locked_changed, init=True)
@@ -537,6 +539,18 @@ class ReportScreen(FieldsInOrder):
         if self.dirty and not self.save():
             return   # the conflict screen or an error message is up; nothing left behind
         self.app.pop_screen()
+
+    def presence_target(self):
+        r = self.report
+        if r is None:
+            return None
+        return ("report", str(r.id), r.incident_id, stage_title(self.ctx, r.regime, r.stage, r.seq))
+
+    def presence_scope(self) -> dict:
+        return {"kind": "report", "key": str(self.report.id)} if self.report is not None else {}
+
+    def presence_typing(self) -> bool:
+        return self.dirty or (self.last_change and time.monotonic() - self.last_change < 5.0)
 
     def flush_draft(self) -> None:
         """The terminal is going (SIGHUP): write the changed fields now, no dialog.

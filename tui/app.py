@@ -142,5 +142,10 @@ class DutyApp(TextualStrings, TypeAheadFocus, SessionMixin, App):
 
 def run_app(env: Env) -> int:
     app = DutyApp(env)
-    app.run(mouse=not getattr(env.args, "no_mouse", False))
+    try:
+        app.run(mouse=not getattr(env.args, "no_mouse", False))
+    finally:
+        presence = getattr(app, "_presence", None)
+        if presence is not None:
+            presence.leave()      # a clean exit: colleagues stop seeing this session at once
     return app.return_code or 0

@@ -74,6 +74,9 @@ def install(app) -> None:
         # Drafts first, synchronously: once the terminal is gone the exit path may fail
         # writing to it before any screen's on_unmount runs.
         flush_drafts(app)
+        presence = getattr(app, "_presence", None)
+        if presence is not None:
+            presence.leave()
         app.exit(return_code=HANGUP_EXIT_CODE)
 
     def hang_up() -> None:
