@@ -182,7 +182,9 @@ def describe(h: Here, seconds: int | None = None) -> str:
     """``王丽 正在编辑首报 · SSH · 10 秒前``."""
     from models.i18n import t
     verb = "presence.typing" if h.typing else "presence.viewing"
-    parts = [t(verb, who=h.name, what=h.what or t("presence.kind." + (h.kind or "board"), default=h.kind))]
+    kinds = {"board": "presence.kind.board", "incident": "presence.kind.incident",
+             "report": "presence.kind.report", "contact": "presence.kind.contact"}
+    parts = [t(verb, who=h.name, what=h.what or t(kinds.get(h.kind or "board", "presence.kind.board")))]
     parts.append(t("presence.via_ssh") if h.via_ssh else t("presence.via_local"))
     age = int(h.age_s if seconds is None else seconds)
     parts.append(t("presence.just_now") if age < 3 else t("presence.ago", n=age))
