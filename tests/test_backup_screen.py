@@ -3,14 +3,12 @@ safety; a viewer cannot open it and an officer cannot restore."""
 from models.tables import Incident
 from tests.conftest import make_app, make_ctx
 from tests.test_stats import seed_year
-from tests.ui_helpers import screen_text
+from tests.ui_helpers import fill_form, screen_text
 
 
 async def _fill(pilot, app, **values):
-    for name, value in values.items():
-        app.screen.query_one(f"#f-{name}").value = value
-    await pilot.press("ctrl+s")
-    await pilot.pause()
+    """The form's fields in their order, typed by keys (the names say which field is which)."""
+    await fill_form(pilot, *values.values())
 
 
 async def test_backup_verify_and_restore_as_admin(db_path, clock):

@@ -5,7 +5,7 @@ from models.registry_accounts import add_account
 from models.tables import DataUse, RegistryAccount
 from tests.conftest import T0, make_app, make_ctx
 from tests.test_stats import seed_year
-from tests.ui_helpers import screen_text
+from tests.ui_helpers import fill_form, screen_text
 
 
 async def test_registry_accounts_flags_and_actions(db_path, clock):
@@ -27,19 +27,14 @@ async def test_registry_accounts_flags_and_actions(db_path, clock):
         clock.advance(minutes=5)
         await pilot.press("h")
         await pilot.pause()
-        app.screen.query_one("#f-account_holder").value = "王老师"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await fill_form(pilot, "王老师")
         assert RegistryAccount.get().holder == "王老师" and "1 个需要处理" in screen_text(app)
         await pilot.press("n")
         await pilot.pause()
         await pilot.press("ctrl+s")          # nothing typed: the required fields say so
         await pilot.pause()
         assert type(app.screen).__name__ == "FormModal" and RegistryAccount.select().count() == 1
-        app.screen.query_one("#f-account_login").value = "530328002"
-        app.screen.query_one("#f-account_holder").value = "张老师"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await fill_form(pilot, "530328002", "张老师")          # focus stayed on the first field
         assert RegistryAccount.select().count() == 2
         await pilot.press("x")
         await pilot.pause()
@@ -59,15 +54,10 @@ async def test_ledger_needs_an_approver_and_a_viewer_cannot_record(db_path, cloc
         assert type(app.screen).__name__ == "LedgerScreen" and "还没有登记" in screen_text(app)
         await pilot.press("n")
         await pilot.pause()
-        for name, value in (("ledger_who", "李老师"), ("ledger_data", "初一学生名单"), ("ledger_purpose", "保险")):
-            app.screen.query_one(f"#f-{name}").value = value
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await fill_form(pilot, "李老师", "初一学生名单", "保险")
         assert DataUse.select().count() == 0 and type(app.screen).__name__ == "FormModal"
-        app.screen.query_one("#f-ledger_approved_by").value = "陈校长"
-        app.screen.query_one("#f-ledger_at").value = "昨天15:00"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await pilot.press("shift+tab", "shift+tab")            # back to the first field
+        await fill_form(pilot, None, None, None, "陈校长", None, "昨天15:00")
         use = DataUse.get()
         assert use.approved_by == "陈校长" and use.at < T0
         assert "初一学生名单" in screen_text(app)
@@ -75,11 +65,7 @@ async def test_ledger_needs_an_approver_and_a_viewer_cannot_record(db_path, cloc
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("g", "l", "n")
         await pilot.pause()
-        app.screen.query_one("#f-ledger_who").value = "某人"
-        for name in ("ledger_data", "ledger_purpose", "ledger_approved_by"):
-            app.screen.query_one(f"#f-{name}").value = "x"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await fill_form(pilot, "某人", "x", "x", "x")
         assert DataUse.select().count() == 1 and "权限不足" in screen_text(app)
 
 

@@ -3,7 +3,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import make_app, make_ctx
 from tests.test_stats import seed_year
-from tests.ui_helpers import screen_text
+from tests.ui_helpers import fill_form, screen_text
 
 
 async def test_board_g_menu_opens_statistics_and_periods_move(db_path, clock, tmp_path):
@@ -39,8 +39,7 @@ async def test_board_g_menu_opens_statistics_and_periods_move(db_path, clock, tm
         await pilot.press("e")
         await pilot.pause()
         out = tmp_path / "年报.xlsx"
-        app.screen.query_one("Input").value = str(out)
-        await pilot.press("enter")
+        await fill_form(pilot, str(out), save="enter")
         await pilot.pause()
         assert out.exists()
         wb = load_workbook(out)
@@ -48,8 +47,7 @@ async def test_board_g_menu_opens_statistics_and_periods_move(db_path, clock, tm
         assert "已写入" in screen_text(app)
         await pilot.press("e")
         await pilot.pause()
-        app.screen.query_one("Input").value = str(tmp_path / "年报.pdf")
-        await pilot.press("enter")
+        await fill_form(pilot, str(tmp_path / "年报.pdf"), save="enter")
         await pilot.pause()
         assert "未知格式" in screen_text(app)
         await pilot.press("escape")

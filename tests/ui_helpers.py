@@ -49,3 +49,27 @@ def burst(app, text: str) -> None:
     for ch in text:
         key, char = names.get(ch, (ch, ch))
         app.post_message(events.Key(key, char if char is not None else (ch if ch not in "\t\r\n" else None)))
+
+
+def _key(ch: str) -> str:
+    return "space" if ch == " " else ch
+
+
+async def type_text(pilot, text: str) -> None:
+    """Type ``text`` key by key, as a person would (space as the space key)."""
+    await pilot.press(*[_key(c) for c in text])
+
+
+async def fill_form(pilot, *values, save: str = "ctrl+s") -> None:
+    """Fill a form's fields in their order by keys only: for each field, clear it (home, then
+    delete to the end) and type the value, then tab to the next; ``None`` leaves a field as it
+    is. Ends with ``save`` (ctrl+s) unless it is empty."""
+    for i, value in enumerate(values):
+        if value is not None:
+            await pilot.press("home", "ctrl+k")
+            await type_text(pilot, value)
+        if i < len(values) - 1:
+            await pilot.press("tab")
+    if save:
+        await pilot.press(save)
+    await pilot.pause()
