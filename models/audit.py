@@ -125,6 +125,7 @@ def record(ctx, action: str, entity: str, entity_id: Any = "", changes: Any = No
     if getattr(store._local, "depth", 0) == 0:
         # Outside a write transaction (autocommit): seal and anchor at once.
         _seal(store)
+        _count(store)
         _end(store, True)
     return ev
 
@@ -168,6 +169,7 @@ class _Hooks:
             store.db.execute_sql("DELETE FROM temp.xj_touched")
             return
         _seal(store)
+        _count(store)
 
     def end(self, store, ok: bool) -> None:
         _end(store, ok)
@@ -244,12 +246,49 @@ def _seal(store) -> None:
     AuditEvent.update(rows=ev.rows, hash=ev.hash).where(AuditEvent.id == ev.id).execute()
 
 
+def _count(store) -> None:
+    """The trail's head after this transaction, taken under its write lock.
+
+    The count is the witness's plus the events after it (no ``count(*)`` per write). A witness
+    the table no longer matches (its last event gone or changed, its MAC wrong) is left as it
+    is: the next write must not paper over a truncation, so ``verify`` keeps reporting it until
+    someone looks (``audit anchor`` after that, or a restore).
+    """
+    st = _state()
+    if not st["events"]:
+        return
+    db = store.db
+    key = auditkey.load(store)
+    if key is None:
+        return
+    w = auditkey.read_witness(store.path, store.identity, key)
+    last_id, last = db.execute_sql("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
+    if isinstance(w, auditkey.Head):
+        row = db.execute_sql("SELECT hash FROM audit_event WHERE id = ?", (w.last_id,)).fetchone()
+        if w.last_id and (row is None or row[0] != w.last):
+            st["keep_witness"] = True
+            return
+        after = db.execute_sql("SELECT count(*) FROM audit_event WHERE id > ?", (w.last_id,)).fetchone()[0]
+        st["head"] = auditkey.Head(w.count + after, last_id, last)
+        return
+    if w is None:
+        earlier = db.execute_sql("SELECT 1 FROM audit_event WHERE alg = ? AND id < ? LIMIT 1",
+                                 (ALG, min(st["events"]))).fetchone()
+        if earlier is None:     # the first keyed events: the witness starts here
+            n = db.execute_sql("SELECT count(*) FROM audit_event").fetchone()[0]
+            st["head"] = auditkey.Head(n, last_id, last)
+            return
+    st["keep_witness"] = True   # missing although keyed events exist, or forged: keep the evidence
+
+
 def _end(store, ok: bool) -> None:
     st = _state()
-    wrote = bool(st["events"])
+    h = st.get("head")
     _tx.state = {"events": [], "baseline": False, "store": None}
-    if ok and wrote:
-        update_witness(store)
+    if ok and h is not None:
+        key = auditkey.load(store)
+        if key is not None:
+            auditkey.write_witness(store.path, store.identity, key, h)
 
 
 def head() -> auditkey.Head:
@@ -259,6 +298,7 @@ def head() -> auditkey.Head:
 
 
 def update_witness(store, *, force: bool = False) -> None:
+    """The witness from the table as it is (after an import or a restore: a full count, once)."""
     key = auditkey.load(store)
     if key is None:
         return

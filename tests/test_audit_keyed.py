@@ -73,10 +73,33 @@ def test_a_fresh_trail_is_keyed_and_anchored_in_private_files(desk, store, db_pa
     assert "审计链完整" in run_cli("check", "--db", str(db_path)).stdout
 
 
-def test_truncating_the_audit_table_is_detected(desk, store, db_path):
+def test_truncating_the_audit_table_is_detected(desk, store, db_path, clock):
     store.close()
     shell(db_path, "DELETE FROM audit_event WHERE id > (SELECT max(id) - 3 FROM audit_event)")
     both_detect(db_path, "截短")
+    # The next write through the program does not paper over it: the witness keeps the old head.
+    s = open_store(db_path)
+    try:
+        create_incident(make_ctx(s, clock), IncidentInput(title="之后", category="malware",
+                                                          occurred_at=T0 - timedelta(minutes=5), discovered_at=T0))
+    finally:
+        s.close()
+    both_detect(db_path, "")
+    # Nor can the witness be re-anchored: the lost events held the rows' last digests.
+    r = run_cli("audit", "anchor", "--db", str(db_path))
+    assert r.returncode == 1 and "不能更新见证文件" in r.stderr
+
+
+def test_a_lost_witness_stays_reported_until_the_owner_anchors_it(desk, store, db_path, clock):
+    auditkey.witness_path(db_path).unlink()
+    create_incident(desk, IncidentInput(title="之后", category="malware",
+                                        occurred_at=T0 - timedelta(minutes=5), discovered_at=T0))
+    assert not auditkey.witness_path(db_path).exists()      # a write does not quietly make a new one
+    store.close()
+    both_detect(db_path, "见证文件不见了")
+    r = run_cli("audit", "anchor", "--db", str(db_path))
+    assert r.returncode == 0, r.stderr
+    assert run_cli("audit", "verify", "--db", str(db_path)).returncode == 0
 
 
 def test_deleting_all_of_the_trail_is_detected_even_without_the_witness(desk, store, db_path):

@@ -21,6 +21,29 @@ def register(sub, add_common) -> None:
     g.add_argument("--import", dest="import_", metavar="FILE", help=t("cli.audit.key_import"))
     g.add_argument("--share", action="store_true", help=t("cli.audit.key_share"))
     k.set_defaults(func=run_key)
+    an = asub.add_parser("anchor", help=t("cli.audit.anchor"))
+    add_common(an)
+    an.set_defaults(func=run_anchor)
+
+
+def run_anchor(env) -> int:
+    """After looking into a reported truncation: the witness takes the trail's head as it now is.
+
+    Only the OS user who owns the file, and only if the chain and the rows verify without it.
+    """
+    from models import accounts
+    from models.errors import DomainError, PermissionDenied
+    store = env.store(create=False)
+    if not accounts.os_user_owns_database(store):
+        raise PermissionDenied("error.audit_key_not_owner", path=str(store.path))
+    with store.read():
+        report = audit.verify(store, witness=False)
+        if not report.ok:
+            raise DomainError("audit.error.anchor_broken", detail=report.message)
+        audit.update_witness(store, force=True)
+        n = report.checked
+    print(t("cli.audit.anchored", n=n))
+    return 0
 
 
 def run_key(env) -> int:
