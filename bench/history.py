@@ -35,7 +35,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "year.db"
-        now = datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)   # the year is over: its report is due
+        now = datetime(2027, 2, 15, 2, 0, tzinfo=timezone.utc)   # the year is over, its last reports are in
         n_inc, n_rep = seed_year(path, 2026, a.incidents, a.reports)
         store = open_store(path)
         ctx = Context(store=store, actor=Actor("bench", "viewer", "bench", "local"), clock=FixedClock(now),

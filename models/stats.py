@@ -140,16 +140,29 @@ class _Row:
     """One incident of the period: its facts, and its submitted reports as plain tuples
     ``(regime, stage, seq, status, submitted_at, id)`` by (regime, stage) (no model objects)."""
 
-    __slots__ = ("facts", "closed_at", "by_stage")
+    __slots__ = ("facts", "closed_at", "by_stage", "latest")
 
     def __init__(self, facts: IncidentFacts, closed_at: datetime | None) -> None:
         self.facts = facts
         self.closed_at = closed_at
-        self.by_stage: dict[tuple[str, str], list[tuple]] = {}
+        # (regime, stage) → {report number: its first submission} (a correction keeps the original's
+        # time): all the verdicts need of the reports.
+        self.by_stage: dict[tuple[str, str], dict[int, datetime]] = {}
+        self.latest: datetime | None = None      # the latest submission of any report
+
+    def add_report(self, regime: str, stage: str, seq: int, at: datetime) -> None:
+        if self.latest is None or at > self.latest:
+            self.latest = at
+        firsts = self.by_stage.get((regime, stage))
+        if firsts is None:
+            self.by_stage[(regime, stage)] = {seq: at}
+        elif seq not in firsts or at < firsts[seq]:
+            firsts[seq] = at
 
     def report_facts(self) -> list[ReportFacts]:
-        return [ReportFacts(regime=r[0], stage=r[1], seq=r[2], status=r[3], submitted_at=r[4], id=r[5])
-                for reps in self.by_stage.values() for r in reps]
+        """For the engine: one submission per report, at its first time (what the engine reads)."""
+        return [ReportFacts(regime=regime, stage=stage, seq=seq, status="submitted", submitted_at=at)
+                for (regime, stage), firsts in self.by_stage.items() for seq, at in firsts.items()]
 
 
 def _read(ctx, p: Period) -> list[_Row]:
@@ -178,19 +191,21 @@ def _read(ctx, p: Period) -> list[_Row]:
     _add_close_over(rows)
     # A join on the same range: an IN list of 10,000 ids is slower.
     cur = db.execute_sql(
-        "SELECT r.incident_id, r.regime, r.stage, r.seq, r.status, r.submitted_at, r.id FROM report r "
+        "SELECT r.incident_id, r.regime, r.stage, r.seq, r.submitted_at FROM report r "
         "JOIN incident i ON i.id = r.incident_id WHERE i.occurred_at >= ? AND i.occurred_at < ? "
         "AND r.status IN ('submitted', 'superseded') AND r.submitted_at IS NOT NULL", (lo, hi))
     get = rows.get
-    for iid, regime, stage, seq, status, sub_at, rid in cur.fetchall():
+    for iid, regime, stage, seq, sub_at in cur.fetchall():
         row = get(iid)
         if row is not None:
-            rep = (regime, stage, seq, status, _iso(sub_at), rid)
-            lst = row.by_stage.get((regime, stage))
-            if lst is None:
-                row.by_stage[(regime, stage)] = [rep]
-            else:
-                lst.append(rep)
+            at = _iso(sub_at)
+            if row.latest is None or at > row.latest:
+                row.latest = at
+            firsts = row.by_stage.get((regime, stage))
+            if firsts is None:
+                row.by_stage[(regime, stage)] = {seq: at}
+            elif seq not in firsts or at < firsts[seq]:
+                firsts[seq] = at
     return list(rows.values())
 
 
@@ -236,28 +251,19 @@ def _outcome(state: str) -> str | None:
     return None   # not_applicable
 
 
-def _firsts(reports) -> dict[int, datetime]:
-    """Per report number, its first submission (a correction keeps the original's time)."""
-    out: dict[int, datetime] = {}
-    for r in reports:
-        if r[2] not in out or r[4] < out[r[2]]:
-            out[r[2]] = r[4]
-    return out
-
-
-def _series(stage, by_stage: dict[tuple[str, str], list[tuple]]) -> list[str]:
+def _series(stage, by_stage: dict[tuple[str, str], dict[int, datetime]], offset: timedelta | None = None) -> list[str]:
     """Each submitted report of a repeatable stage (续报) against its own deadline: the latest
     report of an anchor stage before it, plus the stage's offset (met / met_late)."""
-    subs = _firsts(by_stage.get((stage.regime, stage.id), ()))
+    subs = by_stage.get((stage.regime, stage.id))
     if not subs:
         return []
-    anchor_times = sorted(at for a in stage.anchor_stages
-                          for at in _firsts(by_stage.get((stage.regime, a), ())).values())
+    anchor_times = sorted(at for a in stage.anchor_stages for at in by_stage.get((stage.regime, a), {}).values())
     out = []
     for _, at in sorted(subs.items()):
         before = [a for a in anchor_times if a < at]
         if before:
-            out.append("met" if at <= stage.due_from(before[-1]) else "met_late")
+            due = before[-1] + offset if offset is not None else stage.due_from(before[-1])
+            out.append("met" if at <= due else "met_late")
     return out
 
 
@@ -325,7 +331,7 @@ def _needs_engine(row: _Row, now: datetime) -> bool:
         return True
     if f.handling_closed_at is not None and f.handling_closed_at > now:
         return True
-    return any(r[4] > now for reps in row.by_stage.values() for r in reps)
+    return row.latest is not None and row.latest > now
 
 
 def _due(st: _StageRule, f: IncidentFacts, by_stage, zone, depth: int = 0) -> datetime | None:
@@ -341,9 +347,11 @@ def _due(st: _StageRule, f: IncidentFacts, by_stage, zone, depth: int = 0) -> da
     else:
         anchor = None
         for pair in st.anchor_pairs:
-            for at in _firsts(by_stage.get(pair, ())).values():
-                if anchor is None or at > anchor:
-                    anchor = at
+            firsts = by_stage.get(pair)
+            if firsts:
+                top = max(firsts.values())
+                if anchor is None or top > anchor:
+                    anchor = top
     if anchor is None:
         due = None
     elif st.offset is not None:
@@ -380,19 +388,14 @@ def judge_fast(row: _Row, stage_rules: list[_StageRule], now: datetime, policy=N
         verdicts: list[str] = []
         if st.repeatable:
             if mine:
-                verdicts.extend(_series(st.spec, by_stage))
-                seq = max(r[2] for r in mine) + 1
+                verdicts.extend(_series(st.spec, by_stage, st.offset))
+                seq = max(mine) + 1
             else:
                 seq = 1
             sub = None
         else:
             seq = 1
-            if not mine:
-                sub = None
-            elif len(mine) == 1:
-                sub = mine[0][4] if mine[0][2] == seq else None
-            else:
-                sub = _firsts(mine).get(seq)
+            sub = mine.get(1) if mine else None
         undecided = bool(st.grades) and f.grade is None
         if not undecided and ((st.grades and f.grade not in st.grades) or (st.personal_info and not pi)):
             out[st.key] = verdicts
@@ -424,8 +427,8 @@ def _local_text(at: datetime, zone) -> str:
 
 
 def _first_submission(row: _Row) -> datetime | None:
-    times = row.by_stage.get(("school_plan", "first"))
-    return min(r[4] for r in times) if times else None
+    firsts = row.by_stage.get(("school_plan", "first"))
+    return min(firsts.values()) if firsts else None
 
 
 def _rate(c: dict[str, int]) -> float | None:

@@ -209,9 +209,7 @@ def test_fast_verdicts_agree_with_the_deadline_engine(ctx):
             at = occ + timedelta(minutes=rnd.randrange(1, 60 * 24 * 40))
             if at > now:
                 continue
-            rep = (regime, stage, rnd.choice([1, 1, 2, 3]), rnd.choice(["submitted", "submitted", "superseded"]),
-                   at.astimezone(timezone.utc), n)
-            row.by_stage.setdefault((regime, stage), []).append(rep)
+            row.add_report(regime, stage, rnd.choice([1, 1, 2, 3]), at.astimezone(timezone.utc))
         quick += not _needs_engine(row, now)
         slow = {k: sorted(v) for k, v in judge(row, ctx.policy, now).items() if v}
         fast = {k: sorted(v) for k, v in judge_fast(row, stage_rules, now, ctx.policy).items() if v}
