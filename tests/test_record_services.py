@@ -178,3 +178,26 @@ def test_personal_information_ruled_out_after_the_notice_was_due_keeps_it_missed
     assert (pipl["authority_notice"].state, pipl["authority_notice"].reason) == \
         ("missed", "reason.personal_info_ruled_out")
     assert pipl["individual_notice"].state == "not_applicable"     # not yet due when ruled out
+
+
+def test_at_between_recording_and_submission_through_the_services(ctx, clock):
+    from models.incidents import list_incidents, open_obligations
+    inc = _incident(ctx)                                      # recorded at T0
+    clock.advance(minutes=20)
+    _send(ctx, inc, "oral", T0 + timedelta(minutes=5))
+    _send(ctx, inc, "first", T0 + timedelta(minutes=15))
+    mark_handled(ctx, inc.id, T0 + timedelta(minutes=18))
+    close_incident(ctx, inc.id, {"*": "转县局处理"})
+    inc = get_incident(inc.id)
+
+    def at(when):
+        return {o.stage: o.state for o in incident_obligations(ctx, inc, when)}
+    assert at(OCC - timedelta(hours=1)) == {}                 # before occurrence: nothing
+    assert at(T0 - timedelta(minutes=5)) == {}                # occurred, not yet recorded
+    then = at(T0 + timedelta(minutes=10))                     # oral sent, first not yet
+    assert then["oral"] == "met_late" and then["first"] in ("pending", "due_soon") and then["final"] == "waiting"
+    assert at(T0 + timedelta(minutes=16))["first"] == "met"
+    # deadlines --at: the incident closed since was open then
+    pairs = open_obligations(ctx, T0 + timedelta(minutes=10), list_incidents(include_closed=True))
+    assert any(o.stage == "first" and o.is_open for _, o in pairs)
+    assert at(T0 + timedelta(minutes=30))["final"] == "missed"
