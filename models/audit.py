@@ -261,7 +261,7 @@ def _count(store) -> None:
     key = auditkey.load(store)
     if key is None:
         return
-    w = auditkey.read_witness(store.path, store.identity, key)
+    w = auditkey.read_witness(store.path, auditkey.identity_of(store), key)
     last_id, last = db.execute_sql("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
     if isinstance(w, auditkey.Head):
         row = db.execute_sql("SELECT hash FROM audit_event WHERE id = ?", (w.last_id,)).fetchone()
@@ -288,7 +288,7 @@ def _end(store, ok: bool) -> None:
     if ok and h is not None:
         key = auditkey.load(store)
         if key is not None:
-            auditkey.write_witness(store.path, store.identity, key, h)
+            auditkey.write_witness(store.path, auditkey.identity_of(store), key, h)
 
 
 def head() -> auditkey.Head:
@@ -306,7 +306,7 @@ def update_witness(store, *, force: bool = False) -> None:
         h = head()
     except Exception:  # noqa: BLE001 - the write committed; a witness that lags is tolerated
         return
-    auditkey.write_witness(store.path, store.identity, key, h, force=force)
+    auditkey.write_witness(store.path, auditkey.identity_of(store), key, h, force=force)
 
 
 from models import store as _store_module  # noqa: E402  (registered once, at import)
@@ -377,7 +377,7 @@ def verify(store=None, *, witness: bool = True, key: bytes | None = None) -> Cha
     report = ChainReport(True, n, legacy=legacy, keyed=keyed)
     # The head, against the witness outside the table.
     if key is not None and witness:
-        witness = auditkey.read_witness(store.path, store.identity, key)
+        witness = auditkey.read_witness(store.path, auditkey.identity_of(store), key)
         if witness == "forged":
             return _bad(report, "witness_forged")
         if witness is None:

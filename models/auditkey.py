@@ -111,13 +111,28 @@ def _shared_folder(db_path: Path) -> bool:
     return private_mode(Path(db_path).parent) != 0o600
 
 
+def identity_of(store) -> str:
+    """The database's id, read once per open store (every write needs it for the key and witness)."""
+    value = getattr(store, "_xj_identity", None)
+    if value is None:
+        value = store.identity
+        if value:
+            store._xj_identity = value
+    return value
+
+
+def forget_identity(store) -> None:
+    """After an import replaced schema_meta inside this store."""
+    store.__dict__.pop("_xj_identity", None)
+
+
 def load(store, *, create: bool = False) -> bytes | None:
     """This database's key, or None. ``create`` makes one (first keyed event) if none is found."""
-    key = load_for(store.path, store.identity)
+    key = load_for(store.path, identity_of(store))
     if key is None and create:
-        key = _create(store, store.identity)
+        key = _create(store, identity_of(store))
         with _lock:
-            _cache[(str(store.path), store.identity)] = key
+            _cache[(str(store.path), identity_of(store))] = key
     return key
 
 
@@ -202,7 +217,7 @@ def reanchor(db_path: Path) -> bool:
 
 def export_text(store) -> str | None:
     key = load(store)
-    return _encode(store.identity, key).decode() if key else None
+    return _encode(identity_of(store), key).decode() if key else None
 
 
 def forget_cache() -> None:

@@ -256,6 +256,8 @@ def import_into(store, data: dict[str, Any], source: str = "", *, audit_key: byt
             # Every row through the services' own validators: a file anyone could edit (issue 13).
             from models.import_check import validate_imported
             validate_imported(store)
+            from models import auditkey
+            auditkey.forget_identity(store)
             identity = store.identity
             key = _source_key(store, identity, audit_key, source)
             report = audit.verify(store, witness=False, key=key)
@@ -275,6 +277,7 @@ def import_into(store, data: dict[str, Any], source: str = "", *, audit_key: byt
     if key is not None:
         auditkey.install(store.path, identity, key, to_file=False)
     auditkey.forget_cache()
+    auditkey.forget_identity(store)
     with store.read():
         audit.update_witness(store, force=True)
         chain_ok = audit.verify(store).ok
