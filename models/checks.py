@@ -312,11 +312,14 @@ def edit_check(ctx: Context, ref: Any, expected_version: int | None, changes: di
     delta = audit.diff({k: getattr(check, k) for k in new}, new)
     if not delta:
         return check
-    version = check.version if expected_version is None else expected_version
-    with ctx.store.write():
-        check = update_versioned(Check, check.id, version, new, "check")
-        audit.record(ctx, "check.update", "check", check.id, delta)
-    return check
+    # Merged field by field from the version the form read (models.merge): a colleague's edit
+    # of another field is kept; only a field both changed differently is a conflict.
+    from models.merge import merge_save, plain_view
+    names = tuple(new)
+    row, _ = merge_save(ctx, Check, check.id, "check", new, base_version=expected_version,
+                        view=plain_view(names), columns=lambda row, applied: applied,
+                        action="check.update", label=check.title)
+    return row
 
 
 @dataclass

@@ -21,7 +21,7 @@ from models.errors import ConflictError, NotFound, ValidationError
 from models.i18n import pick
 from models.roles import require
 from models.tables import CallTreeStep, Contact, Setting
-from models.versioning import row_dict, update_versioned
+from models.versioning import row_dict
 
 DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "assets" / "contacts_default.toml"
 SEEDED_KEY = "contacts_seeded"

@@ -153,7 +153,6 @@ def merge_save(ctx, model: type[Model], pk: Any, entity: str, mine: Mapping[str,
     audit key the field diff goes under (reports keep their fields in one JSON column).
     Non-conflicting fields are committed before the error is raised.
     """
-    from models.versioning import row_dict
     with ctx.store.write():
         row = model.get_or_none(model._meta.primary_key == pk)
         if row is None:

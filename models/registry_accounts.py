@@ -23,7 +23,6 @@ from models.errors import NotFound, ValidationError
 from models.prevention_config import idle_months, rotation_days
 from models.roles import require
 from models.tables import RegistryAccount
-from models.versioning import update_versioned
 from models.text import clean_text
 
 FLAGS = ("handover", "password", "seal")
@@ -134,10 +133,12 @@ def _update(ctx, ref, action: str, changes: dict, reason: str | None = None) -> 
     row = get_account(ref)
     if row.retired_at is not None:
         raise ValidationError({"account": ("prevention.error.account_retired", {})})
-    before = {k: getattr(row, k) for k in changes}
-    with ctx.store.write():
-        row = update_versioned(RegistryAccount, row.id, row.version, changes, "registry_account")
-        audit.record(ctx, action, "registry_account", row.id, audit.diff(before, changes), reason)
+    # Merged against the row as it is inside the write (models.merge): a command that read
+    # nothing never fails with a version conflict because another session saved meanwhile.
+    from models.merge import merge_save, plain_view
+    row, _ = merge_save(ctx, RegistryAccount, row.id, "registry_account", changes, base_version=None,
+                        view=plain_view(tuple(changes)), columns=lambda r, applied: applied,
+                        action=action, reason=reason, label=row.login)
     return row
 
 

@@ -22,7 +22,6 @@ from models.prevention_config import warning_departments
 from models.roles import require
 from models.tables import Warning, WarningAction
 from models.timeparse import fmt_local
-from models.versioning import update_versioned
 from models.text import clean_text
 
 LEVELS = ("red", "orange", "yellow", "blue")
@@ -197,9 +196,13 @@ def lift_warning(ctx: Context, ref: Any, reason: str = "", expected_version: int
     reason = _clean(reason, "reason", limit=2000)
     version = w.version if expected_version is None else expected_version
     now = ctx.now()
-    with ctx.store.write():
-        w = update_versioned(Warning, w.id, version, {"lifted_at": now, "lifted_by": ctx.actor.username}, "warning")
-        audit.record(ctx, "warning.lift", "warning", w.id, {"lifted_at": [None, now.isoformat()]}, reason or None)
+    # Merged from the version read (models.merge): lifting is kept apart from edits of other
+    # fields; lifted twice at once, the second one is a conflict naming who lifted it first.
+    from models.merge import merge_save, plain_view
+    w, _ = merge_save(ctx, Warning, w.id, "warning", {"lifted_at": now, "lifted_by": ctx.actor.username},
+                      base_version=version, view=plain_view(("lifted_at", "lifted_by")),
+                      columns=lambda row, applied: applied, action="warning.lift", reason=reason,
+                      label=(w.content or w.source or "")[:20])
     return w
 
 

@@ -53,6 +53,35 @@ class ShowsPresence:
         kind, key, incident, _ = target
         return {"incident": incident} if incident is not None else {"kind": kind, "key": key}
 
+    def replaced_scope(self) -> tuple[str, object, str] | None:
+        """(entity, id, label) whose replaced values this user is told about."""
+        return None
+
+    def field_name(self, name: str) -> str:
+        from models.i18n import t
+        return t("field." + name, default=name)
+
+    def _replaced_tick(self) -> None:
+        """A colleague kept their value over one this user saved: say which and who, once."""
+        from models.i18n import t
+        from models.merge import last_audit_id, replaced_notices
+        scope = self.replaced_scope()
+        if scope is None:
+            return
+        entity, entity_id, label = scope
+        after = getattr(self, "_notices_after", None)
+        try:
+            if after is None:
+                self._notices_after = last_audit_id()
+                return
+            notes = replaced_notices(self.app.ctx, after, entity, entity_id)
+        except Exception:  # noqa: BLE001 - a busy database: next second
+            return
+        for n in notes:
+            self._notices_after = max(self._notices_after, n["id"])
+            self.notify(t("merge.replaced_notice", by=n["by"], field=self.field_name(n["field"]), label=label),
+                        severity="warning", timeout=15, markup=False)
+
     def start_presence(self) -> None:
         self._presence_shown = ""
         self.set_interval(PRESENCE_EVERY_S, self.presence_tick, name="presence")
@@ -63,6 +92,7 @@ class ShowsPresence:
         target = self.presence_target()
         if p is None or target is None or getattr(self.app, "actor", None) is None:
             return
+        self._replaced_tick()
         kind, key, incident, what = target
         if self.app.screen is self:
             p.beat(self.app.actor, kind, key, incident, what, self.presence_typing())

@@ -136,6 +136,9 @@ class IncidentScreen(ShowsPresence, Screen):
     def presence_target(self):
         return ("incident", str(self.inc.id), self.inc.id, self.inc.code) if self.inc is not None else None
 
+    def replaced_scope(self):
+        return ("incident", self.inc.id, self.inc.code) if self.inc is not None else None
+
     def _follow(self) -> None:
         """Any commit, this session's own included (a report just submitted, a call logged)."""
         if self.inc is not None and self.app.store.feed.changed(self):

@@ -546,6 +546,14 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
             return None
         return ("report", str(r.id), r.incident_id, stage_title(self.ctx, r.regime, r.stage, r.seq))
 
+    def replaced_scope(self):
+        r = self.report
+        return ("report", r.id, stage_title(self.ctx, r.regime, r.stage, r.seq)) if r is not None else None
+
+    def field_name(self, name: str) -> str:
+        from models.reports import field_labels
+        return field_labels(self.ctx, self.report).get(name, name) if self.report is not None else name
+
     def presence_scope(self) -> dict:
         return {"kind": "report", "key": str(self.report.id)} if self.report is not None else {}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from models.calls import log_call  # noqa: F401  (the services a session uses)
 from models.incidents import IncidentInput, create_incident
 from models.reports import Submission, open_report, save_draft, submit
 from tests.conftest import T0, make_app, make_ctx

@@ -19,7 +19,7 @@ from models.incidents import IncidentInput, create_incident
 from models.store import open_store
 from models.tables import Draft, Report
 from screens.new_incident import NewIncidentScreen
-from tests.conftest import T0, make_app, make_ctx
+from tests.conftest import make_app, make_ctx
 from tests.ui_helpers import screen_text
 
 posix = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals and SIGHUP")

@@ -190,3 +190,18 @@ def test_two_processes_lock_step_rounds(ctx, db_path, mode):
         assert all(sorted(pair) == ["conflict", "saved"] for pair in zip(a["rounds"], b["rounds"]))
         assert a["conflict"] + b["conflict"] == rounds * 3
     print(f"{mode}: {rounds} rounds × 3 records in {elapsed:.1f}s")
+
+
+def test_checks_and_warnings_merge_too(ctx, store, clock):
+    from models.checks import add_check, edit_check, get_check
+    from models.warnings import add_warning, lift_warning
+    c = add_check(ctx, "机房巡检", "weekly", responsible="李老师")
+    edit_check(ctx, c.id, c.version, {"responsible": "王老师"})
+    got = edit_check(make_ctx(store, clock, username="wang"), c.id, c.version, {"title": "机房与终端巡检"})
+    assert (got.title, got.responsible) == ("机房与终端巡检", "王老师")
+    with pytest.raises(ConflictError) as exc:
+        edit_check(ctx, c.id, c.version, {"responsible": "张老师"})
+    assert "机房与终端巡检" in exc.value.message and get_check(c.id).responsible == "王老师"
+    w = add_warning(ctx, "orange", source="县教育局", content="勒索病毒预警")
+    lifted = lift_warning(ctx, w.id, "已排查", expected_version=w.version)
+    assert lifted.lifted_by == "tester"

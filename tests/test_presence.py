@@ -4,7 +4,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
 
 from models.context import Actor
 from models.presence import BEAT_S, STALE_S, Presence, describe
