@@ -610,7 +610,17 @@ def report_json(ctx: Context, r: Report) -> dict:
         "receipt_confirmed_by": r.receipt_confirmed_by, "late_reason": r.late_reason,
         "correction_reason": r.correction_reason, "supersedes": r.supersedes_id, "version": r.version,
         "missing": [m.field for m in check(ctx, r)] if r.status == "draft" else [],
+        "before_oral_reason": before_oral_reason(r),
     }
+
+
+def before_oral_reason(r: Report) -> str | None:
+    """Why this written report went before any oral one, as recorded when it was submitted."""
+    from models.tables import ObligationNote
+    N = ObligationNote
+    note = (N.select(N.reason).where((N.incident == r.incident_id) & (N.regime == r.regime) & (N.stage == r.stage)
+                                     & (N.seq == r.seq) & (N.kind == "before_oral")).order_by(N.id).first())
+    return note.reason if note else None
 
 
 def all_stages(ctx: Context) -> Iterable[Stage]:

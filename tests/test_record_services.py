@@ -98,6 +98,8 @@ def test_written_first_before_any_oral_needs_a_recorded_reason(ctx):
     assert r.status == "submitted"
     note = ObligationNote.get()
     assert (note.stage, note.kind, note.reason) == ("first", "before_oral", "基教科电话无人接听")
+    from models.reports import report_json
+    assert report_json(ctx, r)["before_oral_reason"] == "基教科电话无人接听"
 
 
 def test_oral_then_first_needs_no_reason(ctx):

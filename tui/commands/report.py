@@ -97,6 +97,10 @@ def _print_report(ctx, r) -> None:
         print("  " + t("cli.report.submitted_line", at=fmt_local(r.submitted_at, ctx.zone),
                        by=r.submitted_by or "", channel=t(f"report.channel.{r.channel or 'phone'}"),
                        recipient=r.recipient or ""))
+    from models.reports import before_oral_reason
+    why_first = before_oral_reason(r)
+    if why_first:
+        print("  " + t("field.submit_before_oral_reason") + ": " + why_first)
     if r.late_reason:
         print("  " + t("field.submit_late_reason") + ": " + r.late_reason)
     if r.correction_reason:
