@@ -27,7 +27,7 @@ class DrillsScreen(FollowsOtherSessions, Screen):
     COMMANDS = {BindingCommands}
     GUIDE_SECTION = "drills"
     BINDINGS = [
-        Binding("enter", "open", t("drills_screen.key.open"), id="drills.open"),
+        Binding("enter", "open", t("drills_screen.key.open"), id="drills.open", priority=True),
         Binding("escape", "back", t("stats.key.back"), id="drills.back"),
     ]
 

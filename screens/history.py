@@ -30,7 +30,7 @@ class HistoryScreen(FollowsOtherSessions, Screen):
     GUIDE_SECTION = "incident"
     BINDINGS = [
         Binding("slash", "search", t("history.key.search"), id="history.search"),
-        Binding("enter", "open", t("history.key.open"), id="history.open"),
+        Binding("enter", "open", t("history.key.open"), id="history.open", priority=True),
         Binding("d", "drill", t("history.key.drill"), id="history.drill"),
         Binding("escape", "back", t("stats.key.back"), id="history.back"),
     ]

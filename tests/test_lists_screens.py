@@ -81,3 +81,27 @@ async def test_drills_list_opens_the_summary(db_path, clock):
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "DrillScreen"
+
+
+async def test_every_key_of_the_new_screens_shows_in_the_footer_at_80_columns(db_path, clock):
+    """Each screen's keys are bindings shown in its footer, all of them within 80 columns."""
+    app = make_app(db_path, clock, role="admin", username="tester")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for letter, name in (("s", "StatsScreen"), ("h", "HistoryScreen"), ("d", "DrillsScreen"),
+                             ("b", "BackupScreen"), ("u", "AccountsScreen"), ("r", "RegistryScreen"),
+                             ("l", "LedgerScreen")):
+            await pilot.press("g", letter)
+            await pilot.pause()
+            screen = app.screen
+            assert type(screen).__name__ == name
+            footer = screen_text(app).splitlines()[-1]
+            assert len(footer) <= 80, footer
+            for b in type(screen).BINDINGS:
+                if b.show and b.description:
+                    assert b.description in footer, (name, b.description, footer)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "HelpScreen"
+            await pilot.press("escape", "escape")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "BoardScreen"
