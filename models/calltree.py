@@ -83,9 +83,16 @@ def set_tree(ctx, situation: str, entries: Sequence[str | dict], expected_versio
     before = [step_label(s) for s in steps(situation)]
     with ctx.store.write():
         current = tree_version(situation)
+        wanted = [(e.get("role"), e.get("contact")) for e in parsed]
+        stored = [(s.role, s.contact_id) for s in steps(situation)]
+        if wanted == stored:
+            return steps(situation)       # the same order already: nothing to write, no conflict
         if expected_version is not None and expected_version != current:
+            # The order is one field: changed by both, differently, it is a conflict for it.
+            from models.merge import FieldConflict
             raise ConflictError("call_tree", situation, expected_version, current,
-                                current={"steps": before})
+                                current={"steps": before}, label=situation_name(situation),
+                                conflicts=[FieldConflict("steps", None, before, [str(e) for e in entries])])
         CallTreeStep.delete().where(CallTreeStep.situation == situation).execute()
         for pos, e in enumerate(parsed, start=1):
             CallTreeStep.create(situation=situation, position=pos, role=e.get("role"),

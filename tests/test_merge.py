@@ -155,7 +155,8 @@ def test_cli_report_draft_takes_a_version(tmp_path):
 
 
 def _rounds() -> int:
-    # The figure is 500 rounds (XUEJI_MERGE_ROUNDS=500, about 40 s per mode on a shared 2-core machine);
+    # The figure is 500 rounds: XUEJI_MERGE_ROUNDS=500 (measured: 0 lost, every same-field round one
+    # saved value and one field conflict; 66 s and 39 s on the shared 2-core machine);
     # the default keeps this file fast.
     return int(os.environ.get(ROUNDS_ENV, "100"))
 
