@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contextlib import contextmanager
+
 from models.errors import ValidationError
-from models.i18n import pick, t
+from models.i18n import get_language, pick, set_language, t
 
 FORMATS = ("json", "docx", "xlsx")
 
@@ -30,6 +32,27 @@ class Table:
 
 
 # ---------------------------------------------------------------- names
+
+@contextmanager
+def in_chinese():
+    """The documents go to the bureau: Chinese whatever the officer's screen language."""
+    before = get_language()
+    set_language("zh")
+    try:
+        yield
+    finally:
+        set_language(before)
+
+
+def period_text(data: dict[str, Any]) -> str:
+    """The period's name in the current language (``2026年度``), from the figures' own period."""
+    from datetime import date
+
+    from models.stats import Period, period_label
+    p = data["period"]
+    first, last = date.fromisoformat(p["from"]), date.fromisoformat(p["to"])
+    return period_label(Period(p["year"], p["semester"], p["month"], first, last, None, None))
+
 
 def class_names() -> dict[str, str]:
     from models import tomlcache
@@ -175,7 +198,12 @@ def sheet_name(title: str) -> str:
 
 
 def to_xlsx(ctx, data: dict[str, Any]) -> bytes:
-    """One sheet per table; counts as numbers, rates as fractions shown as percentages."""
+    """One sheet per table; counts as numbers, rates as fractions shown as percentages; in Chinese."""
+    with in_chinese():
+        return _xlsx(ctx, data)
+
+
+def _xlsx(ctx, data: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -185,7 +213,7 @@ def to_xlsx(ctx, data: dict[str, Any]) -> bytes:
     body = Font(name="宋体")
     for table in tables(ctx, data):
         ws = wb.create_sheet(sheet_name(table.title))
-        ws.append([f"{data['school']}{data['period']['label']} · {table.title}"])
+        ws.append([f"{data['school']}{period_text(data)} · {table.title}"])
         ws["A1"].font = Font(name="宋体", bold=True, size=12)
         ws.append(table.header)
         for cell in ws[2]:
@@ -227,7 +255,7 @@ def _width(text: str) -> int:
 # ---------------------------------------------------------------- docx
 
 def doc_title(data: dict[str, Any]) -> str:
-    return t("stats.doc.title", school=data["school"], period=data["period"]["label"])
+    return t("stats.doc.title", school=data["school"], period=period_text(data))
 
 
 # Column widths (in characters) of each table in the letter: the first column holds the names.
@@ -240,7 +268,7 @@ def _letter(ctx, data: dict[str, Any]):
     """The report as the documents module's ``Letter``: figures in words, every table in its section."""
     from models.documents import Letter, Section, cn_date, cn_number
     inc, fr, ch = data["incidents"], data["first_report"], data["checks"]
-    label = data["period"]["label"]
+    label = period_text(data)
     names = class_names()
     by_table = {tb.key: tb for tb in tables(ctx, data)}
 
@@ -288,7 +316,8 @@ def to_docx(ctx, data: dict[str, Any]) -> bytes:
     """The report in GB/T 9704 layout, through ``models.documents`` (its tables included)."""
     from models.documents import font_preset
     from models.documents import to_docx as letter_docx
-    return letter_docx(_letter(ctx, data), font_preset(ctx))
+    with in_chinese():
+        return letter_docx(_letter(ctx, data), font_preset(ctx))
 
 
 # ---------------------------------------------------------------- export
@@ -317,4 +346,6 @@ def export(ctx, data: dict[str, Any], fmt: str, path: Path) -> Path:
 
 
 def default_name(data: dict[str, Any], fmt: str) -> str:
-    return f"{doc_title(data)}.{fmt}"
+    """The document's own (Chinese) title as the file name."""
+    with in_chinese():
+        return f"{doc_title(data)}.{fmt}"

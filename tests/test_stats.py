@@ -216,3 +216,20 @@ def test_fast_verdicts_agree_with_the_deadline_engine(ctx):
         assert slow == fast, (facts, row.by_stage)
         seen.update(o for v in fast.values() for o in v)
     assert seen == {"met", "met_late", "missed", "open"} and quick > 150
+
+
+def test_documents_are_in_chinese_whatever_the_screen_language(ctx):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from models.i18n import set_language
+    seed_year(ctx)
+    set_language("en")
+    data = compute(ctx, period(ctx.settings, 2026, semester=1))
+    assert data["period"]["label"] == "the spring semester 2026"
+    wb = load_workbook(io.BytesIO(ar.to_xlsx(ctx, data)))
+    assert wb.sheetnames[0] == "总体情况" and "2026年春季学期" in wb["总体情况"]["A1"].value
+    doc = Document(io.BytesIO(ar.to_docx(ctx, data)))
+    assert doc.core_properties.title == "海峰中学2026年春季学期学籍信息系统安全事件统计报告"
+    from models.i18n import get_language
+    assert get_language() == "en"
