@@ -257,12 +257,13 @@ def _series(stage, by_stage: dict[tuple[str, str], dict[int, datetime]], offset:
     subs = by_stage.get((stage.regime, stage.id))
     if not subs:
         return []
-    anchor_times = sorted(at for a in stage.anchor_stages for at in by_stage.get((stage.regime, a), {}).values())
+    anchor_times = [at for a in stage.anchor_stages for at in by_stage.get((stage.regime, a), {}).values()]
     out = []
-    for _, at in sorted(subs.items()):
-        before = [a for a in anchor_times if a < at]
-        if before:
-            due = before[-1] + offset if offset is not None else stage.due_from(before[-1])
+    for seq in sorted(subs):
+        at = subs[seq]
+        before = max((a for a in anchor_times if a < at), default=None)
+        if before is not None:
+            due = before + offset if offset is not None else stage.due_from(before)
             out.append("met" if at <= due else "met_late")
     return out
 
@@ -286,7 +287,7 @@ class _StageRule:
     """A stage's figures, looked up once per computation rather than once per incident."""
 
     __slots__ = ("spec", "key", "regime", "id", "grades", "personal_info", "repeatable", "anchor",
-                 "anchor_pairs", "while_open", "pair", "cap", "offset")
+                 "anchor_pairs", "anchor_stages", "while_open", "pair", "cap", "offset")
 
     def __init__(self, spec, policy, fixed_zone: bool = False) -> None:
         self.spec = spec
@@ -295,7 +296,8 @@ class _StageRule:
         self.personal_info = spec.personal_info is True
         self.repeatable, self.anchor, self.while_open = spec.repeatable, spec.anchor, spec.while_open
         self.pair = (spec.regime, spec.id)
-        self.anchor_pairs = tuple((spec.regime, a) for a in spec.anchor_stages)
+        self.anchor_stages = spec.anchor_stages       # a property of the spec: split once here
+        self.anchor_pairs = tuple((spec.regime, a) for a in self.anchor_stages)
         # Minutes only: a plain addition; calendar days or months go through the policy's own rule.
         # Calendar days are 24 h in a zone without clock changes around the period (Asia/Shanghai).
         plain = not spec.offset_months and (fixed_zone or not spec.offset_days)
@@ -306,6 +308,10 @@ class _StageRule:
                 self.cap = _StageRule(policy.stage(spec.regime, spec.capped_by), policy, fixed_zone)
             except KeyError:
                 self.cap = None
+
+
+    def due_from(self, anchor: datetime, zone=None) -> datetime:
+        return self.spec.due_from(anchor, zone)
 
 
 def _fixed_offset(zone, year: int) -> bool:
@@ -388,7 +394,7 @@ def judge_fast(row: _Row, stage_rules: list[_StageRule], now: datetime, policy=N
         verdicts: list[str] = []
         if st.repeatable:
             if mine:
-                verdicts.extend(_series(st.spec, by_stage, st.offset))
+                verdicts.extend(_series(st, by_stage, st.offset))
                 seq = max(mine) + 1
             else:
                 seq = 1
