@@ -34,9 +34,11 @@ from models.errors import DomainError
 from models.i18n import t
 from models.timeparse import fmt_local
 from tui.palette import BindingCommands, ScreenCommands
+from tui.widgets.cell_table import CellTable
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FULL_REREAD_S = 60.0
+POLL_S = 0.2          # how often other sessions' commits are looked for (issue 15: p95 ≤ 600 ms)
 FIRST_PAINT_ROWS = 30
 REST_ROWS_AFTER_S = 0.2
 FOREVER = datetime.max.replace(tzinfo=timezone.utc)
@@ -129,7 +131,8 @@ class BoardScreen(Screen):
         yield Static("", id="board-counts")
         yield Vertical(id="board-banners")
         yield Input(placeholder=t("board.filter_placeholder"), id="board-filter")
-        yield DataTable(id="board-table", cursor_type="row", zebra_stripes=False)
+        # CellTable: a countdown changing repaints its cell, not the whole table (tui/widgets/cell_table.py)
+        yield CellTable(id="board-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="board-empty")
         yield Static("", id="board-alarm")
         yield Static("", id="board-status")
@@ -155,6 +158,7 @@ class BoardScreen(Screen):
         self.watch(app, "locked", self._locked_changed, init=False)
         self.set_interval(1.0, self.tick, name="board-tick")
         self.set_interval(PRESENCE_EVERY_S, self._presence_tick, name="board-presence")
+        self.set_interval(POLL_S, self._poll_changes, name="board-poll")
         self.table.focus()
 
     def app_started(self) -> None:
@@ -244,6 +248,18 @@ class BoardScreen(Screen):
         except Exception as exc:  # another feature's provider failed: say so, keep the board
             banner_error = t("board.banner_failed", detail=f"{type(exc).__name__}: {exc}")
         return ReadResult(seq, data, found, banner_error, fired, pending, who)
+
+    def _poll_changes(self) -> None:
+        """Another session's commit reaches this board within ``POLL_S``, not at the next tick:
+        ``PRAGMA data_version`` costs microseconds; the read itself runs only when it moved."""
+        if self._poll is None or self._reading:
+            return
+        version = self._data_version()
+        if version is not None and version != self._version:
+            self._version = version
+            self._dirty = False
+            self._last_full = time.monotonic()
+            self.reload()
 
     def reload(self) -> None:
         """Re-read in a worker; one at a time (a change meanwhile is picked up by the next tick)."""
@@ -351,8 +367,9 @@ class BoardScreen(Screen):
         self._sync_rows(rows, now, self._cursor_key())
         empty = self.query_one("#board-empty", Static)
         if rows:
-            empty.update("")
-            empty.display = False
+            if empty.display:        # each update is a layout pass: a whole-screen repaint
+                empty.update("")
+                empty.display = False
         else:
             empty.display = True
             empty.update(t("board.no_match") if self._query else t("app.no_incidents"))
@@ -433,11 +450,17 @@ class BoardScreen(Screen):
     def _set_text(self, selector: str, text: str | Text) -> None:
         """Update a Static only when its text changed: nothing is redrawn for nothing."""
         plain = text.plain if isinstance(text, Text) else text
-        if self._texts.get(selector) == plain:
+        old = self._texts.get(selector)
+        if old == plain:
             return
         self._texts[selector] = plain
         widget = self.query_one(selector, Static)
-        widget.update(text if isinstance(text, Text) else Text(text))
+        # A layout pass repaints the whole screen (the table too, ~8 KB at 80×24): only when the
+        # line's size can change — an auto-width line whose width changed, or more lines.
+        from rich.cells import cell_len
+        same = (old is not None and "\n" not in old and "\n" not in plain
+                and cell_len(old) == cell_len(plain))
+        widget.update(text if isinstance(text, Text) else Text(text), layout=not same)
 
     def _update_header(self, now, timed: bool = False) -> None:
         """``timed``: called by the tick, which may reuse the counts while time cannot change them."""

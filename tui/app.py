@@ -27,6 +27,8 @@ from tui.type_ahead import TypeAheadFocus
 from tui.textual_strings import TextualStrings, palette_binding
 
 safe_text.install()   # stored text on the terminal: shown escaped, never raw (tui/safe_text.py)
+from tui.widgets.cell_table import install_left_crop  # noqa: E402
+install_left_crop()   # a changed cell is written from its own column, not from the line's start
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
