@@ -87,7 +87,8 @@ def binding_lines(app, screen: Screen | None) -> list[tuple[str, str]]:
         lines.append(("↑ ↓ PgUp PgDn", t("help.arrows")))
     for action in order:
         lines.append((" ".join(groups[action]), descriptions[action] or action))
-    lines.append(("ctrl+p", t("help.palette")))
+    if "command_palette" not in groups:            # the app's own palette binding is listed already
+        lines.append(("ctrl+p", t("help.palette")))
     return lines
 
 

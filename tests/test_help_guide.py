@@ -69,3 +69,20 @@ async def test_a_question_mark_typed_into_a_field_stays_in_the_field(db_path, cl
         await pilot.pause()
         assert type(app.screen).__name__ == "NewIncidentScreen"
         assert app.screen.query_one("#title", Input).value == "a?b"
+
+
+async def test_help_lists_no_internal_action_and_the_palette_once(db_path, clock):
+    """QA walk: the help listed ``tab  type_ahead_focus(1)`` and the palette twice (^p 命令, ctrl+p 命令面板)."""
+    from textual.widgets import DataTable
+
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        table = app.screen.query_one("#help-table", DataTable)
+        rows = [(str(table.get_row_at(i)[0]), str(table.get_row_at(i)[1])) for i in range(table.row_count)]
+        actions = [desc for _, desc in rows]
+        assert not [d for d in actions if "_" in d or "(" in d], rows
+        assert ("tab", "下一栏") in rows and ("shift+tab", "上一栏") in rows
+        assert sum(1 for keys, _ in rows if "^p" in keys or "ctrl+p" in keys) == 1, rows

@@ -16,13 +16,15 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from models.i18n import t
+
 FOCUS_ACTIONS = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous"}
 
 
 class TypeAheadFocus:
     TYPE_AHEAD_BINDINGS = [
-        Binding("tab", "type_ahead_focus(1)", show=False, priority=True, id="type_ahead.next"),
-        Binding("shift+tab", "type_ahead_focus(-1)", show=False, priority=True, id="type_ahead.previous"),
+        Binding("tab", "type_ahead_focus(1)", t("help.next_field"), show=False, priority=True, id="type_ahead.next"),
+        Binding("shift+tab", "type_ahead_focus(-1)", t("help.previous_field"), show=False, priority=True, id="type_ahead.previous"),
     ]
 
     def _tab_taken(self, key: str) -> bool:
