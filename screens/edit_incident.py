@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import Input, Static, TextArea
 
 from models.errors import ConflictError
@@ -26,6 +27,8 @@ FIELDS = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "
 
 
 class EditIncidentScreen(NewIncidentScreen):
+    BINDINGS = [Binding("ctrl+t", "take_theirs", t("merge.key.take_theirs"), id="edit_incident.theirs",
+                        show=False, priority=True)]
     FIELDS = FIELDS
     CONFIRM = False                  # an edit is saved with ctrl+s; only a new record asks first
     KEYS_HINT = "incident.keys_hint_edit"
@@ -115,6 +118,20 @@ class EditIncidentScreen(NewIncidentScreen):
         self.notify(t("incident.facts_saved", code=inc.code))
         self.app.pop_screen()
 
+    def action_take_theirs(self) -> None:
+        """ctrl+t after a conflict: the listed fields take the colleague's value (the form is the edit box)."""
+        if not self.resolving:
+            return
+        try:
+            shown = self.collect()
+            mine = {k: getattr(shown, k) for k in EDITABLE if k not in self.resolving}
+        except Exception:  # noqa: BLE001 - a field still invalid: the form falls back to what is stored
+            mine = {}
+        self._fill({**self.base, **mine})
+        self.resolving = set()
+        self.query_one("#conflict", Static).remove_class("-show")
+        self._status(t("merge.took_theirs_fields"))
+
     def show_conflict(self, exc: ConflictError, mine: dict[str, Any]) -> None:
         """Only the fields both changed: base, theirs, mine. The others were saved or are theirs."""
         ctx = self.app.ctx
@@ -127,7 +144,7 @@ class EditIncidentScreen(NewIncidentScreen):
                         + (f"（{c.by}）" if c.by else "") + "\n")
             text.append("  " + t("incident.conflict_yours") + " " + _value(c.field, _norm(c.mine), ctx) + "\n",
                         style="bold")
-        text.append(t("incident.conflict_next"), style="dim")
+        text.append(t("merge.conflict_keys"), style="dim")
         panel = self.query_one("#conflict", Static)
         panel.update(text)
         panel.add_class("-show")

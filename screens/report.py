@@ -100,6 +100,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         self.app.store.feed.follow(self)
         await self._build_form()
         self.start_presence()
+        self.call_after_refresh(self._offer_stash)
         self.set_interval(TICK_S, self._tick)
         if hasattr(self.app, "locked"):
             self.watch(self.app, "locked", self._locked_changed, init=True)
@@ -545,6 +546,24 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         if r is None:
             return None
         return ("report", str(r.id), r.incident_id, stage_title(self.ctx, r.regime, r.stage, r.seq))
+
+    def _offer_stash(self) -> None:
+        """Text kept from an earlier session's conflict (a hang-up mid-conflict): decide it now."""
+        from models.reports import stashed_conflict
+        r = self.report
+        if r is None or r.status != "draft" or self.frozen:
+            return
+        try:
+            stash = stashed_conflict(self.ctx, r.id)
+        except DomainError:
+            return
+        if not stash:
+            return
+        stored = r.fields or {}
+        if all(str(v or "") == str(stored.get(k, "") or "") for k, v in stash.items()):
+            drop_stash(self.ctx, r.id)
+            return
+        self._conflict(dict(stash), None, fresh=r)
 
     def replaced_scope(self):
         r = self.report

@@ -112,3 +112,51 @@ async def test_the_person_whose_value_was_replaced_is_told(db_path, clock):
         save_draft(wang, screen.report.id, exc.value.current_version, {"damage": "王丽写的"}, resolved={"damage"})
         told = lambda: any("wang 替换了您在首报中填写的设备受损" in n.message for n in app._notifications)  # noqa: E731
         assert await wait_for(pilot, told, timeout=3.0)
+
+
+async def test_edit_incident_conflict_shows_only_the_field_both_changed_and_takes_theirs(db_path, clock):
+    from textual.widgets import Input, Static
+    from models.incidents import get_incident, update_incident
+    from tests.test_incident_screen import open_incident, seed
+    from tests.ui_helpers import rendered
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ctx, inc = seed(app, clock)
+        await open_incident(app, pilot, inc)
+        await pilot.press("e")
+        await pilot.pause(0.1)
+        form = app.screen
+        wang = make_ctx(app.store, clock, username="wang")
+        update_incident(wang, inc.id, inc.version, {"location": "机房", "description": "王丽补充：已断网"})
+        form.query_one("#location", Input).value = "教务处 302"
+        form.query_one("#asset", Input).value = "学籍系统（学校端）"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        panel = rendered(form.query_one("#conflict", Static))
+        assert "机房" in panel and "教务处 302" in panel and "已断网" not in panel   # description: only theirs
+        now = get_incident(inc.id)
+        assert (now.asset, now.description, now.location) == ("学籍系统（学校端）", "王丽补充：已断网", "机房")
+        await pilot.press("ctrl+t")                                     # theirs for the location
+        await pilot.pause()
+        assert form.query_one("#location", Input).value == "机房"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    now = get_incident(inc.id)
+    assert (now.location, now.description) == ("机房", "王丽补充：已断网")   # nothing blanked, nothing lost
+
+
+async def test_text_stashed_by_an_earlier_session_is_offered_on_the_next_start(db_path, clock):
+    from models.reports import open_report, stash_conflict, stashed_conflict
+    inc = _seed(db_path, clock)
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        r = open_report(app.ctx, inc.id, "school_plan", "first")
+        stash_conflict(app.ctx, r.id, {**(r.fields or {}), "damage": "挂断前写的"})
+        view = await _open(app, pilot)               # the form, and at once the decision over it
+        await pilot.pause()
+        assert type(view).__name__ == "ConflictScreen" and "挂断前写的" in _screen_text(view)
+        await pilot.press("m")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ReportScreen"
+        assert Report.get().fields["damage"] == "挂断前写的"
+        assert stashed_conflict(app.ctx, r.id) is None
