@@ -250,9 +250,9 @@ class BoardScreen(Screen):
         return ReadResult(seq, data, found, banner_error, fired, pending, who)
 
     def _poll_changes(self) -> None:
-        """Another session's commit reaches this board within ``POLL_S``, not at the next tick:
-        ``PRAGMA data_version`` costs microseconds; the read itself runs only when it moved."""
-        if self._poll is None or self._reading:
+        """Any commit (another session's or this one's) reaches this board within ``POLL_S``, not at
+        the next tick: the change feed costs microseconds; the read itself runs only when it moved."""
+        if self._reading:
             return
         version = self._data_version()
         if version is not None and version != self._version:
