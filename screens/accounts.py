@@ -68,7 +68,7 @@ class AccountsScreen(FollowsOtherSessions, Screen):
         yield DataTable(id="accounts-table", cursor_type="row")
         yield Static("", id="accounts-detail")
         yield Static("", id="accounts-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         table = self.query_one("#accounts-table", DataTable)

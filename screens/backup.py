@@ -68,7 +68,7 @@ class BackupScreen(FollowsOtherSessions, Screen):
         yield Static("", id="backup-last")
         yield DataTable(id="backup-table", cursor_type="row")
         yield Static("", id="backup-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         table = self.query_one("#backup-table", DataTable)

@@ -44,7 +44,7 @@ class GotoScreen(ModalScreen):
             yield Static(Text(t("goto.title"), style="bold"), id="goto-title")
             yield OptionList(*[Option(f"{key}  {t(msg)}", id=name) for key, name, msg in DESTINATIONS],
                              id="goto-list")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

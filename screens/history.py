@@ -46,7 +46,7 @@ class HistoryScreen(FollowsOtherSessions, Screen):
         yield Static(Text(t("history.hint"), style="dim"), id="history-hint")
         yield DataTable(id="history-table", cursor_type="row")
         yield Static("", id="history-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)

@@ -47,7 +47,7 @@ class RegistryScreen(FollowsOtherSessions, Screen):
         yield Static(t("registry_screen.title"), id="list-title")
         yield DataTable(id="list-table", cursor_type="row")
         yield Static("", id="list-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         table = self.query_one("#list-table", DataTable)

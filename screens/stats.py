@@ -77,7 +77,7 @@ class StatsScreen(Screen):
         with VerticalScroll(id="stats-body"):
             yield Static("", id="stats-content")
         yield Static("", id="stats-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:
         local = self.app.clock.now().astimezone(self.app.ctx.zone)
