@@ -67,6 +67,12 @@ async def render(name: str, size: tuple[int, int], workdir: Path) -> tuple[str, 
         await _open(app, pilot, name, inc)
         app.clear_notifications()
         await pilot.pause(0.2)
+        for _ in range(30):                 # the footer fills in a refresh or two later
+            text = screen_text(app)
+            if text.splitlines()[-1].strip():
+                break
+            await pilot.pause(0.1)
+        await pilot.pause(0.1)
         text = screen_text(app)
         svg = app.export_screenshot(title=f"{name} {size[0]}×{size[1]}")
     app.store.close()
