@@ -2,16 +2,21 @@
 errors shown beside the field they concern, and the keyring's one-line notice."""
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from models.errors import DomainError, ValidationError
 from models.i18n import t
+from tui.widgets.safe_input import SafeInput
 
 
 def field_input(id: str, *, password: bool = False, value: str = "", placeholder: str = "") -> Input:
-    return Input(value=value, id=id, password=password, compact=True, placeholder=placeholder)
+    """A visible field (user name, school, display name …) drops pasted control characters like every
+    other input (``SafeInput``); a password is never shown and is taken exactly as typed."""
+    cls = Input if password else SafeInput
+    return cls(value=value, id=id, password=password, compact=True, placeholder=placeholder)
 
 
 def show_error(screen, exc: Exception, fields: dict[str, str], target: str) -> None:
@@ -29,7 +34,7 @@ def show_error(screen, exc: Exception, fields: dict[str, str], target: str) -> N
                 first = first or widget
         if first is not None:
             first.focus()
-    screen.query_one(f"#{target}", Static).update(message)
+    screen.query_one(f"#{target}", Static).update(Text(message))   # may name what was typed
 
 
 def clear_error(screen, fields: dict[str, str], target: str) -> None:

@@ -26,6 +26,7 @@ from models.i18n import t
 from models.incidents import IncidentInput
 from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
+from tui.literal import choices
 from tui.palette import BindingCommands
 from tui.widgets.ticks import TickBox as Checkbox, TickList as SelectionList
 
@@ -202,7 +203,7 @@ class CompleteCheckScreen(Screen):
             with Horizontal(classes="complete-row"):
                 yield Checkbox(t("prevention.complete.open_incident"), id="complete-incident")
                 tax = load_taxonomy()
-                yield Select([(c.name, c.id) for c in tax.categories], id="complete-category",
+                yield Select(choices((c.name, c.id) for c in tax.categories), id="complete-category",
                              value="security_hazard", allow_blank=False)
             yield Label(t("prevention.complete.follow_up"))
             with Horizontal(classes="complete-row"):

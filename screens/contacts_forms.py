@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, ListItem, ListView, RadioButton, RadioSet, Select, Static, TextArea
+from tui.literal import choices
 from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
 
 from models.calls import OUTCOMES, call_label, calls_for, counts_as_oral, drop_call_draft, load_call_draft, log_call, save_call_draft
@@ -260,7 +261,7 @@ class ContactForm(ShowsPresence, LockAware):
                 roles.append((self.role, self.role))
             with Horizontal(classes="form-row"):
                 yield Label(t("field.contact.role"), classes="form-label")
-                yield Select(roles, value=self.role, allow_blank=False, compact=True, id="f-role")
+                yield Select(choices(roles), value=self.role, allow_blank=False, compact=True, id="f-role")
             for f in self.FIELDS:
                 with Horizontal(classes="form-row"):
                     yield Label(t(f"field.contact.{f}"), classes="form-label")
@@ -393,7 +394,7 @@ class TreeForm(LockAware):
             yield ListView(id="tree-steps")
             options = [(r.name, r.id) for r in load_defaults().roles]
             options += [(f"#{c.id} {role_label(c.role)} {c.name}", f"#{c.id}") for c in list_contacts() if c.name]
-            yield Select(options, prompt=t("contacts.tree_pick"), compact=True, id="tree-pick")
+            yield Select(choices(options), prompt=t("contacts.tree_pick"), compact=True, id="tree-pick")
             yield Static("", id="tree-errors")
         yield self.compose_lock_note()
         yield Footer()

@@ -21,6 +21,7 @@ from screens._follow import FollowsOtherSessions
 from models.errors import DomainError
 from models.i18n import t
 from models.incidents import get_incident
+from models.text import md_safe
 from tui.palette import BindingCommands
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "drill.tcss"
@@ -43,7 +44,8 @@ class DrillScreen(FollowsOtherSessions, Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="drill-title")
         with VerticalScroll(id="drill-body"):
-            yield Markdown("", id="drill-md")
+            # stored text: a link in a note is shown, never opened (on an SSH session it would open on the server)
+            yield Markdown("", id="drill-md", open_links=False)
         yield Static("", id="drill-status")
         yield Footer(compact=True)
 
@@ -64,7 +66,7 @@ class DrillScreen(FollowsOtherSessions, Screen):
                 inc = get_incident(self.incident_id)
                 self.summary = summarize(ctx, inc.id)
         except DomainError as exc:
-            self.query_one("#drill-md", Markdown).update(exc.message)
+            self.query_one("#drill-md", Markdown).update(md_safe(exc.message))
             self.summary = None
             return
         state = t("prevention.drill.ended_state") if inc.status == "closed" else t("prevention.drill.running")

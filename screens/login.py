@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
+from rich.text import Text
 from textual.content import Content
 from textual.widgets import Footer, Input, Label, Static
 from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
@@ -90,7 +91,7 @@ class LoginScreen(FieldsInOrder):
         try:
             actor = accounts.login_with_token(_anon_ctx(app), token)
         except DomainError as exc:
-            self.query_one("#login-error", Static).update(exc.message)
+            self.query_one("#login-error", Static).update(Text(exc.message))
             return
         if actor is not None:
             await app.login_as(actor, token)

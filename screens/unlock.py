@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -56,7 +57,7 @@ class UnlockScreen(ModalScreen):
         try:
             await in_thread(app, accounts.authenticate, ctx, app.actor.username, password, "unlock")
         except DomainError as exc:
-            self.query_one("#unlock-error", Static).update(exc.message)
+            self.query_one("#unlock-error", Static).update(Text(exc.message))
             return
         app.unlocked()
         self.dismiss(True)
