@@ -46,7 +46,7 @@ def escalation(ob, settings) -> tuple[str, str]:
     return t("state." + state), STYLE.get(state, "")
 
 
-def _value(field: str, value: Any, ctx) -> str:
+def _value(field: str, value: Any, ctx, category: str | None = None) -> str:
     if field == "personal_info" and value is None:
         return t("incident.pi.unsure")
     if value is None or value == "":
@@ -61,7 +61,9 @@ def _value(field: str, value: Any, ctx) -> str:
             g = tax.grade(str(value))
             return f"{g.id} {g.name}" if g else "—"
         if field == "subcategory":   # never the internal id (子类：ransomware)
-            sub = next((s for c in tax.categories for s in c.subcategories if s.id == value), None)
+            # Ids like ``other`` exist in every category: the incident's own category first.
+            own = [c for c in tax.categories if c.id == category]
+            sub = next((s for c in own + list(tax.categories) for s in c.subcategories if s.id == value), None)
             if sub is not None:
                 return sub.name
     except ValidationError:
@@ -100,11 +102,13 @@ def change_lines(entry, ctx, locked: bool) -> list[str]:
             continue
         hide = locked and name in SECRET_FIELDS
         label = t("field." + name, default=name)
-        new_text = masked(_value(name, new, ctx), hide)
+        cats = changes.get("category")
+        cats = cats if isinstance(cats, list) and len(cats) == 2 else [cats, cats]
+        new_text = masked(_value(name, new, ctx, cats[1]), hide)
         if old is None or entry.action.endswith((".create", ".add")):
             lines.append(f"{label}：{new_text}")
         else:
-            lines.append(f"{label}：{masked(_value(name, old, ctx), hide)} → {new_text}")
+            lines.append(f"{label}：{masked(_value(name, old, ctx, cats[0]), hide)} → {new_text}")
     return lines
 
 

@@ -5,7 +5,7 @@ from models.deadlines import next_obligation
 from models.i18n import t
 from models.incidents import IncidentInput, create_incident, get_incident, incident_obligations, list_incidents
 from models.taxonomy import load_taxonomy
-from models.timeparse import parse_time
+from models.timeparse import fmt_local, parse_time
 from tui.env import print_json
 from tui.present import incident_json, obligation_json, obligation_line
 
@@ -118,7 +118,7 @@ def cmd_show(env) -> int:
     for key in ("code", "title", "category_name", "subcategory_name", "grade", "status", "occurred_at",
                 "discovered_at", "handling_closed_at", "location", "asset", "personal_info",
                 "reported_by", "description", "delay_reason"):
-        value = data.get(key)
+        value = _shown(ctx, inc, key, data.get(key))
         if value in (None, ""):
             continue
         label = t("field." + key.removesuffix("_name"), default=key)
@@ -131,3 +131,21 @@ def cmd_show(env) -> int:
     for ob in obls:
         print("  " + obligation_line(ctx, inc, ob, with_code=False))
     return 0
+
+
+def _shown(ctx, inc, key: str, value):
+    """A stored value in words for the human output (never ``open``, ``False`` or an ISO stamp)."""
+    if key == "personal_info":
+        if inc.personal_info_unsure:
+            return t("incident.pi.unsure")
+        return t("incident.yes") if inc.personal_info else t("incident.no")
+    if value in (None, ""):
+        return value
+    if key == "status":
+        return t("status." + str(value), default=str(value))
+    if key == "grade":
+        g = load_taxonomy().grade(str(value))
+        return f"{g.id} {g.name}" if g else value
+    if key in ("occurred_at", "discovered_at", "handling_closed_at") and getattr(inc, key, None) is not None:
+        return fmt_local(getattr(inc, key), ctx.zone)
+    return value

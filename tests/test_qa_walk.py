@@ -1,0 +1,39 @@
+"""Found walking the desk as a user would (QA, this wave): each test failed before its fix."""
+from datetime import timedelta
+
+from textual.widgets import Static
+
+from models.incidents import IncidentInput, create_incident
+from tests.conftest import T0, make_app, make_ctx, run_cli
+from tests.ui_helpers import rendered
+
+
+async def test_timeline_names_the_subcategory_of_the_incidents_own_category(db_path, clock):
+    """子类 other exists in every category: the timeline said 其他恶意程序事件 for a network attack."""
+    app = make_app(db_path, clock)
+    ctx = make_ctx(app.store, clock)
+    inc = create_incident(ctx, IncidentInput(title="学籍账号异常登录", category="network_attack", subcategory="other",
+                                             occurred_at=T0 - timedelta(minutes=40),
+                                             discovered_at=T0 - timedelta(minutes=20)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_screen("incident", inc.id)
+        await pilot.pause(0.2)
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        timeline = rendered(app.screen.query_one("#timeline-text", Static))
+        assert "子类：其他网络攻击事件" in timeline, timeline
+        assert "其他恶意程序事件" not in timeline
+
+
+def test_incident_show_says_personal_information_and_status_in_words(db_path):
+    assert run_cli("init", "--school", "海峰中学", "--db", str(db_path)).returncode == 0
+    r = run_cli("incident", "new", "--title", "学籍账号异常登录", "--category", "network_attack",
+                "--occurred", "-40m", "--discovered", "-20m", "--personal-info-unsure", "--user", "zhang", "--db", str(db_path))
+    assert r.returncode == 0, r.stderr
+    text = run_cli("incident", "show", "1", "--db", str(db_path)).stdout
+    assert "涉及学生个人信息: 不确定" in text, text
+    assert "状态: 处置中" in text, text
+    assert "False" not in text and ": open" not in text
+    text = run_cli("--lang", "en", "incident", "show", "1", "--db", str(db_path)).stdout
+    assert "Not sure" in text and "False" not in text, text
