@@ -29,6 +29,7 @@ DESTINATIONS = (
     ("u", "accounts", "goto.accounts"),
     ("r", "registry", "goto.registry"),
     ("l", "ledger", "goto.ledger"),
+    ("p", "profile", "goto.profile"),
 )
 
 

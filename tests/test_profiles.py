@@ -101,3 +101,21 @@ def test_cli_user_profile(tmp_path):
     assert r.returncode == 1 and "区号" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("user", "profile", "admin", "--user", "admin", "--password-stdin", "--db", db, input=PW + "\n")
     assert r.returncode == 0 and "信息中心主任" in r.stdout and "王老师" in r.stdout
+
+
+async def test_my_profile_from_the_board_by_keys(db_path, clock):
+    from tests.conftest import make_app
+    from tests.ui_helpers import fill_form
+    app = make_app(db_path, clock, role="officer", username="li")
+    admin = make_ctx(app.store, clock, role="admin", username="admin")
+    accounts.create_user(admin, "li", "officer", "李老师", "Li-pass-2026-x")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g", "p")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProfileForm"
+        await fill_form(pilot, None, "学籍管理员", "3123456")
+        assert type(app.screen).__name__ == "ProfileForm" and "区号" in str(app.screen.query_one("#m-phone").render())
+        await fill_form(pilot, "0874-3123456")
+        assert type(app.screen).__name__ == "BoardScreen"
+        p = profile_of("li")
+        assert (p.name, p.title, p.phone) == ("李老师", "学籍管理员", "0874-3123456")
