@@ -547,11 +547,19 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
         def when(at: datetime) -> str:
             local = at.astimezone(ctx.zone)
             return local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")
-        text = t("incident.confirm.summary", title=title, category=cat.name,
-                 grade=grade.id if grade else t("incident.grade_undecided"),
-                 pi=t(f"incident.pi.{pi}"), occurred=when(data.occurred_at))
+        from rich.cells import cell_len
+        room = max(40, (self.app.size.width or 80) - 2)      # one line, as the officer reads it
+        while True:
+            text = t("incident.confirm.summary", title=title, category=cat.name,
+                     grade=grade.id if grade else t("incident.grade_undecided"),
+                     pi=t(f"incident.pi.{pi}"), occurred=when(data.occurred_at))
+            if cell_len(text) <= room or len(title) <= 4:
+                break
+            title = title[:-2] + "…"
         if abs((data.discovered_at - ctx.now()).total_seconds()) >= 60:
-            text += t("incident.confirm.discovered", discovered=when(data.discovered_at))
+            more = t("incident.confirm.discovered", discovered=when(data.discovered_at))
+            if cell_len(text + more) <= room:
+                text += more
         return text
 
     def domain_error(self, exc: DomainError) -> None:

@@ -28,7 +28,7 @@ from models.roles import can
 from models.reports import (CHANNELS, Submission, check, due_at, form_fields, get_report, is_late,
                             open_report, save_draft, stage_title, start_correction, stash_conflict,
                             drop_stash, submit)
-from models.timeparse import fmt_duration, fmt_local, parse_time
+from models.timeparse import fmt_duration, fmt_local, fmt_when, parse_time
 from screens._presence import ShowsPresence
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -195,7 +195,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
             due = due_at(self.ctx, inc, r.regime, r.stage, r.seq, now) if r.revision == 1 else None
             if due is not None:
                 left = (due - now).total_seconds()
-                title.append(" · " + t("report.due", at=fmt_local(due, self.ctx.zone, date=False)))
+                title.append(" · " + t("report.due", at=fmt_when(due, self.ctx.zone, now)))
                 if left >= 0:
                     title.append(" " + t("report.left", left=fmt_duration(left)))
                 else:

@@ -54,3 +54,10 @@ def test_unreadable_chinese_times_get_the_same_message(text):
 def test_the_echo_is_the_instant_it_was_read_as():
     at = parse_time("昨天15:00", now=T0, zone=SH)
     assert fmt_local(at, SH, with_zone=True) == "2026-11-24 15:00 CST"
+
+
+def test_a_time_not_today_shows_its_date():
+    from models.timeparse import fmt_when
+    assert fmt_when(sh(25, 16, 23), SH, T0, with_zone=False) == "16:23"
+    assert fmt_when(sh(26, 16, 23), SH, T0, with_zone=False) == "11-26 16:23"      # tomorrow
+    assert fmt_when(datetime(2027, 1, 3, 8, 0, tzinfo=SH), SH, T0, with_zone=False) == "2027-01-03 08:00"

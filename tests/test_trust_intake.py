@@ -77,3 +77,24 @@ async def test_checkboxes_read_without_colour(db_path, clock):
         await pilot.press("n")            # a new duty: its 'active' box starts ticked
         await pilot.pause()
         assert "[x]" in screen_text(app)
+
+
+async def test_the_confirmation_is_one_line_at_80_columns(db_path, clock):
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await _form(app, pilot)
+        form.query_one("#title", Input).value = "勒索病毒加密学籍服务器并索要比特币赎金"
+        form.query_one("#occurred_at", Input).value = "昨天15:00"
+        form.query_one("#discovered_at", Input).value = "-10m"
+        form.query_one("#delay_reason", Input).value = "夜间无人值守"
+        form.query_one("#category").set_value(("malware", None), "恶意程序事件")
+        form.query_one("#personal_info").value = "unsure"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        summary = app.screen.query_one("#confirm-summary")
+        assert summary.content_size.height == 1           # (its border-top is the second row)
+        assert "11-24 15:00" in screen_text(app)          # not today: with its date
+        await pilot.press("escape")                         # back to the form: nothing recorded
+        await pilot.pause()
+        assert Incident.select().count() == 0 and app.screen is form
