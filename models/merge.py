@@ -156,7 +156,9 @@ def merge_save(ctx, model: type[Model], pk: Any, entity: str, mine: Mapping[str,
     with ctx.store.write():
         row = model.get_or_none(model._meta.primary_key == pk)
         if row is None:
-            raise not_found() if not_found else NotFound(None, entity=entity, id=pk)
+            from models.i18n import t
+            raise not_found() if not_found else NotFound("error.record_gone",
+                                                         label=label or t("entity." + entity, default=entity))
         current = snapshot_values(row)
         theirs = view(current)
         base_vals = base_values(entity, pk, base_version, row.version, current, view, base)
