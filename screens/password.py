@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
@@ -32,7 +33,7 @@ class PasswordScreen(ModalScreen, FieldsInOrder):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pw-box"):
-            yield Static(t("password.title", user=self.app.actor.username), id="pw-title")
+            yield Static(Text(t("password.title", user=self.app.actor.username)), id="pw-title")
             with Grid(id="pw-form"):
                 yield Label(t("password.current"))
                 yield field_input("pw-current", password=True)

@@ -36,7 +36,7 @@ class UnlockScreen(ModalScreen):
         app = self.app
         with Vertical(id="unlock-box"):
             yield Static(t("unlock.title"), id="unlock-title")
-            yield Static(t("unlock.prompt", user=app.actor.username), id="unlock-prompt")
+            yield Static(Text(t("unlock.prompt", user=app.actor.username)), id="unlock-prompt")
             yield field_input("unlock-password", password=True)
             yield Static("", id="unlock-error")
         yield Footer(compact=True)

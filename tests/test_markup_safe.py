@@ -27,7 +27,9 @@ def _hostile_database(tmp_path, clock):
     from models.notes import add_note
     from models.store import open_store
     from models.tables import BackupRecord, Check as CheckRow, Contact, Report, Setting
-    db = tmp_path / "markup.db"
+    folder = tmp_path / "[bold red]X[@click=app.quit]z[\\[[\u200b"      # the database's own folder too
+    folder.mkdir()
+    db = folder / "markup.db"
     store = open_store(db)
     ctx = make_ctx(store, clock)
     demo = seed_demo(ctx)
@@ -154,6 +156,19 @@ async def test_dialogs_show_markup_literally(hostile, clock):
             ("complete check", lambda: CompleteCheckScreen(check_id), PIECES[:1]),
             ("edit check", lambda: EditCheckScreen(check_id), PIECES[:1]),
         ]
+        from screens.conflict import ConflictScreen
+        from screens.drill import AskScreen
+        from screens.new_incident import ConfirmRecord
+        from tui.widgets.form_modal import FormField, FormModal
+        dialogs += [
+            ("conflict", lambda: ConflictScreen({"title": "标题"}, {"title": HOSTILE}, {"title": HOSTILE + "2"}, 2,
+                                                conflicts=[{"field": "title", "base": HOSTILE, "by": HOSTILE}],
+                                                who=HOSTILE, what=HOSTILE), PIECES[:1]),
+            ("confirm record", lambda: ConfirmRecord(HOSTILE), PIECES),
+            ("ask", lambda: AskScreen(HOSTILE, HOSTILE), PIECES),
+            ("form", lambda: FormModal(HOSTILE, [FormField("text", "备注", "text", HOSTILE)], lambda v: None,
+                                       intro=HOSTILE), PIECES[:1]),
+        ]
         if warning is not None:
             dialogs.append(("lift warning", lambda: LiftWarningScreen(warning.id), PIECES[:1]))
         opens = {"contact form": "#f-role", "call tree": "#tree-pick", "complete check": "#complete-category"}
@@ -197,4 +212,11 @@ async def test_login_shows_the_school_name_literally(hostile, clock):
         await pilot.press("enter")
         await pilot.pause()
         assert app.is_running
+        # an error naming stored text (here the database's path) is shown as it is
+        from models.errors import PermissionDenied
+        from screens._account_form import show_error
+        from screens.login import FIELDS
+        show_error(app.screen, PermissionDenied("error.local_unlock_not_owner", path="/srv/[/x]/duty.db"),
+                   FIELDS, "login-error")
+        await _shows(pilot, app, ("/srv/[/x]/duty.db",), what="login error")
     assert ran == []
