@@ -197,3 +197,24 @@ def tree_names() -> list[tuple[str, str]]:
 
 def describe(situation: str) -> str:
     return pick("、", ", ").join(step_label(s) for s in steps(situation))
+
+
+SERIOUS_GRADES = ("I", "II", "III")      # 较大（III）及以上
+_POLICE_YES = re.compile(r"^\s*(是|已|yes|y\b)", re.IGNORECASE)
+
+
+def situation_for(incident) -> str:
+    """The call tree that fits an incident: a suspected crime (a report says the police were
+    called: 是否已报警 是/已报警) → ``suspected_crime``; grade III or above → ``serious_incident``;
+    otherwise the new-incident tree. A tree an admin removed falls back to the default."""
+    if incident is None:
+        return DEFAULT_SITUATION
+    from models.tables import Report
+    have = set(situations())
+    fields = [r.fields or {} for r in Report.select(Report.fields).where(Report.incident == incident.id)]
+    if "suspected_crime" in have and any(_POLICE_YES.match(str(f.get("police_reported") or ""))
+                                         for f in fields):
+        return "suspected_crime"
+    if "serious_incident" in have and incident.grade in SERIOUS_GRADES:
+        return "serious_incident"
+    return DEFAULT_SITUATION

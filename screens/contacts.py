@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Digits, Footer, Header, Static
 
 from models.calls import counts_as_oral
-from models.calltree import DEFAULT_SITUATION, incident_progress, situation_name, situations
+from models.calltree import DEFAULT_SITUATION, incident_progress, situation_for, situation_name, situations
 from models.contacts import (display_name, grouped, in_quiet_hours, is_placeholder, list_contacts, role_label,
                              seed_if_possible)
 from models.errors import DomainError
@@ -65,11 +65,14 @@ class ContactsScreen(Screen):
         Binding("o", "edit_tree", t("contacts.key.edit_tree"), show=False),
     ]
 
-    def __init__(self, incident_id: Any = None, situation: str = DEFAULT_SITUATION) -> None:
+    def __init__(self, incident_id: Any = None, situation: str | None = None) -> None:
+        """Without ``situation`` the panel opens on the tree that fits the incident
+        (``calltree.situation_for``: suspected crime, grade III or above, else a new incident)."""
         super().__init__()
         self.incident_ref = incident_id
         self.incident = None
-        self.situation = situation
+        self.situation = situation or DEFAULT_SITUATION
+        self._situation_given = situation is not None
         self.use_office = False
         self.contacts: dict[int, Contact] = {}
         self.progress = None
@@ -94,6 +97,9 @@ class ContactsScreen(Screen):
         if self.incident_ref not in (None, ""):
             try:
                 self.incident = get_incident(self.incident_ref)
+                if not self._situation_given:
+                    with ctx.store.read():
+                        self.situation = situation_for(self.incident)
             except DomainError as exc:
                 self.notify(exc.message, severity="error")
         self.watch(self.app, "locked", self._locked_changed, init=False)
