@@ -7,6 +7,7 @@ save is made on top of their version — deliberately, never silently.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -22,12 +23,14 @@ from screens.new_incident import PI_ANSWERS, NewIncidentScreen, _local_text
 from tui.widgets.picker import Picker
 from tui.widgets.ticks import Answer
 
+TYPING_S = 5.0      # presence says 正在编辑 this long after the last change (as the report screen)
 FIELDS = ("title", "occurred_at", "discovered_at", "delay_reason", "location", "asset", "category",
           "subcategory", "personal_info", "reported_by", "description", "reason")
 
 
 class EditIncidentScreen(NewIncidentScreen):
-    BINDINGS = [Binding("ctrl+t", "take_theirs", t("merge.key.take_theirs"), id="edit_incident.theirs",
+    BINDINGS = [Binding("ctrl+s", "save", t("incident.save"), priority=True, id="edit_incident.save"),  # not 登记
+                Binding("ctrl+t", "take_theirs", t("merge.key.take_theirs"), id="edit_incident.theirs",
                         show=False, priority=True)]
     FIELDS = FIELDS
     CONFIRM = False                  # an edit is saved with ctrl+s; only a new record asks first
@@ -47,7 +50,9 @@ class EditIncidentScreen(NewIncidentScreen):
         return ("incident", str(self.incident_id), _int(self.incident_id), code) if code else None
 
     def presence_typing(self) -> bool:
-        return bool(self._dirty)
+        # _dirty alone lasts until the 1 s autosave: a colleague reading once a second rarely saw it.
+        last = getattr(self, "_last_change", None)
+        return bool(self._dirty) or (last is not None and time.monotonic() - last < TYPING_S)
 
     def prefill(self) -> None:
         ctx = self.app.ctx

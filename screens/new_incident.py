@@ -8,6 +8,7 @@ through ``parse_time`` and are echoed back as the instant they were read as, so
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -309,6 +310,7 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
     def _changed(self) -> None:
         if not self._loading:
             self._dirty = True
+            self._last_change = time.monotonic()   # presence: typing for a while, past the autosave
 
     def autosave(self) -> None:
         if not self._dirty or self._saved:

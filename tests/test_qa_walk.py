@@ -37,3 +37,40 @@ def test_incident_show_says_personal_information_and_status_in_words(db_path):
     assert "False" not in text and ": open" not in text
     text = run_cli("--lang", "en", "incident", "show", "1", "--db", str(db_path)).stdout
     assert "Not sure" in text and "False" not in text, text
+
+
+async def test_a_colleague_sees_typing_on_the_edit_screen_after_the_draft_autosave(db_path, clock):
+    """The edit form's typing flag was its unsaved-draft flag: cleared by the 1 s autosave, so the
+    colleague's screen (read once a second) kept saying 正在查看 while this one typed."""
+    from models.presence import Presence
+    from tests.test_incident_screen import seed
+
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ctx, inc = seed(app, clock)
+        await pilot.pause()
+        app.open_screen("incident", inc.id)
+        await pilot.pause(0.2)
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        await pilot.press("tab", "tab", "tab", *"二楼")
+        await pilot.pause(1.6)                       # past the autosave
+        colleague = Presence(db_path, session="colleague")
+        here = [h for h in colleague.others(incident=inc.id)]
+        assert here and here[0].typing, here
+
+
+async def test_the_edit_screen_footer_says_save_not_record(db_path, clock):
+    from tests.test_incident_screen import seed
+    from tests.ui_helpers import screen_text
+
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ctx, inc = seed(app, clock)
+        await pilot.pause()
+        app.open_screen("incident", inc.id)
+        await pilot.pause(0.2)
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        footer = screen_text(app).splitlines()[-1]
+        assert "^s 保存" in footer and "登记" not in footer, footer
