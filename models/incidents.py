@@ -241,6 +241,40 @@ def get_incident(ref: Any) -> Incident:
     return inc
 
 
+def _check_times_against_record(ctx: Context, row: Incident, applied: dict[str, Any]) -> None:
+    """A corrected occurrence or discovery time must not put what was already done before it.
+
+    The services refuse a written report sent before the incident occurred and an oral report
+    before its discovery (issue 12); an edit of the incident's own times is held to the same
+    order, or the record would say the school reported an incident that had not happened yet.
+    """
+    from models.timeparse import fmt_local
+    occurred = applied.get("occurred_at", row.occurred_at)
+    discovered = applied.get("discovered_at", row.discovered_at)
+    errors: dict[str, tuple[str, dict]] = {}
+    fmt = lambda when: fmt_local(when, ctx.zone)  # noqa: E731
+    originals = (Report.select().where((Report.incident == row.id) & (Report.revision == 1)
+                                       & Report.submitted_at.is_null(False))
+                 .order_by(Report.submitted_at))
+    for r in originals:
+        try:
+            stage = ctx.policy.stage(r.regime, r.stage)
+        except KeyError:
+            continue          # a regime switched off since: its reports are not this check's
+        oral, name = stage.kind == "oral", stage.name
+        if oral and discovered and r.submitted_at < discovered and "discovered_at" not in errors:
+            errors["discovered_at"] = ("error.order.edit_after_report",
+                                       {"time": fmt(discovered), "stage": name, "at": fmt(r.submitted_at)})
+        if not oral and occurred and r.submitted_at < occurred and "occurred_at" not in errors:
+            errors["occurred_at"] = ("error.order.edit_after_report",
+                                     {"time": fmt(occurred), "stage": name, "at": fmt(r.submitted_at)})
+    if row.handling_closed_at and occurred and row.handling_closed_at < occurred and "occurred_at" not in errors:
+        errors["occurred_at"] = ("error.order.edit_after_handled",
+                                 {"time": fmt(occurred), "at": fmt(row.handling_closed_at)})
+    if errors:
+        raise ValidationError(errors)
+
+
 def update_incident(ctx: Context, ref: Any, expected_version: int | None, changes: dict[str, Any],
                     reason: str | None = None, *, base: dict[str, Any] | None = None,
                     resolved: Iterable[str] = ()) -> Incident:
@@ -274,6 +308,8 @@ def update_incident(ctx: Context, ref: Any, expected_version: int | None, change
                                              "grade": row.grade, "is_drill": row.is_drill}))
         if any(k in TIME_FIELDS for k in applied) and not reason:
             raise ValidationError({"reason": ("error.reason_for_time_change", {})})
+        if any(k in TIME_FIELDS for k in applied):
+            _check_times_against_record(ctx, row, applied)
         out = {**applied, "updated_at": ctx.now()}
         if "personal_info" in applied:
             out["personal_info"] = bool(applied["personal_info"])
