@@ -74,3 +74,13 @@ async def test_the_edit_screen_footer_says_save_not_record(db_path, clock):
         await pilot.pause(0.3)
         footer = screen_text(app).splitlines()[-1]
         assert "^s 保存" in footer and "登记" not in footer, footer
+
+
+def test_a_relative_time_the_parser_refuses_gets_its_message_not_argparse_usage(tmp_path):
+    db = str(tmp_path / "cli.db")
+    assert run_cli("init", "--school", "海峰中学", "--db", db).returncode == 0
+    r = run_cli("incident", "new", "--title", "学籍专用电脑感染病毒", "--category", "malware",
+                "--occurred", "-4h", "--discovered", "-3h50m", "--user", "zhang", "--db", db)
+    assert r.returncode != 0
+    assert "expected one argument" not in r.stderr and "usage:" not in r.stderr, r.stderr
+    assert "无法识别时间“-3h50m”" in r.stderr, r.stderr
