@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, ListItem, ListView, RadioButton, RadioSet, Select, Static, TextArea
 from tui.literal import choices
 from tui.widgets.ticks import TickBox as Checkbox   # [x]/[ ]: readable without colour
+from tui.widgets.ticks import TickRadio
 
 from models.calls import OUTCOMES, call_label, calls_for, counts_as_oral, drop_call_draft, load_call_draft, log_call, save_call_draft
 from models.calltree import set_tree, situation_name, step_label, steps, tree_version
@@ -104,7 +105,7 @@ class LogCallForm(LockAware):
                 yield Static(Text(t("contacts.log_oral_hint"), style="green"), id="call-oral")
             with RadioSet(id="call-outcome"):
                 for i, o in enumerate(OUTCOMES):
-                    yield RadioButton(f"{i + 1} {t('call_outcome.' + o)}", id=f"outcome-{o}")
+                    yield TickRadio(f"{i + 1} {t('call_outcome.' + o)}", id=f"outcome-{o}")   # chosen without colour
             with Horizontal(id="call-row"):
                 at = Input(placeholder=t("contacts.at_placeholder"), id="call-at")
                 at.border_title = t("field.call.at")

@@ -84,3 +84,27 @@ def test_a_relative_time_the_parser_refuses_gets_its_message_not_argparse_usage(
     assert r.returncode != 0
     assert "expected one argument" not in r.stderr and "usage:" not in r.stderr, r.stderr
     assert "无法识别时间“-3h50m”" in r.stderr, r.stderr
+
+
+async def test_the_call_outcome_chosen_reads_without_colour(db_path, clock):
+    """Every outcome was drawn ▐●▌ and only the colour told which was chosen (NO_COLOR: none)."""
+    from textual.widgets import RadioSet
+
+    from screens.contacts_forms import LogCallForm
+    from tests.test_contacts_screen import _setup
+
+    app = make_app(db_path, clock, role="officer", username="li")
+    _setup(app, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, LogCallForm)
+        await pilot.press("2")
+        await pilot.pause()
+        buttons = list(form.query_one("#call-outcome", RadioSet).query("RadioButton"))
+        shown = [b.render().plain for b in buttons]
+        assert shown[1].startswith("(*)") and all(s.startswith("( )") for i, s in enumerate(shown) if i != 1), shown

@@ -17,12 +17,14 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Checkbox, OptionList, SelectionList
+from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import SelectionType
 
 TICKED = "[x]"
 UNTICKED = "[ ]"
+CHOSEN = "(*)"
+NOT_CHOSEN = "( )"
 
 
 def mark(on: bool) -> str:
@@ -43,6 +45,19 @@ class TickBox(Checkbox):
     @property
     def _button(self) -> Content:
         return Content(mark(self.value))
+
+
+class TickRadio(RadioButton):
+    """A RadioButton drawn ``(*) 词`` / ``( ) 词`` (Textual draws ``▐●▌`` for both and colours one)."""
+
+    DEFAULT_CSS = """
+    TickRadio > .toggle--button { background: transparent; color: $text; }
+    TickRadio.-on > .toggle--button { background: transparent; color: $text; text-style: bold; }
+    """
+
+    @property
+    def _button(self) -> Content:
+        return Content(CHOSEN if self.value else NOT_CHOSEN)
 
 
 class TickList(SelectionList[SelectionType], Generic[SelectionType]):
