@@ -12,6 +12,7 @@ written by release 0.1.0, and checks that every row it held is still there, unch
 """
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 from peewee import Field, IntegerField, SqliteDatabase, TextField
@@ -25,12 +26,26 @@ def columns(db: SqliteDatabase, table: str) -> set[str]:
 
 
 def add_columns(db: SqliteDatabase, table: str, **fields: Field) -> None:
-    """Add each named column unless it is already there (a step may be re-run after a crash)."""
+    """Add each named column unless it is already there (a step may be re-run after a crash).
+
+    Always in place: a column is added as nullable and old rows get the field's default. For a
+    NOT NULL column playhouse would rebuild the table (copy, drop, rename), and dropping ``user``
+    or ``incident`` with foreign keys on cascades to every token or report that points at it.
+    The model may still declare NOT NULL: new rows always carry a value.
+    """
     have = columns(db, table)
     migrator = SqliteMigrator(db)
-    ops = [migrator.add_column(table, name, field) for name, field in fields.items() if name not in have]
-    if ops:
-        migrate(*ops)
+    for name, field in fields.items():
+        if name in have:
+            continue
+        default = field.default() if callable(field.default) else field.default
+        in_place = copy.copy(field)
+        in_place.null = True
+        in_place.default = None
+        migrate(migrator.add_column(table, name, in_place))
+        if default is not None:
+            db.execute_sql(f'UPDATE "{table}" SET "{name}" = ? WHERE "{name}" IS NULL',
+                           (field.db_value(default),))
 
 
 # Release 0.2 (schema 2). Each feature appends its steps here.
@@ -57,10 +72,7 @@ V2_STEPS.append(_audit_keyed)
 def _personal_info_unsure(db: SqliteDatabase) -> None:
     """Personal information answered 是 / 否 / 不确定 at intake (issue 15): the third answer."""
     from peewee import BooleanField
-    # null=True: a NOT NULL column makes playhouse rebuild the table (copy, drop, rename), and
-    # dropping ``incident`` cascades to its reports. Old rows are then set to 0 (= answered).
-    add_columns(db, "incident", personal_info_unsure=BooleanField(default=False, null=True))
-    db.execute_sql("UPDATE incident SET personal_info_unsure = 0 WHERE personal_info_unsure IS NULL")
+    add_columns(db, "incident", personal_info_unsure=BooleanField(default=False))   # old rows: answered
 
 
 V2_STEPS.append(_personal_info_unsure)
@@ -69,10 +81,7 @@ V2_STEPS.append(_personal_info_unsure)
 def _user_profile(db: SqliteDatabase) -> None:
     """The officer's profile (issue 15): title and phone beside the name, for the reports' header."""
     from peewee import TextField
-    # null=True so that SQLite adds the columns in place (no table rebuild); old rows get ''.
-    add_columns(db, "user", title=TextField(default="", null=True), phone=TextField(default="", null=True))
-    db.execute_sql("UPDATE user SET title = '' WHERE title IS NULL")
-    db.execute_sql("UPDATE user SET phone = '' WHERE phone IS NULL")
+    add_columns(db, "user", title=TextField(default=""), phone=TextField(default=""))    # old rows: ''
 
 
 V2_STEPS.append(_user_profile)

@@ -65,3 +65,25 @@ def test_previous_release_data_still_reads_through_the_services(tmp_path, clock)
         assert Report.select().where(Report.status == "submitted").count() >= 4
     finally:
         store.close()
+
+
+def test_migration_never_rebuilds_a_table_that_others_reference(tmp_path):
+    """Adding a NOT NULL column makes playhouse rebuild the table (copy, drop, rename); dropping
+    ``user`` or ``incident`` with foreign keys on cascades to their tokens or reports. The rows
+    release 0.1 had must survive whatever column a step adds (the fixture has no tokens: add one)."""
+    import sqlite3
+    db = tmp_path / "duty.db"
+    shutil.copy(DATA / "release-0.1.db", db)
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO login_token (user_id, token_hash, label, created_at) "
+                "VALUES (1, 'h', 'registry-pc', '2026-11-25T02:00:00.000000+00:00')")
+    con.commit()
+    con.close()
+    store = open_store(db)
+    try:
+        assert _rows(store, "login_token")[0]["label"] == "registry-pc"
+        assert len(_rows(store, "report")) == 6
+        users = _rows(store, "user")
+        assert [u["lockouts"] for u in users] == [0, 0] and [u["title"] for u in users] == ["", ""]
+    finally:
+        store.close()
