@@ -428,6 +428,12 @@ def close_incident(ctx: Context, ref: Any, over: dict[str, str] | None = None,
         raise ValidationError({"status": ("error.close_needs_handled", {})})
     now = ctx.now()
     checklist = close_checklist(ctx, inc, now)
+    # A stage that applies only above some grade cannot be settled while the grade is open:
+    # closing then would leave the record silent on whether that report was owed.
+    undecided = [o for o in incident_obligations(ctx, inc, now) if o.state == "conditional"]
+    if undecided:
+        raise ValidationError({"grade": ("error.close_needs_grade",
+                                         {"stages": "、".join(o.name for o in undecided)})})
     blocking = [o for o in checklist if o.is_open]
     over = {k: _clean_text(v, "reason") for k, v in (over or {}).items()}
     known = {o.key for o in blocking} | {o.stage for o in blocking}

@@ -114,6 +114,9 @@ async def test_handled_then_close_shows_the_checklist_and_needs_a_reason(db_path
     app = make_app(db_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         _, inc = seed(app, clock)
+        # Closing needs a decided grade (whether the CAC report was owed depends on it).
+        from models.incidents import set_grade
+        set_grade(make_ctx(app.store, clock), inc.id, "IV", "领导定为一般")
         screen = await open_incident(app, pilot, inc)
         await pilot.press("h")
         await pilot.pause()

@@ -203,3 +203,20 @@ def test_at_between_recording_and_submission_through_the_services(ctx, clock):
     pairs = open_obligations(ctx, T0 + timedelta(minutes=10), list_incidents(include_closed=True))
     assert any(o.stage == "first" and o.is_open for _, o in pairs)
     assert at(T0 + timedelta(minutes=30))["final"] == "missed"
+
+
+def test_close_with_the_grade_undecided_is_refused_until_graded(ctx, clock):
+    """The CAC report is owed only from 较大 up: closing with no grade would leave that unanswered."""
+    from datetime import timedelta
+    from models.errors import ValidationError
+    from models.incidents import IncidentInput, close_incident, create_incident, mark_handled, set_grade
+    inc = create_incident(ctx, IncidentInput(title="学籍终端中毒", category="malware",
+                                             occurred_at=clock.now() - timedelta(hours=1),
+                                             discovered_at=clock.now() - timedelta(minutes=50)))
+    mark_handled(ctx, inc.id, at=clock.now())
+    with pytest.raises(ValidationError) as exc:
+        close_incident(ctx, inc.id, over={"*": "事后补记"})
+    key, params = exc.value.fields["grade"]
+    assert key == "error.close_needs_grade" and "网信首报" in params["stages"]
+    set_grade(ctx, inc.id, "IV", "领导定为一般")
+    assert close_incident(ctx, inc.id, over={"*": "事后补记"}).status == "closed"
