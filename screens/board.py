@@ -105,6 +105,7 @@ class BoardScreen(Screen):
         self._last_full = 0.0
         self._fired: set = set()
         self._pending: list = []
+        self._notices: dict = {}        # alarm → the notice shown on another screen (dropped once not owed)
         self._who: dict = {}
         self._rang: set = set()
         self._firing = False
@@ -342,6 +343,7 @@ class BoardScreen(Screen):
             self._update_banners(result.banners, result.banner_error)
         self._update_header(now)
         self._update_alarm(now)
+        self._drop_stale_notices()
         new = {p.obligation + (p.threshold,) for p in self._pending} - self._rang
         if new:
             self._rang |= new
@@ -351,8 +353,19 @@ class BoardScreen(Screen):
                 text = self._alarm_text(now)
                 if text is not None:
                     self.app.notify(text.plain, severity="error", timeout=30)
+                    self._notices[self._pending[0].obligation] = text.plain
         if self.ready_at is None:
             self.ready_at = time.monotonic()
+
+    def _drop_stale_notices(self) -> None:
+        """An alarm's notice on another screen goes as soon as its obligation is met or no longer
+        owed: it must not keep asking for a report that was just sent (rule 3)."""
+        notices = self._notices
+        owed = {p.obligation for p in self._pending}
+        for key in [k for k in notices if k not in owed]:
+            message = notices.pop(key)
+            for note in [n for n in self.app._notifications if n.message == message]:
+                self.app._unnotify(note)
 
     def _rebuild(self, now) -> None:
         rows = vm.build_rows(self._data, self._expanded, self._query, self.app.locked)

@@ -108,3 +108,28 @@ async def test_the_call_outcome_chosen_reads_without_colour(db_path, clock):
         buttons = list(form.query_one("#call-outcome", RadioSet).query("RadioButton"))
         shown = [b.render().plain for b in buttons]
         assert shown[1].startswith("(*)") and all(s.startswith("( )") for i, s in enumerate(shown) if i != 1), shown
+
+
+async def test_an_alarm_notice_on_another_screen_goes_once_its_obligation_is_no_longer_owed(db_path, clock):
+    """The board's alarm notice on the contacts screen kept saying 口头报告 · 剩余 9m56s · 按 a 确认
+    for its full 30 s after the call that met it was logged."""
+    from models.incidents import withdraw_incident
+    from tests.test_board import _app_with
+
+    app, ctx = _app_with(db_path, clock, ("学籍账号被盗", 0))
+    clock.set(T0 - timedelta(minutes=40))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        board = app.screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        clock.set(T0 - timedelta(minutes=1))
+        board.tick()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("学籍账号被盗" in str(n.message) for n in app._notifications)
+        withdraw_incident(make_ctx(app.store, clock, role="leader"), 1, "误报：测试账号")
+        board.tick()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not [n for n in app._notifications if "学籍账号被盗" in str(n.message)], list(app._notifications)
