@@ -1,6 +1,6 @@
 """The board's ``g`` menu: every screen that has no key of its own on the board.
 
-One letter opens each (shown in the footer and in the list); the same destinations are in the
+One letter opens each (shown in the list; ``?`` lists them too); the same destinations are in the
 command palette (``tui.palette.ScreenCommands``). A screen that needs a role says so with its
 ``REQUIRED_ROLE``; ``app.open_screen`` refuses it with the role's name.
 """
@@ -36,8 +36,12 @@ DESTINATIONS = (
 class GotoScreen(ModalScreen):
     CSS_PATH = TCSS
     GUIDE_SECTION = "daily"
-    BINDINGS = [Binding(key, f"go('{name}')", t(msg), id=f"goto.{name}") for key, name, msg in DESTINATIONS] + [
+    # The letters are in the list itself: in the footer too, eight of them ran past 80 columns and
+    # hid esc. The footer says how to leave; ? lists every letter.
+    BINDINGS = [Binding(key, f"go('{name}')", t(msg), id=f"goto.{name}", show=False)
+                for key, name, msg in DESTINATIONS] + [
         Binding("escape", "close", t("goto.close"), id="goto.close"),
+        Binding("question_mark", "app.help", t("board.key.help"), id="goto.help"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -45,7 +49,7 @@ class GotoScreen(ModalScreen):
             yield Static(Text(t("goto.title"), style="bold"), id="goto-title")
             yield OptionList(*[Option(f"{key}  {t(msg)}", id=name) for key, name, msg in DESTINATIONS],
                              id="goto-list")
-        yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -133,3 +133,29 @@ async def test_an_alarm_notice_on_another_screen_goes_once_its_obligation_is_no_
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not [n for n in app._notifications if "学籍账号被盗" in str(n.message)], list(app._notifications)
+
+
+async def test_the_goto_menus_footer_fits_80_columns_and_keeps_its_close_key(db_path, clock):
+    """Eight destinations in the footer ran past 80 columns (…l 学籍使) and hid esc 关闭; the list
+    above already shows each letter."""
+    from rich.cells import cell_len
+
+    from tests.ui_helpers import screen_text
+
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "GotoScreen"
+        footer = screen_text(app).rstrip("\n").splitlines()[-1]
+        assert "esc 关闭" in footer, footer
+        assert cell_len(footer.rstrip()) <= 80
+        text = screen_text(app)
+        for letter, name in (("s", "统计与年报"), ("l", "学籍使用台账")):
+            assert f"{letter}  {name}" in text                  # each letter still shown, in the list
+        assert "? 帮助" in footer
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "HelpScreen"
+        assert "学籍使用台账" in screen_text(app)
