@@ -26,7 +26,10 @@ def _tree(tmp_path):
 
 
 def _dry(tree, target: str) -> str:
-    r = subprocess.run(["make", "-n", target], cwd=tree, capture_output=True, text=True, timeout=30)
+    # Under `make test` (as CI runs the suite) the outer make passes its variables (ARGS=…) and flags
+    # down through the environment: the inner make must not see them.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "ARGS")}
+    r = subprocess.run(["make", "-n", target], cwd=tree, capture_output=True, text=True, timeout=30, env=env)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
