@@ -271,7 +271,7 @@ def state_word(row: BoardRow, lvl: str | None) -> str:
     if lvl is not None:
         return t(LEVEL_WORD[lvl])
     if row.obligation is not None:
-        return t("state." + row.obligation.state)
+        return t(row.obligation.state_key)
     return t("board.nothing_due")
 
 

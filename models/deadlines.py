@@ -89,6 +89,14 @@ class Obligation:
         return f"{self.regime}.{self.stage}"
 
     @property
+    def state_key(self) -> str:
+        """The catalogue key of the word for this state. A report a leader closed over before
+        its deadline came is missed for good, but it was never overdue: it reads 未报, not 逾期未报."""
+        if self.state == "missed" and self.reason == "reason.closed_over_before_due":
+            return "state.missed_unsent"
+        return "state." + self.state
+
+    @property
     def name(self) -> str:
         """The stage's name in the user's language, numbered within a series (续报2)."""
         if self.stage_spec is None:
@@ -288,7 +296,9 @@ def obligations(incident: IncidentFacts, reports: Sequence[ReportFacts], policy:
             # gave the reason; one not yet due at an (older) close without a reason lapsed with it.
             note = over.get(stage.key, "")
             if due is not None and note:
-                add(stage, seq, "missed", due, "reason.closed_over", note=note)
+                early = inc.closed_at is not None and due > inc.closed_at
+                add(stage, seq, "missed", due, "reason.closed_over_before_due" if early else "reason.closed_over",
+                    note=note)
             elif due is not None and inc.closed_at is not None and due < inc.closed_at:
                 add(stage, seq, "missed", due, "reason.closed_unmet")
             else:

@@ -43,7 +43,7 @@ def escalation(ob, settings) -> tuple[str, str]:
         state = "urgent"
     if state == "overdue" and ob.seconds_left is not None:
         return f"{t('state.overdue')} +{fmt_duration(-ob.seconds_left)}", STYLE[state]
-    return t("state." + state), STYLE.get(state, "")
+    return t(ob.state_key if state == ob.state else "state." + state), STYLE.get(state, "")
 
 
 def _value(field: str, value: Any, ctx, category: str | None = None) -> str:

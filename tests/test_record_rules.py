@@ -44,8 +44,13 @@ def ob(facts, reports, now, key=("school_plan", "first"), policy=POLICY):
     # closed after the first report's deadline, never sent: missed, not "not applicable (closed)"
     (inc(status="closed", handling_closed_at=OCC + 4 * H, closed_at=OCC + 5 * H), OCC + 9 * H,
      ("school_plan", "first"), "missed", "reason.closed_unmet"),
-    # a leader closed over it with a reason: missed, with that reason
+    # a leader closed over it with a reason, before its 3 hours were up: missed for good, and
+    # said to have been closed over before it was due (it reads 未报, never 逾期未报)
     (inc(status="closed", handling_closed_at=OCC + H, closed_at=OCC + 2 * H,
+         close_over=(("school_plan.first", "局长指示"),)), OCC + 9 * H,
+     ("school_plan", "first"), "missed", "reason.closed_over_before_due"),
+    # closed over after its deadline had passed: missed, with the leader's reason
+    (inc(status="closed", handling_closed_at=OCC + 4 * H, closed_at=OCC + 5 * H,
          close_over=(("school_plan.first", "局长指示"),)), OCC + 9 * H,
      ("school_plan", "first"), "missed", "reason.closed_over"),
     # withdrawn after a deadline: what was overdue stays missed

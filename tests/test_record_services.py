@@ -220,3 +220,23 @@ def test_close_with_the_grade_undecided_is_refused_until_graded(ctx, clock):
     assert key == "error.close_needs_grade" and "网信首报" in params["stages"]
     set_grade(ctx, inc.id, "IV", "领导定为一般")
     assert close_incident(ctx, inc.id, over={"*": "事后补记"}).status == "closed"
+
+
+def test_a_report_closed_over_before_its_deadline_reads_not_sent_never_overdue(ctx, clock):
+    """The final report is due 30 days after handling; closed over the day after, it is missed for
+    good but was never overdue: the word is 未报 with the reason, not 逾期未报 (QA walkthrough)."""
+    from datetime import timedelta
+    from models.incidents import (IncidentInput, close_incident, create_incident, get_incident,
+                                  incident_obligations, mark_handled)
+    from tui.present import obligation_line, state_text
+    inc = create_incident(ctx, IncidentInput(title="学籍终端中毒", category="malware", grade="IV",
+                                             occurred_at=clock.now() - timedelta(hours=1),
+                                             discovered_at=clock.now() - timedelta(minutes=50)))
+    mark_handled(ctx, inc.id, at=clock.now())
+    clock.advance(days=1)
+    close_incident(ctx, inc.id, over={"*": "上级同意以处置记录代替"})
+    obls = {o.stage: o for o in incident_obligations(ctx, get_incident(inc.id))}
+    final, first = obls["final"], obls["first"]
+    assert final.state == "missed" and final.due_at > clock.now()
+    assert state_text(final) == "未报" and "未到期" in obligation_line(ctx, get_incident(inc.id), final)
+    assert first.state == "missed" and state_text(first) == "逾期未报"      # its 3 hours had passed

@@ -16,7 +16,7 @@ def stage_name(ctx, ob: Obligation) -> str:
 def state_text(ob: Obligation) -> str:
     if ob.state == "overdue" and ob.seconds_left is not None:
         return f"{t('state.overdue')} +{fmt_duration(-ob.seconds_left)}"
-    return t("state." + ob.state)
+    return t(ob.state_key)
 
 
 def reason_text(ob: Obligation) -> str:
