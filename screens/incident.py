@@ -50,10 +50,12 @@ class IncidentScreen(ShowsPresence, Screen):
         Binding("n", "note", t("incident.action.note"), id="incident.note"),
         Binding("v", "evidence", t("incident.action.evidence"), id="incident.evidence"),
         Binding("h", "handled", t("incident.action.handled"), id="incident.handled"),
-        Binding("w", "withdraw", t("incident.action.withdraw"), id="incident.withdraw"),
+        # w and d stay in ? help and the palette; the footer keeps room for ? 帮助 at 80 columns.
+        Binding("w", "withdraw", t("incident.action.withdraw"), id="incident.withdraw", show=False),
         Binding("c", "close_incident", t("incident.action.close"), id="incident.close"),
         Binding("p", "contacts", t("incident.action.contacts"), id="incident.contacts"),
-        Binding("d", "drill", t("incident.action.drill"), id="incident.drill"),
+        Binding("d", "drill", t("incident.action.drill"), id="incident.drill", show=False),
+        Binding("question_mark", "app.help", t("board.key.help"), id="incident.help"),
         Binding("1", "tab('overview')", t("incident.tab.overview"), show=False),
         Binding("2", "tab('timeline')", t("incident.tab.timeline"), show=False),
         Binding("3", "tab('evidence')", t("incident.tab.evidence"), show=False),
@@ -84,7 +86,7 @@ class IncidentScreen(ShowsPresence, Screen):
                 yield VerticalScroll(Static("", id="timeline-text"), id="timeline-scroll", can_focus=True)
             with TabPane(t("incident.tab.evidence"), id="evidence"):
                 yield DataTable(id="evidence-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True, show_command_palette=False)  # 11 keys: every one fits 80 columns
+        yield Footer(compact=True, show_command_palette=False)  # ? 帮助 last; w, d and the palette in ? help
 
     def on_mount(self) -> None:
         stages = self.query_one("#stages", DataTable)

@@ -53,8 +53,13 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         Binding("f5", "submit", t("report.key.submit"), id="report.submit", priority=True),
         Binding("f6", "export", t("report.key.export"), id="report.export", priority=True),
         Binding("f7", "correct", t("report.key.correct"), id="report.correct", priority=True),
-        Binding("f8", "copy_short", t("report.key.copy_short"), id="report.copy_short", priority=True),
-        Binding("f9", "copy_plain", t("report.key.copy_plain"), id="report.copy_plain", priority=True),
+        # f8/f9 are listed in help (f1) and the palette: the footer keeps room for f1 帮助 at 80
+        # columns. ? cannot open help here: typed into a field it is a character of the report.
+        Binding("f8", "copy_short", t("report.key.copy_short"), id="report.copy_short", priority=True,
+                show=False),
+        Binding("f9", "copy_plain", t("report.key.copy_plain"), id="report.copy_plain", priority=True,
+                show=False),
+        Binding("f1", "app.help", t("board.key.help"), id="report.help", priority=True),
     ]
 
     def __init__(self, incident_id, regime: str = "school_plan", stage: str = "first",
@@ -84,7 +89,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         yield Static("", id="report-title")
         yield VerticalScroll(id="report-form")
         yield Static("", id="report-status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it; room for ? 帮助
 
     async def on_mount(self) -> None:
         try:

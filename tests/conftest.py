@@ -22,6 +22,23 @@ from models.i18n import set_language  # noqa: E402
 from models.store import open_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _import_screens_in_chinese() -> None:
+    """Key labels are translated when a screen module is first imported: a real session sets its
+    language before any screen is imported, but in one test process the first test to import a
+    screen would fix its labels for all the others (an English test first gave the checks screen
+    an English footer in the Chinese snapshot). Import them all now, in the default language."""
+    import importlib
+    import pkgutil
+
+    import screens
+    set_language("zh")
+    for module in pkgutil.iter_modules(screens.__path__):
+        importlib.import_module(f"screens.{module.name}")
+
+
+_import_screens_in_chinese()
 SH = ZoneInfo("Asia/Shanghai")
 # 2026-11-25 10:00 in Shanghai: a weekday morning at the registry office.
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
