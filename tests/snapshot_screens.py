@@ -35,6 +35,13 @@ def _seed(app, clock):
 
 async def _open(app, pilot, name, inc):
     if name == "board":
+        # The overdue oral report's alarm banner (and its `a` key) comes from a worker a moment
+        # after the rows: wait for it, or a busy machine snapshots the board without it.
+        from tests.ui_helpers import screen_text
+        for _ in range(100):
+            if "确认警报" in screen_text(app):
+                break
+            await pilot.pause(0.05)
         return
     if name == "incident":
         app.open_screen("incident", inc.id)
