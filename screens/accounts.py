@@ -147,6 +147,32 @@ class AccountsScreen(FollowsOtherSessions, Screen):
 
     # ------------------------------------------------------------------ actions
 
+    # Like the CLI (``user add`` asks for the acting admin's password), every change to an
+    # account asks for the admin's own password: a remembered login on a terminal left
+    # unattended must not be enough to create an account, reset a password or change a role.
+    def _admin_field(self) -> FormField:
+        return FormField("admin_password", t("accounts_screen.field.admin_password"),
+                         placeholder=t("accounts_screen.field.admin_password_hint",
+                                       user=self.app.actor.username))
+
+    def _confirm_admin(self, v: dict) -> None:
+        from models.accounts import AuthenticationFailed, authenticate
+        try:
+            authenticate(self.app.ctx, self.app.actor.username, v.get("admin_password") or "",
+                         purpose="cli", record_success=False)
+        except AuthenticationFailed:
+            raise ValidationError({"admin_password": ("accounts_screen.error.admin_password", {})}) from None
+
+    def _confirmed(self, title: str, fn, *args, message: str) -> None:
+        """A one-key change (disable, unlock) behind the admin's password."""
+        def save(v: dict) -> str:
+            self._confirm_admin(v)
+            fn(self.app.ctx, *args)
+            return message
+        self.app.push_screen(PasswordForm(title, [self._admin_field()], save,
+                                          intro=t("accounts_screen.confirm_intro"),
+                                          secret=("admin_password",)), self._done)
+
     def action_add(self) -> None:
         from models.accounts import create_user
         from models.profiles import set_profile
@@ -156,6 +182,7 @@ class AccountsScreen(FollowsOtherSessions, Screen):
             if v["password"] != v["password2"]:
                 raise ValidationError({"password2": ("error.password_mismatch", {})})
             ctx = self.app.ctx
+            self._confirm_admin(v)
             from models.profiles import validate_phone
             validate_phone(v["phone"])            # refused before the account exists
             user = create_user(ctx, v["username"], role, v["name"], v["password"])
@@ -170,10 +197,11 @@ class AccountsScreen(FollowsOtherSessions, Screen):
                   FormField("title", t("accounts_screen.col.title")),
                   FormField("phone", t("accounts_screen.col.phone"), placeholder="13987654321 / 0874-3123456"),
                   FormField("password", t("accounts_screen.field.password")),
-                  FormField("password2", t("accounts_screen.field.password2"))]
+                  FormField("password2", t("accounts_screen.field.password2")),
+                  self._admin_field()]
         self.app.push_screen(PasswordForm(t("accounts_screen.add_title"), fields, save,
                                           intro=t("accounts_screen.roles_intro"),
-                                          secret=("password", "password2")), self._done)
+                                          secret=("password", "password2", "admin_password")), self._done)
 
     def action_profile(self) -> None:
         from models.profiles import profile_of, set_profile
@@ -206,23 +234,16 @@ class AccountsScreen(FollowsOtherSessions, Screen):
         def save(v: dict) -> str:
             if v["password"] != v["password2"]:
                 raise ValidationError({"password2": ("error.password_mismatch", {})})
+            self._confirm_admin(v)
             change_password(self.app.ctx, name, v["password"])
             return t("accounts_screen.password_reset", user=name)
 
         fields = [FormField("password", t("accounts_screen.field.password")),
-                  FormField("password2", t("accounts_screen.field.password2"))]
+                  FormField("password2", t("accounts_screen.field.password2")),
+                  self._admin_field()]
         self.app.push_screen(PasswordForm(t("accounts_screen.password_title", user=name), fields, save,
                                           intro=t("accounts_screen.password_intro"),
-                                          secret=("password", "password2")), self._done)
-
-    def _call(self, fn, *args, message: str) -> None:
-        try:
-            fn(self.app.ctx, *args)
-        except DomainError as exc:
-            self._status(exc.message, error=True)
-            return
-        self._status(message)
-        self.reload()
+                                          secret=("password", "password2", "admin_password")), self._done)
 
     def action_disable(self) -> None:
         from models.accounts import set_disabled
@@ -230,14 +251,16 @@ class AccountsScreen(FollowsOtherSessions, Screen):
         u = getattr(self, "_users", {}).get(name)
         if u is None:
             return
-        self._call(set_disabled, name, not u.disabled,
-                   message=t("accounts_screen.enabled" if u.disabled else "accounts_screen.disabled", user=name))
+        self._confirmed(t("accounts_screen.enable_title" if u.disabled else "accounts_screen.disable_title", user=name),
+                        set_disabled, name, not u.disabled,
+                        message=t("accounts_screen.enabled" if u.disabled else "accounts_screen.disabled", user=name))
 
     def action_unlock(self) -> None:
         from models.accounts import unlock_user
         name = self.selected()
         if name is not None:
-            self._call(unlock_user, name, message=t("accounts_screen.unlocked", user=name))
+            self._confirmed(t("accounts_screen.unlock_title", user=name), unlock_user, name,
+                            message=t("accounts_screen.unlocked", user=name))
 
     def action_role(self) -> None:
         from models.accounts import set_role
@@ -248,13 +271,16 @@ class AccountsScreen(FollowsOtherSessions, Screen):
 
         def save(v: dict) -> str:
             role = role_from_text(v["role"])
+            self._confirm_admin(v)
             set_role(self.app.ctx, name, role)
             return t("accounts_screen.role_set", user=name, role=t("role." + role))
 
         fields = [FormField("role", t("accounts_screen.col.role"), value=t("role." + u.role),
-                            placeholder=t("accounts_screen.role_hint"))]
-        self.app.push_screen(FormModal(t("accounts_screen.role_title", user=name), fields, save,
-                                       intro=t("accounts_screen.roles_intro")), self._done)
+                            placeholder=t("accounts_screen.role_hint")),
+                  self._admin_field()]
+        self.app.push_screen(PasswordForm(t("accounts_screen.role_title", user=name), fields, save,
+                                          intro=t("accounts_screen.roles_intro"),
+                                          secret=("admin_password",)), self._done)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -22,10 +22,15 @@ async def test_admin_adds_an_account_with_profile_and_manages_it(db_path, clock)
         await pilot.press("n")
         await pilot.pause()
         # Login, name, role, title, phone, password, once more — by keys; no area code: refused.
-        await fill_form(pilot, "li", "李老师", "值班员", "学籍管理员", "3123456", "Li-pass-2026-x", "Li-pass-2026-x")
+        # The admin's own password is asked (as the CLI does): a wrong one changes nothing.
+        await fill_form(pilot, "li", "李老师", "值班员", "学籍管理员", "0874-3123456", "Li-pass-2026-x",
+                        "Li-pass-2026-x", "wrong-password")
+        assert "你的密码不对" in screen_text(app) and User.get_or_none(User.username == "li") is None
+        await pilot.press("shift+tab", "shift+tab", "shift+tab")   # back to the phone
+        await fill_form(pilot, "3123456", None, None, "Admin-pass-2026")
         assert "区号" in screen_text(app) and User.get_or_none(User.username == "li") is None
         assert "Li-pass-2026-x" not in screen_text(app)        # the password is not shown
-        await pilot.press("shift+tab", "shift+tab")             # back to the phone
+        await pilot.press("shift+tab", "shift+tab", "shift+tab")   # back to the phone
         await fill_form(pilot, "0874-3123456")
         li = User.get(User.username == "li")
         assert (li.role, li.display_name, li.title, li.phone) == ("officer", "李老师", "学籍管理员", "0874-3123456")
@@ -40,21 +45,25 @@ async def test_admin_adds_an_account_with_profile_and_manages_it(db_path, clock)
         assert User.get(User.username == "li").phone == "13987654321", [(u.username, u.phone) for u in User.select()]
         await pilot.press("p")
         await pilot.pause()
-        await fill_form(pilot, "New-pass-2026-y", "New-pass-2026-y")
+        await fill_form(pilot, "New-pass-2026-y", "New-pass-2026-y", "Admin-pass-2026")
         assert check_password("New-pass-2026-y", User.get(User.username == "li").password_hash)
         await pilot.press("d")
         await pilot.pause()
+        assert not User.get(User.username == "li").disabled      # not before the password
+        await fill_form(pilot, "Admin-pass-2026")
         assert User.get(User.username == "li").disabled and "已停用" in screen_text(app)
         await pilot.press("d")
         await pilot.pause()
+        await fill_form(pilot, "Admin-pass-2026")
         assert not User.get(User.username == "li").disabled
         User.update(locked_until=clock.now() + timedelta(minutes=10)).where(User.username == "li").execute()
         await pilot.press("u")
         await pilot.pause()
+        await fill_form(pilot, "Admin-pass-2026")
         assert User.get(User.username == "li").locked_until is None
         await pilot.press("r")
         await pilot.pause()
-        await fill_form(pilot, "领导")
+        await fill_form(pilot, "领导", "Admin-pass-2026")
         assert User.get(User.username == "li").role == "leader"
         await pilot.press("escape")
         await pilot.pause()
