@@ -174,13 +174,15 @@ def fmt_duration(seconds: float) -> str:
     return f"{m}m{sec:02d}s"
 
 
-def fmt_when(dt: datetime | None, zone: ZoneInfo, now: datetime, *, with_zone: bool | None = None) -> str:
+def fmt_when(dt: datetime | None, zone: ZoneInfo, now: datetime, *, with_zone: bool | None = None,
+             seconds: bool = False) -> str:
     """``16:23`` today; ``12-02 16:23`` on another day (``2027-01-03 16:23`` in another year): a
-    deadline tomorrow never reads as one today (issue 15)."""
+    deadline tomorrow, or a report sent yesterday, never reads as one of today (issue 15). Every
+    time shown without its date goes through here."""
     if dt is None:
         return "—"
     local, today = dt.astimezone(zone), now.astimezone(zone)
     if local.date() == today.date():
-        return fmt_local(dt, zone, date=False, with_zone=with_zone)
-    text = fmt_local(dt, zone, with_zone=with_zone)
+        return fmt_local(dt, zone, date=False, with_zone=with_zone, seconds=seconds)
+    text = fmt_local(dt, zone, with_zone=with_zone, seconds=seconds)
     return text if local.year != today.year else text[5:]

@@ -26,7 +26,7 @@ from models.i18n import t
 from models.incidents import get_incident
 from models.roles import can
 from models.tables import CallLog, Contact, Incident
-from models.timeparse import fmt_local
+from models.timeparse import fmt_local, fmt_when
 from tui.palette import BindingCommands
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -177,7 +177,7 @@ class ContactsScreen(Screen):
         reached = [x for x in mine if x.outcome == "reached"]
         zone = self.app.ctx.zone
         if reached:
-            return Text("✓ " + t("contacts.state.reached", at=fmt_local(reached[0].at, zone, date=False)),
+            return Text("✓ " + t("contacts.state.reached", at=fmt_when(reached[0].at, zone, now)),
                         style="green")
         if next_c is not None and c.id == next_c.id:
             tried = f" ×{len(mine)}" if mine else ""

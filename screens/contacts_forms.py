@@ -25,7 +25,7 @@ from models.contacts import (add_contact, display_name, edit_contact, load_defau
 from models.errors import ConflictError, DomainError, ValidationError
 from models.i18n import t
 from models.tables import Contact
-from models.timeparse import fmt_local, parse_time
+from models.timeparse import fmt_local, fmt_when, parse_time
 from screens._presence import ShowsPresence
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -489,12 +489,12 @@ class CallHistory(LockAware):
         super().on_mount()
         ctx = self.app.ctx
         table = self.query_one("#history-table", DataTable)
-        for key, width in (("at", 6), ("who", 20), ("number", 20), ("outcome", 8), ("by", 8)):
+        for key, width in (("at", 11), ("who", 18), ("number", 17), ("outcome", 8), ("by", 8)):
             table.add_column(t(f"contacts.history.{key}"), key=key, width=width)
         with ctx.store.read():
             self.calls = calls_for(self.incident.id)
         for c in self.calls:
-            table.add_row(fmt_local(c.at, ctx.zone, date=False, with_zone=False), Text(call_label(c)),
+            table.add_row(fmt_when(c.at, ctx.zone, ctx.now(), with_zone=False), Text(call_label(c)),
                           Text(c.number or "—"), t(f"call_outcome.{c.outcome}"), Text(c.logged_by), key=str(c.id))
         if not self.calls:
             self.query_one("#history-detail", Static).update(t("contacts.no_calls"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,7 +28,7 @@ from models.roles import require
 from models.tables import Report
 from models.taxonomy import load_taxonomy
 from models.timeline import timeline
-from models.timeparse import fmt_duration, fmt_local, parse_time
+from models.timeparse import fmt_duration, fmt_local, fmt_when, parse_time
 from tui.app import ASSETS
 from tui.palette import BindingCommands
 from tui.widgets.form_modal import FormField, FormModal
@@ -37,6 +38,9 @@ from screens._incident_text import change_lines, escalation, event_title, human_
 
 
 TIMELINE_LIMIT = 200   # newest entries shown; the audit trail keeps all of them
+STAGE_COLUMNS = ("stage", "due", "left", "state", "report")
+STAGES_CHROME = 2      # the overview's scrollbar gutter (kept, so the widths do not jump)
+LEFT_MIN = 7           # -10d23h: the countdown column does not change width as it ticks
 FOLLOW_S = 0.25       # how often the change feed is asked (microseconds each); 1 s after any commit at most
 
 
@@ -73,6 +77,8 @@ class IncidentScreen(ShowsPresence, Screen):
         self.inc = None
         self._rows: list[tuple[str, Any]] = []   # (row key, obligation or None)
         self._shown: dict[str, Any] = {}         # what each section last drew, to skip identical redraws
+        self._cells: dict[str, dict[str, Any]] = {}   # the stage table's texts, full and short
+        self._widths: dict[str, int] = {}        # the stage table's column widths (content cells)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,8 +96,8 @@ class IncidentScreen(ShowsPresence, Screen):
 
     def on_mount(self) -> None:
         stages = self.query_one("#stages", DataTable)
-        for key, width in (("stage", 16), ("due", 11), ("left", 8), ("state", 16), ("report", 10)):
-            stages.add_column(t(f"incident.col.{key}"), key=key, width=width)
+        for key in STAGE_COLUMNS:
+            stages.add_column(t(f"incident.col.{key}"), key=key)
         ev = self.query_one("#evidence-table", DataTable)
         for key in ("no", "file", "size", "sha", "at", "by", "note"):
             ev.add_column(t(f"incident.col.ev_{key}"), key=key)
@@ -164,11 +170,17 @@ class IncidentScreen(ShowsPresence, Screen):
         by_key = {self._key(o.regime, o.stage, o.seq): o for o in obls}
         for key, _ in self._rows:
             ob = by_key.get(key)
-            if ob is None:
+            row = self._cells.get(key)
+            if ob is None or row is None:
                 continue
-            left, state = self._left_state(ob)
+            full, short, style, detail = self._state_forms(ob)
+            left = self._left(ob, style)
+            row.update(state=(full, short), state_style=style, detail=detail, left=left.plain)
             table.update_cell(key, "left", left)
-            table.update_cell(key, "state", state)
+            table.update_cell(key, "state", self._left_state(ob)[1])
+        self._fit_columns()      # a longer word (超时 +1h00m) may need a wider column
+        if self._rows and table.cursor_row is not None and table.cursor_row < len(self._rows):
+            self._show_detail(self._rows[table.cursor_row][0])
 
     @staticmethod
     def _key(regime: str, stage: str, seq: int) -> str:
@@ -209,37 +221,135 @@ class IncidentScreen(ShowsPresence, Screen):
         if inc.handling_closed_at:
             pairs.append(("handling_closed_at", fmt_local(inc.handling_closed_at, ctx.zone)))
         text.append("  ".join(f"{t('field.' + k)} {v}" for k, v in pairs))
-        text.append("\n")
+        # Short facts share a line while they fit, so the stage table stays on an 80×24 screen.
+        room = (self.size.width or self.app.size.width) - 4
+        used = room
         for name, secret in (("location", False), ("asset", False), ("reported_by", True),
                              ("delay_reason", False), ("description", True)):
             value = getattr(inc, name)
             if value:
-                text.append(t("field." + name) + "：", style="dim")
-                text.append(masked(value, locked and secret))
-                text.append("\n")
+                label, shown = t("field." + name) + "：", masked(value, locked and secret)
+                width = cell_len(label) + cell_len(shown)
+                if name in ("location", "asset", "reported_by") and used + 2 + width <= room:
+                    text.append("  ")
+                    used += 2 + width
+                else:
+                    text.append("\n")
+                    used = width if name in ("location", "asset", "reported_by") else room
+                text.append(label, style="dim")
+                text.append(shown)
         self.query_one("#facts", Static).update(text)
 
-    def _left_state(self, ob) -> tuple[Text, Text]:
+    def _state_forms(self, ob) -> tuple[str, str, str, str]:
+        """(full, short, style, detail) of an obligation's state: the table cell shows the full text
+        when its column is wide enough and the catalogue's short form otherwise (never a word cut
+        in half); the line under the table shows ``detail``, the whole reason, for the highlighted row."""
         from tui.present import reason_text
         word, style = escalation(ob, self.app.settings)
+        full = short = word
+        detail = ""
         if ob.reason and ob.state in ("not_applicable", "waiting"):
-            word, style = t(ob.reason), "dim"
+            full, style = t(ob.reason), "dim"
+            short = t(ob.reason + ".short", default=full)
+            detail = t(ob.state_key) + " · " + full
         elif ob.state == "missed":
             # Missed stays missed, with why: the leader's reason when they closed over it.
-            word, style = t("state.missed") + " · " + (ob.note or reason_text(ob)), "bold red"
+            short = t(ob.state_key)
+            full = detail = short + " · " + (ob.note or reason_text(ob))
+            style = "bold red"
         elif ob.state == "conditional":
-            word, style = t("state.conditional") + " · " + reason_text(ob), "yellow"
+            short = t(ob.state_key)
+            full = detail = short + " · " + reason_text(ob)
+            style = "yellow"
         elif ob.reason == "reason.grade_lowered":
-            word = word + " · " + t("reason.grade_lowered")
+            full = detail = word + " · " + t("reason.grade_lowered")
+            short = word + " · " + t("reason.grade_lowered.short")
+        return full, short, style, detail
+
+    def _left(self, ob, style: str) -> Text:
         left = ""
-        if ob.state == "conditional" and ob.seconds_left is not None:
+        if (ob.state == "conditional" or ob.is_open) and ob.seconds_left is not None:
             left = fmt_duration(ob.seconds_left) if ob.seconds_left >= 0 else "-" + fmt_duration(-ob.seconds_left)
-        elif ob.is_open and ob.seconds_left is not None:
-            left = fmt_duration(ob.seconds_left) if ob.seconds_left >= 0 else "-" + fmt_duration(-ob.seconds_left)
-        return Text(left, style=style), Text(word, style=style)
+        return Text(left, style=style)
+
+    def _left_state(self, ob) -> tuple[Text, Text]:
+        full, short, style, _detail = self._state_forms(ob)
+        width = self._widths.get("state", 0)
+        word = full if cell_len(full) <= width else short
+        return self._left(ob, style), Text(word, style=style)
+
+    # ---- the stage table's columns: sized to the width the screen has ------------------------
+    def on_resize(self) -> None:
+        if self.inc is not None:
+            self.render_facts()
+        if self._cells:
+            self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Every column as wide as its widest cell (or heading); the state and stage columns share
+        what is left, the state's reason first. A cell too long for its column shows its short
+        form. Columns grow with the terminal: at 100 columns and up the full texts fit."""
+        table = self.query_one("#stages", DataTable)
+        width = (self.size.width or self.app.size.width) - STAGES_CHROME
+        need = {key: cell_len(t(f"incident.col.{key}")) for key in STAGE_COLUMNS}
+        for row in self._cells.values():
+            for key in ("due", "left", "report"):
+                need[key] = max(need[key], cell_len(row[key]))
+        need["left"] = max(need["left"], LEFT_MIN)
+        full = {key: max([need[key]] + [cell_len(r[key][0]) for r in self._cells.values()]) for key in ("stage", "state")}
+        short = {key: max([need[key]] + [cell_len(r[key][1]) for r in self._cells.values()]) for key in ("stage", "state")}
+        room = width - sum(need[k] for k in ("due", "left", "report")) - table.cell_padding * 2 * len(STAGE_COLUMNS)
+        if room >= full["stage"] + full["state"]:
+            stage = full["stage"]
+        else:
+            stage = max(short["stage"], min(full["stage"], room - full["state"]))
+        widths = {**need, "stage": stage, "state": max(room - stage, short["state"])}
+        if widths == self._widths:
+            return
+        self._widths = widths
+        for key, column in table.columns.items():
+            column.width = widths[str(key.value)]
+            column.auto_width = False
+        self._fill_cells()
+
+    def _fill_cells(self) -> None:
+        table = self.query_one("#stages", DataTable)
+        for key, row in self._cells.items():
+            for col in ("stage", "state"):
+                full, short = row[col]
+                text = full if cell_len(full) <= self._widths.get(col, 0) else short
+                table.update_cell(key, col, Text(text, style=row[col + "_style"]))
+        table.refresh(layout=True)
+        table._require_update_dimensions = True
+
+    def _stage_names(self, key: str) -> tuple[str, str]:
+        ctx = self.app.ctx
+        regime, stage_id, seq = key.split("|")
+        stage = ctx.policy.stage(regime, stage_id)
+        number = str(seq) if stage.repeatable and int(seq) > 1 else ""
+        name = stage.name + number
+        if regime != "school_plan":
+            name = f"{name}·{regime.split('_')[0].upper()}"
+        return name, t(f"stage_short.{regime}.{stage_id}", default=name) + number
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "stages":
+            self._show_detail(str(event.row_key.value) if event.row_key is not None else None)
+
+    def _show_detail(self, key: str | None) -> None:
+        """The highlighted stage in full: its whole name and the complete reason."""
+        row = self._cells.get(key) if key else None
+        line = Text()
+        if row is None:
+            line.append(t("incident.stages_hint"), style="dim")
+        else:
+            line.append(row["stage"][0], style="bold")
+            line.append("  " + (row["detail"] or row["state"][0]), style=row["state_style"])
+        self.query_one("#stages-hint", Static).update(line)
 
     def render_stages(self, obls, reports) -> None:
         ctx = self.app.ctx
+        now = self.app.clock.now()
         table = self.query_one("#stages", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -264,29 +374,39 @@ class IncidentScreen(ShowsPresence, Screen):
                 rows.append((key, None))
                 seen.add(key)
         self._rows = rows
+        cells: dict[str, dict[str, Any]] = {}
         for key, ob in rows:
-            regime, stage_id, seq = key.split("|")
-            stage = ctx.policy.stage(regime, stage_id)
-            name = stage.name + (str(seq) if stage.repeatable and int(seq) > 1 else "")
-            if regime != "school_plan":
-                name = f"{name}·{regime.split('_')[0].upper()}"
             report = latest.get(key)
             if report is None:
                 rep = Text("-", style="dim")
             elif report.status == "draft":
                 rep = Text(t("incident.report_draft"), style="yellow")
             else:
-                rep = Text(t("incident.report_sent", at=fmt_local(report.submitted_at, ctx.zone, date=False,
-                                                                 with_zone=False)), style="green")
+                rep = Text(t("incident.report_sent", at=fmt_when(report.submitted_at, ctx.zone, now, with_zone=False)),
+                           style="green")
             if ob is None:
-                table.add_row(Text(name), Text("-", style="dim"), Text(""), Text(t("incident.no_deadline"), style="dim"),
-                              rep, key=key)
-                continue
-            left, state = self._left_state(ob)
-            due = Text(fmt_local(ob.due_at, ctx.zone, with_zone=False)[5:] if ob.due_at else "-", style="dim" if not ob.due_at else "")
-            table.add_row(Text(name), due, left, state, rep, key=key)
+                word = t("incident.no_deadline")
+                state_forms, style, detail, left = (word, word), "dim", "", Text("")
+                due = Text("-", style="dim")
+            else:
+                full, short, style, detail = self._state_forms(ob)
+                state_forms, left = (full, short), self._left(ob, style)
+                due = Text(fmt_when(ob.due_at, ctx.zone, now, with_zone=False) if ob.due_at else "-",
+                           style="" if ob.due_at else "dim")
+            cells[key] = {"stage": self._stage_names(key), "state": state_forms, "state_style": style,
+                          "stage_style": "", "detail": detail,
+                          "due": due.plain, "left": left.plain, "report": rep.plain,
+                          "_texts": (due, left, rep)}
+        self._cells = cells
+        for key, row in cells.items():
+            due, left, rep = row["_texts"]
+            table.add_row(Text(row["stage"][1]), due, left, Text(row["state"][1], style=row["state_style"]), rep,
+                          key=key)
+        self._widths = {}
+        self._fit_columns()
         if keep is not None and rows:
             table.move_cursor(row=min(keep, len(rows) - 1))
+        self._show_detail(rows[table.cursor_row][0] if rows and table.cursor_row is not None else None)
 
     def render_timeline(self, entries) -> None:
         ctx, locked = self.app.ctx, self.app.locked

@@ -25,7 +25,7 @@ from models.errors import DomainError, ValidationError
 from models.i18n import t
 from models.incidents import IncidentInput, create_incident
 from models.taxonomy import load_taxonomy
-from models.timeparse import fmt_local, parse_time
+from models.timeparse import fmt_local, fmt_when, parse_time
 from screens._account_form import FieldsInOrder, keys_delivered
 from screens._presence import ShowsPresence
 from screens._incident_fields import (category_choices, category_shown, grade_choices,
@@ -544,11 +544,9 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
         title = data.title.strip()
         if len(title) > 12:
             title = title[:11] + "…"
-        today = ctx.now().astimezone(ctx.zone).date()
 
         def when(at: datetime) -> str:
-            local = at.astimezone(ctx.zone)
-            return local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")
+            return fmt_when(at, ctx.zone, ctx.now(), with_zone=False)
         from rich.cells import cell_len
         room = max(40, (self.app.size.width or 80) - 2)      # one line, as the officer reads it
         while True:

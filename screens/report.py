@@ -148,8 +148,8 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         await form.mount_all(widgets)
         self.call_after_refresh(self._loaded)
         self._update_title()
-        self._set_status(t("report.status_line.saved", at=fmt_local(r.updated_at, self.ctx.zone, date=False,
-                                                                    seconds=True))
+        self._set_status(t("report.status_line.saved", at=fmt_when(r.updated_at, self.ctx.zone, self.ctx.now(),
+                                                                   seconds=True))
                          if r.status == "draft" else t("report.status_line.frozen"))
         if not self.frozen:
             self.call_after_refresh(self._focus_first)
@@ -356,8 +356,8 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
                                   **{c.field: mine.get(c.field, "") for c in exc.conflicts}})
         screen = ConflictScreen(labels=labels, mine=mine, theirs=dict(theirs_row.fields or {}),
                                 their_version=theirs_row.version, their_status=theirs_row.status,
-                                their_when=fmt_local(theirs_row.updated_at, self.ctx.zone, date=False,
-                                                     seconds=True),
+                                their_when=fmt_when(theirs_row.updated_at, self.ctx.zone, self.ctx.now(),
+                                                    seconds=True),
                                 conflicts=conflicts, who=who, what=stage_title(self.ctx, theirs_row.regime,
                                                                                theirs_row.stage, theirs_row.seq))
         self.app.push_screen(screen, lambda result: self._resolve(result, mine, theirs_row))

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static, Tex
 from screens._follow import FollowsOtherSessions
 from models.errors import DomainError
 from models.i18n import t
-from models.timeparse import fmt_local, parse_time
+from models.timeparse import fmt_local, fmt_when, parse_time
 from tui.palette import BindingCommands
 from models.warnings import (LEVELS, actions_of, add_warning, default_actions, parse_actions, get_warning, level_words, lift_warning,
                              list_warnings, progress, set_action_done, status_of)
@@ -133,7 +133,7 @@ class WarningsScreen(FollowsOtherSessions, Screen):
         text.append("\n" + w.content)
         detail.update(text)
         for a in acts:
-            who = f"{a.done_by} {fmt_local(a.done_at, ctx.zone, date=False, with_zone=False)}" if a.done_at else ""
+            who = f"{a.done_by} {fmt_when(a.done_at, ctx.zone, ctx.now(), with_zone=False)}" if a.done_at else ""
             table.add_row(Text("✓" if a.done_at else "·", style="green" if a.done_at else ""),
                           Text(a.department), Text(a.action), Text(who), key=str(a.id))
         if keep is not None and keep in {str(a.id) for a in acts}:

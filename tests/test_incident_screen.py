@@ -152,7 +152,8 @@ async def test_handled_then_close_shows_the_checklist_and_needs_a_reason(db_path
         assert get_incident(inc.id).status == "closed"
         assert "已结案" in rendered(screen.query_one("#facts", Static))
         state = cell(screen, "school_plan|first|1", "state")
-        assert "逾期未报" in state and "教育局要求先处置" in state
+        # Closed over before its deadline: 未报 with the leader's reason, never 逾期未报 (it was never overdue).
+        assert state == "未报 · 教育局要求先处置"
 
 
 async def test_leader_only_actions_are_refused_to_an_officer(db_path, clock):
