@@ -26,6 +26,7 @@ from models.timeparse import fmt_local
 from screens.accounts import PasswordForm
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
+from tui.widgets.columns import fit_columns
 from tui.widgets.form_modal import FormField
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "backup.tcss"
@@ -72,12 +73,24 @@ class BackupScreen(FollowsOtherSessions, Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#backup-table", DataTable)
-        for key, width in (("at", 16), ("kind", 8), ("size", 9), ("state", 12), ("name", 25)):
-            table.add_column(t(f"backup_screen.col.{key}"), key=key, width=width)
+        self._fit_columns()
         self.reload()
         self.follow_other_sessions("backup-poll")
         self.watch(self.app, "locked", lambda locked: self.reload(), init=False)
         table.focus()
+
+    def _fit_columns(self) -> None:
+        """Every heading fits at 80 columns; the file name takes the rest of the width."""
+        from rich.cells import cell_len
+        kind = max(cell_len(t(f"backup_screen.kind.{a}") + "·" + t(f"backup_screen.kind.{b}"))
+                   for a in ("auto", "manual") for b in ("enc", "plain"))
+        state = max(cell_len(t(f"backup_screen.state.{s}")) for s in ("ok", "bad", "unchecked"))
+        spec = [(key, t(f"backup_screen.col.{key}"), width)
+                for key, width in (("at", 16), ("kind", kind), ("size", 7), ("state", state), ("name", 20))]
+        fit_columns(self.query_one("#backup-table", DataTable), spec, "name", self.size.width or self.app.size.width)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
 
     def _folder(self) -> Path:
         from models.backup import backup_dir

@@ -20,6 +20,7 @@ from models.i18n import t
 from models.timeparse import fmt_local
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
+from tui.widgets.columns import fit_columns
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "history.tcss"
 
@@ -50,12 +51,23 @@ class HistoryScreen(FollowsOtherSessions, Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
-        for key, width in (("code", 9), ("date", 10), ("kind", 6), ("grade", 4), ("category", 12), ("title", 28)):
-            table.add_column(t(f"history.col.{key}"), key=key, width=width)
+        self._fit_columns()
         self.reload()
         self.follow_other_sessions("history-poll")
         self.watch(self.app, "locked", lambda locked: self.reload(), init=False)
         table.focus()
+
+    def _fit_columns(self) -> None:
+        """Every heading fits at 80 columns; the title takes the rest of the width."""
+        from rich.cells import cell_len
+        kind = max(cell_len(t(f"history.kind.{k}")) for k in ("closed", "withdrawn", "drill", "open", "handled"))
+        spec = [(key, t(f"history.col.{key}"), width)
+                for key, width in (("code", 8), ("date", 10), ("kind", kind), ("grade", 4), ("category", 12),
+                                   ("title", 16))]
+        fit_columns(self.query_one("#history-table", DataTable), spec, "title", self.size.width or self.app.size.width)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
 
     def reload(self) -> None:
         from models import history
