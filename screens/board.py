@@ -35,6 +35,7 @@ from models.i18n import t
 from models.timeparse import fmt_local
 from tui.palette import BindingCommands, ScreenCommands
 from tui.widgets.cell_table import CellTable
+from tui.widgets.notice_room import NoticeRoom
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 FULL_REREAD_S = 60.0
@@ -137,6 +138,7 @@ class BoardScreen(Screen):
         yield Static("", id="board-empty")
         yield Static("", id="board-alarm")
         yield Static("", id="board-status")
+        yield NoticeRoom()     # notices show here, never over the table or the alarm
         yield Footer(compact=True, show_command_palette=False)
 
     @property

@@ -32,6 +32,7 @@ from models.timeparse import fmt_duration, fmt_local, fmt_when, parse_time
 from tui.app import ASSETS
 from tui.palette import BindingCommands
 from tui.widgets.form_modal import FormField, FormModal
+from tui.widgets.notice_room import NoticeRoom
 from screens._presence import ShowsPresence
 from screens._incident_text import change_lines, escalation, event_title, human_size, masked
 
@@ -92,6 +93,7 @@ class IncidentScreen(ShowsPresence, Screen):
                 yield VerticalScroll(Static("", id="timeline-text"), id="timeline-scroll", can_focus=True)
             with TabPane(t("incident.tab.evidence"), id="evidence"):
                 yield DataTable(id="evidence-table", cursor_type="row", zebra_stripes=True)
+        yield NoticeRoom()     # notices show here, never over the stage table
         yield Footer(compact=True, show_command_palette=False)  # ? 帮助 last; w, d and the palette in ? help
 
     def on_mount(self) -> None:
@@ -345,7 +347,11 @@ class IncidentScreen(ShowsPresence, Screen):
         else:
             line.append(row["stage"][0], style="bold")
             line.append("  " + (row["detail"] or row["state"][0]), style=row["state_style"])
-        self.query_one("#stages-hint", Static).update(line)
+        hint = self.query_one("#stages-hint", Static)
+        hint.update(line)
+        if row is not None and self.app.screen is self:
+            # On a short screen the facts scroll up rather than hide the highlighted stage's reason.
+            self.call_after_refresh(hint.scroll_visible, animate=False)
 
     def render_stages(self, obls, reports) -> None:
         ctx = self.app.ctx

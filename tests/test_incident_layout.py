@@ -74,6 +74,9 @@ async def check_80(db_path, clock, lang):
         inc = seed(app, clock)
         screen = await open_incident(app, pilot, inc)
         assert no_cell_cut(screen) == []
+        # English facts take a line more: at 80×24 the overview scrolls by one to show every row.
+        screen.query_one("#overview-scroll").scroll_end(animate=False)
+        await pilot.pause(0.1)
         shown = screen_text(app)
         for _key, text in cells(screen, "stage") + cells(screen, "state"):
             assert text in shown                      # the whole cell is on the screen, every row
@@ -146,3 +149,35 @@ async def test_stage_columns_grow_with_the_width(db_path, clock):
                 assert "待定级 · 若定为较大及以上则适用" in screen_text(app)
     assert widths[(80, 24)]["state"] < widths[(100, 30)]["state"] < widths[(120, 40)]["state"]
     assert widths[(80, 24)]["stage"] < widths[(100, 30)]["stage"]
+
+
+async def _notice_clear_of(app, pilot, table) -> None:
+    from textual.widgets._toast import Toast
+    await pilot.pause(0.5)          # the board's alarm notice comes first; the newest is on top
+    app.notify("已添加证据 #3（sha256 0123456789abcdef）：保管说明已记录，原件仍在服务器上")
+    await pilot.pause(0.3)
+    toasts = list(app.screen.query(Toast))
+    assert toasts and all(toast.region.height > 0 for toast in toasts)
+    for toast in toasts:
+        assert not toast.region.overlaps(table.region), (toast.region, table.region)
+    assert "已添加证据 #3" in screen_text(app)
+
+
+async def test_a_notice_never_covers_the_stage_table(db_path, clock):
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        inc = seed(app, clock)
+        screen = await open_incident(app, pilot, inc)
+        await _notice_clear_of(app, pilot, screen.query_one("#stages", DataTable))
+
+
+async def test_a_notice_never_covers_the_board_table(db_path, clock):
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        ctx = make_ctx(app.store, clock)
+        for n in range(20):      # a full board: the table reaches down to the rows above the footer
+            create_incident(ctx, IncidentInput(title=f"学籍异常{n}", category="network_attack",
+                                               occurred_at=T0 - timedelta(minutes=n), discovered_at=T0,
+                                               personal_info=False))
+        await pilot.pause(0.5)
+        await _notice_clear_of(app, pilot, app.screen.query_one("#board-table"))

@@ -53,6 +53,19 @@ class DutyApp(TextualStrings, TypeAheadFocus, SessionMixin, App):
         """Every notification as plain text: messages carry stored text (a title, a path, a name),
         and a title such as ``[/x]`` read as markup would stop the app (issue 13)."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        # Notices get two rows above the footer (app.tcss): the newest goes on top, in view.
+        self.set_timer(0.05, self._newest_notice_in_view)
+
+    def _newest_notice_in_view(self) -> None:
+        from textual.widgets._toast import Toast, ToastRack
+        try:
+            rack = self.screen.get_child_by_type(ToastRack)
+        except Exception:      # a screen without notices
+            return
+        holders = [h for h in rack.children if h.query(Toast)]
+        newest = sorted(holders, key=lambda h: -h.query_one(Toast)._notification.raised_at)
+        if holders != newest:
+            rack.sort_children(key=lambda h: newest.index(h) if h in newest else len(newest))
 
     def _set_pointer_shape(self, shape: str) -> None:
         """No OSC 22 (Kitty pointer shapes): the app writes no OSC at all, so nothing that looks like
