@@ -21,6 +21,7 @@ from models.timeparse import fmt_local
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
 from tui.widgets.form_modal import FormField, FormModal
+from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "accounts.tcss"
 
@@ -68,6 +69,7 @@ class AccountsScreen(FollowsOtherSessions, Screen):
         yield DataTable(id="accounts-table", cursor_type="row")
         yield Static("", id="accounts-detail")
         yield Static("", id="accounts-status")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:

@@ -28,6 +28,7 @@ from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
 from tui.widgets.columns import fit_columns
 from tui.widgets.form_modal import FormField
+from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "backup.tcss"
 CONFIRM_WORDS = ("恢复", "restore")
@@ -69,6 +70,7 @@ class BackupScreen(FollowsOtherSessions, Screen):
         yield Static("", id="backup-last")
         yield DataTable(id="backup-table", cursor_type="row")
         yield Static("", id="backup-status")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:

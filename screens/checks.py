@@ -29,6 +29,7 @@ from models.timeparse import fmt_local, parse_time
 from tui.literal import choices
 from tui.palette import BindingCommands
 from tui.widgets.ticks import TickBox as Checkbox, TickList as SelectionList
+from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "checks.tcss"
 STATE_STYLE = {"overdue": "bold reverse red", "due_today": "bold yellow", "upcoming": "", "inactive": "dim"}
@@ -63,6 +64,7 @@ class ChecksScreen(FollowsOtherSessions, Screen):
         yield Static("", id="checks-summary")
         yield DataTable(id="checks-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="checks-detail")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

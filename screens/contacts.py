@@ -28,6 +28,7 @@ from models.roles import can
 from models.tables import CallLog, Contact, Incident
 from models.timeparse import fmt_local, fmt_when
 from tui.palette import BindingCommands
+from tui.widgets.notice_room import NoticeRoom
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BIG_CHARS = set(" 0123456789+-()")
@@ -86,6 +87,7 @@ class ContactsScreen(Screen):
         yield Static("", id="contacts-detail")
         yield Digits("", id="contacts-number")
         yield Static("", id="contacts-number-label")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -18,6 +18,7 @@ from models.i18n import t
 from models.timeparse import fmt_local
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
+from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "drills.tcss"
 
@@ -35,6 +36,7 @@ class DrillsScreen(FollowsOtherSessions, Screen):
         yield Static(t("drills_screen.title"), id="list-title")
         yield DataTable(id="list-table", cursor_type="row")
         yield Static("", id="list-status")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:

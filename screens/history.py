@@ -21,6 +21,7 @@ from models.timeparse import fmt_local
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
 from tui.widgets.columns import fit_columns
+from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "history.tcss"
 
@@ -47,6 +48,7 @@ class HistoryScreen(FollowsOtherSessions, Screen):
         yield Static(Text(t("history.hint"), style="dim"), id="history-hint")
         yield DataTable(id="history-table", cursor_type="row")
         yield Static("", id="history-status")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:

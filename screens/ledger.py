@@ -19,6 +19,7 @@ from models.timeparse import fmt_local, parse_time
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
 from tui.widgets.form_modal import FormField, FormModal
+from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "ledger.tcss"
 
@@ -37,6 +38,7 @@ class LedgerScreen(FollowsOtherSessions, Screen):
         yield DataTable(id="list-table", cursor_type="row")
         yield Static("", id="list-detail")
         yield Static("", id="list-status")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:

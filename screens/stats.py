@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 from models.errors import DomainError
 from models.i18n import t
 from tui.palette import BindingCommands
+from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "stats.tcss"
 BAR_WIDTH = 30
@@ -77,6 +78,7 @@ class StatsScreen(Screen):
         with VerticalScroll(id="stats-body"):
             yield Static("", id="stats-content")
         yield Static("", id="stats-status")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True, show_command_palette=False)  # every key fits 80 columns
 
     def on_mount(self) -> None:

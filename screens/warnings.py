@@ -22,6 +22,7 @@ from models.errors import DomainError
 from models.i18n import t
 from models.timeparse import fmt_local, fmt_when, parse_time
 from tui.palette import BindingCommands
+from tui.widgets.notice_room import NoticeRoom
 from models.warnings import (LEVELS, actions_of, add_warning, default_actions, parse_actions, get_warning, level_words, lift_warning,
                              list_warnings, progress, set_action_done, status_of)
 
@@ -52,6 +53,7 @@ class WarningsScreen(FollowsOtherSessions, Screen):
         yield DataTable(id="warnings-table", cursor_type="row")
         yield Static("", id="warnings-detail")
         yield DataTable(id="actions-table", cursor_type="row")
+        yield NoticeRoom()     # notices show here, never over the table
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
