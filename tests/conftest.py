@@ -139,3 +139,7 @@ def make_app(db_path: Path, clock, role: str = "admin", username: str = "tester"
     app = DutyApp(env, clock=clock, actor=Actor(username=username, role=role, display_name=username, origin="local"))
     app.idle_lock_enabled = idle_lock
     return app
+
+
+# The throw-away PostgreSQL cluster (issue 19): fixture ``pg``, started only by tests that ask for it.
+from tests.pgcluster import pg  # noqa: E402,F401

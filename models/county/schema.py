@@ -1,0 +1,264 @@
+"""The county server's schema on PostgreSQL: versioned steps, roles and row-level security.
+
+Like the school store (``models.migrations``), the schema is a list of steps; ``schema_meta``
+holds the version reached, and ``init`` applies the missing ones in one transaction, so
+running it twice, or on a server of the previous release, is safe.
+
+Who may do what is enforced by the server, not by this program (a school's credential can be
+used with ``psql`` as well as with us):
+- ``xj_school`` (group): each school logs in as its own role ``xj_s_<code>``; row-level
+  security lets it read and write only rows whose ``school`` is its own
+  (``county.my_school()``), and read only its own receipts.
+- ``xj_bureau`` (group): the bureau reads every school's rows and writes only receipts.
+"""
+from __future__ import annotations
+
+import re
+import secrets as _secrets
+from datetime import datetime, timezone
+
+from models.errors import DomainError, ValidationError
+
+SCHEMA_VERSION = 1
+SCHOOL_GROUP = "xj_school"
+BUREAU_GROUP = "xj_bureau"
+NOTIFY_CHANNEL = "xj_county"
+
+# Tables a school writes (its own rows only) and the bureau reads.
+SCHOOL_TABLES = ("incident", "obligation", "report")
+
+STEPS: list[tuple[int, list[str]]] = [
+    (1, [
+        "CREATE SCHEMA IF NOT EXISTS county",
+        """CREATE TABLE IF NOT EXISTS county.schema_meta (key text PRIMARY KEY, value text NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS county.school (
+            code text PRIMARY KEY,
+            name text NOT NULL,
+            role_name text UNIQUE NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            enrolled_at timestamptz,
+            secret_used boolean NOT NULL DEFAULT false)""",
+        """CREATE TABLE IF NOT EXISTS county.incident (
+            school text NOT NULL REFERENCES county.school(code),
+            code text NOT NULL,
+            version bigint NOT NULL,
+            title text NOT NULL DEFAULT '',
+            category text NOT NULL DEFAULT '',
+            grade text,
+            grade_decided boolean NOT NULL DEFAULT false,
+            status text NOT NULL DEFAULT 'open',
+            is_drill boolean NOT NULL DEFAULT false,
+            occurred_at timestamptz,
+            discovered_at timestamptz,
+            closed_at timestamptz,
+            updated_at timestamptz,
+            received_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (school, code))""",
+        """CREATE TABLE IF NOT EXISTS county.obligation (
+            school text NOT NULL,
+            incident_code text NOT NULL,
+            regime text NOT NULL,
+            stage text NOT NULL,
+            seq integer NOT NULL DEFAULT 1,
+            state text NOT NULL,
+            due_at timestamptz,
+            submitted_at timestamptz,
+            statutory boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (school, incident_code, regime, stage, seq),
+            FOREIGN KEY (school, incident_code) REFERENCES county.incident(school, code) ON DELETE CASCADE)""",
+        "CREATE INDEX IF NOT EXISTS obligation_due ON county.obligation (due_at) WHERE submitted_at IS NULL",
+        """CREATE TABLE IF NOT EXISTS county.report (
+            school text NOT NULL,
+            incident_code text NOT NULL,
+            regime text NOT NULL,
+            stage text NOT NULL,
+            seq integer NOT NULL DEFAULT 1,
+            revision integer NOT NULL DEFAULT 1,
+            submitted_at timestamptz,
+            submitted_by text NOT NULL DEFAULT '',
+            channel text NOT NULL DEFAULT '',
+            recipient text NOT NULL DEFAULT '',
+            PRIMARY KEY (school, incident_code, regime, stage, seq, revision),
+            FOREIGN KEY (school, incident_code) REFERENCES county.incident(school, code) ON DELETE CASCADE)""",
+        """CREATE TABLE IF NOT EXISTS county.change_log (
+            school text NOT NULL REFERENCES county.school(code),
+            record text NOT NULL,
+            version bigint NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (school, record, version))""",
+        """CREATE TABLE IF NOT EXISTS county.receipt (
+            school text NOT NULL REFERENCES county.school(code),
+            incident_code text NOT NULL,
+            regime text NOT NULL,
+            stage text NOT NULL,
+            seq integer NOT NULL DEFAULT 1,
+            signed_by text NOT NULL,
+            signed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (school, incident_code, regime, stage, seq))""",
+        # The school of the role that logged in; SECURITY DEFINER so a school's role needs no
+        # right on county.school to be told its own code.
+        """CREATE OR REPLACE FUNCTION county.my_school() RETURNS text
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = county, pg_temp
+            AS $$ SELECT code FROM county.school WHERE role_name = session_user $$""",
+        """CREATE OR REPLACE FUNCTION county.notify_change() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM pg_notify('xj_county', COALESCE(NEW.school, OLD.school));
+              RETURN NULL;
+            END $$""",
+    ]),
+]
+
+
+def _roles_sql() -> list[str]:
+    """Group roles, grants and policies: re-applied by every ``init`` (idempotent)."""
+    sql = []
+    for group in (SCHOOL_GROUP, BUREAU_GROUP):
+        sql.append(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{group}') "
+                   f"THEN CREATE ROLE {group} NOLOGIN; END IF; END $$")
+    sql += [
+        f"GRANT USAGE ON SCHEMA county TO {SCHOOL_GROUP}, {BUREAU_GROUP}",
+        f"GRANT EXECUTE ON FUNCTION county.my_school() TO {SCHOOL_GROUP}, {BUREAU_GROUP}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA county FROM PUBLIC",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA county TO {BUREAU_GROUP}",
+        f"GRANT INSERT, UPDATE ON county.receipt TO {BUREAU_GROUP}",
+        f"GRANT SELECT ON county.school, county.receipt, county.schema_meta TO {SCHOOL_GROUP}",
+        f"GRANT UPDATE (enrolled_at, secret_used) ON county.school TO {SCHOOL_GROUP}",
+        f"GRANT SELECT, INSERT ON county.change_log TO {SCHOOL_GROUP}",
+    ]
+    for table in SCHOOL_TABLES:
+        sql.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON county.{table} TO {SCHOOL_GROUP}")
+    every = ("school", *SCHOOL_TABLES, "change_log", "receipt")
+    for table in every:
+        sql.append(f"ALTER TABLE county.{table} ENABLE ROW LEVEL SECURITY")
+        sql.append(f"ALTER TABLE county.{table} FORCE ROW LEVEL SECURITY")
+    own = "school = county.my_school()"
+    policies = {
+        "school": [("school_own", "ALL", SCHOOL_GROUP, "code = county.my_school()", "code = county.my_school()"),
+                   ("bureau_read", "SELECT", BUREAU_GROUP, "true", None)],
+        "receipt": [("school_own", "SELECT", SCHOOL_GROUP, own, None),
+                    ("bureau_read", "SELECT", BUREAU_GROUP, "true", None),
+                    ("bureau_insert", "INSERT", BUREAU_GROUP, None, "true"),
+                    ("bureau_update", "UPDATE", BUREAU_GROUP, "true", "true")],
+        "change_log": [("school_own", "ALL", SCHOOL_GROUP, own, own),
+                       ("bureau_read", "SELECT", BUREAU_GROUP, "true", None)],
+    }
+    for table in SCHOOL_TABLES:
+        policies[table] = [("school_own", "ALL", SCHOOL_GROUP, own, own),
+                           ("bureau_read", "SELECT", BUREAU_GROUP, "true", None)]
+    for table, rules in policies.items():
+        for name, command, role, using, check in rules:
+            sql.append(f"DROP POLICY IF EXISTS {name} ON county.{table}")
+            clause = f"CREATE POLICY {name} ON county.{table} FOR {command} TO {role}"
+            if using is not None:
+                clause += f" USING ({using})"
+            if check is not None:
+                clause += f" WITH CHECK ({check})"
+            sql.append(clause)
+    for table in ("incident", "obligation", "receipt"):
+        sql.append(f"DROP TRIGGER IF EXISTS notify_change ON county.{table}")
+        sql.append(f"CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE ON county.{table} "
+                   "FOR EACH ROW EXECUTE FUNCTION county.notify_change()")
+    return sql
+
+
+def connect(url: str, **kwargs):
+    """A psycopg connection; an unreachable or refusing server becomes one clear DomainError."""
+    import psycopg
+    try:
+        return psycopg.connect(url, connect_timeout=kwargs.pop("connect_timeout", 5), **kwargs)
+    except psycopg.OperationalError as exc:
+        raise DomainError("county.error.connect", detail=_first_line(exc)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def version_of(conn) -> int:
+    row = conn.execute("SELECT to_regclass('county.schema_meta')").fetchone()
+    if row[0] is None:
+        return 0
+    got = conn.execute("SELECT value FROM county.schema_meta WHERE key = 'version'").fetchone()
+    return int(got[0]) if got else 0
+
+
+def init(url: str) -> int:
+    """Create or upgrade the county schema and its roles (a superuser's URL); the version reached."""
+    with connect(url) as conn:
+        current = version_of(conn)
+        if current > SCHEMA_VERSION:
+            raise DomainError("county.error.schema_newer", found=current, known=SCHEMA_VERSION)
+        with conn.transaction():
+            for version, statements in STEPS:
+                if version <= current:
+                    continue
+                for stmt in statements:
+                    conn.execute(stmt)
+            for stmt in _roles_sql():
+                conn.execute(stmt)
+            conn.execute("INSERT INTO county.schema_meta (key, value) VALUES ('version', %s) "
+                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
+    return SCHEMA_VERSION
+
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+def role_for(code: str) -> str:
+    return "xj_s_" + re.sub(r"[^a-z0-9_]", "_", code.lower())
+
+
+def new_secret() -> str:
+    return _secrets.token_urlsafe(24)
+
+
+def add_school(url: str, code: str, name: str) -> dict:
+    """Register a school: its login role with a one-time secret (printed once, never stored)."""
+    code = (code or "").strip()
+    name = (name or "").strip()
+    if not _CODE.match(code):
+        raise ValidationError({"code": ("county.error.school_code", {"value": code})})
+    if not name:
+        raise ValidationError({"name": ("county.error.school_name", {})})
+    role = role_for(code)
+    secret = new_secret()
+    from psycopg import sql as psql
+    with connect(url) as conn:
+        if version_of(conn) == 0:
+            raise DomainError("county.error.not_initialised")
+        with conn.transaction():
+            if conn.execute("SELECT 1 FROM county.school WHERE code = %s", (code,)).fetchone():
+                raise DomainError("county.error.school_exists", code=code)
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(psql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                psql.Identifier(role), psql.Literal(secret)))
+            conn.execute(psql.SQL("GRANT {} TO {}").format(psql.Identifier(SCHOOL_GROUP), psql.Identifier(role)))
+            conn.execute("INSERT INTO county.school (code, name, role_name) VALUES (%s, %s, %s)",
+                         (code, name, role))
+    return {"school": code, "name": name, "role": role, "secret": secret}
+
+
+def add_bureau(url: str, username: str) -> dict:
+    """A bureau login (reads every school, writes receipts only) with a new password, printed once."""
+    username = (username or "").strip()
+    if not re.match(r"^[a-z][a-z0-9_]{0,40}$", username):
+        raise ValidationError({"username": ("county.error.bureau_name", {"value": username})})
+    secret = new_secret()
+    from psycopg import sql as psql
+    with connect(url) as conn:
+        if version_of(conn) == 0:
+            raise DomainError("county.error.not_initialised")
+        with conn.transaction():
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (username,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(psql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                psql.Identifier(username), psql.Literal(secret)))
+            conn.execute(psql.SQL("GRANT {} TO {}").format(psql.Identifier(BUREAU_GROUP), psql.Identifier(username)))
+    return {"user": username, "secret": secret}
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,126 @@
+"""The county side's SQL: applying a school's changes, receipts, and what the board reads.
+
+A change is one record's whole state at one version (``models.county.outbox``). Applying is
+idempotent by construction: ``change_log`` has the key (school, record, version), so a batch
+delivered twice (a sender killed after the server committed, before the school marked it
+sent) finds every key present and changes nothing; a version older than what the county
+holds (changes overtaken by a later one) is logged and skipped. Everything runs over the
+connection of whoever calls, so row-level security decides, not this code.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+
+def _ts(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+INCIDENT_COLUMNS = ("title", "category", "grade", "grade_decided", "status", "is_drill",
+                    "occurred_at", "discovered_at", "closed_at", "updated_at")
+_TIME_COLUMNS = {"occurred_at", "discovered_at", "closed_at", "updated_at"}
+
+
+def _incident_values(payload: dict) -> list:
+    out = []
+    for col in INCIDENT_COLUMNS:
+        value = payload.get(col)
+        if col in _TIME_COLUMNS:
+            value = _ts(value)
+        elif col in ("grade_decided", "is_drill"):
+            value = bool(value)
+        elif col in ("title", "category", "status"):
+            value = value or ("open" if col == "status" else "")
+        out.append(value)
+    return out
+
+
+def apply_changes(conn, school: str, changes: Iterable[tuple[str, int, dict]]) -> dict[str, int]:
+    """Apply a batch in one transaction; counts of ``applied``, ``duplicate`` and ``stale``."""
+    counts = {"applied": 0, "duplicate": 0, "stale": 0}
+    with conn.transaction():
+        for record, version, payload in changes:
+            fresh = conn.execute(
+                "INSERT INTO county.change_log (school, record, version) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING RETURNING version", (school, record, version)).fetchone()
+            if fresh is None:
+                counts["duplicate"] += 1
+                continue
+            kind, _, key = record.partition(":")
+            if kind != "incident":
+                counts["stale"] += 1
+                continue
+            held = conn.execute("SELECT version FROM county.incident WHERE school = %s AND code = %s",
+                                (school, key)).fetchone()
+            if held is not None and held[0] >= version:
+                counts["stale"] += 1
+                continue
+            cols = ", ".join(INCIDENT_COLUMNS)
+            marks = ", ".join(["%s"] * len(INCIDENT_COLUMNS))
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in INCIDENT_COLUMNS)
+            conn.execute(
+                f"INSERT INTO county.incident (school, code, version, {cols}) VALUES (%s, %s, %s, {marks}) "
+                f"ON CONFLICT (school, code) DO UPDATE SET version = EXCLUDED.version, {updates}, "
+                "received_at = now()",
+                (school, key, version, *_incident_values(payload)))
+            conn.execute("DELETE FROM county.obligation WHERE school = %s AND incident_code = %s", (school, key))
+            conn.execute("DELETE FROM county.report WHERE school = %s AND incident_code = %s", (school, key))
+            obligations = payload.get("obligations") or []
+            if obligations:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO county.obligation (school, incident_code, regime, stage, seq, state, "
+                        "due_at, submitted_at, statutory) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                        "ON CONFLICT DO NOTHING",
+                        [(school, key, o["regime"], o["stage"], int(o.get("seq") or 1), o.get("state") or "",
+                          _ts(o.get("due_at")), _ts(o.get("submitted_at")), bool(o.get("statutory")))
+                         for o in obligations])
+            reports = payload.get("reports") or []
+            if reports:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO county.report (school, incident_code, regime, stage, seq, revision, "
+                        "submitted_at, submitted_by, channel, recipient) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                        [(school, key, r["regime"], r["stage"], int(r.get("seq") or 1),
+                          int(r.get("revision") or 1), _ts(r.get("submitted_at")), r.get("submitted_by") or "",
+                          r.get("channel") or "", r.get("recipient") or "") for r in reports])
+            counts["applied"] += 1
+    return counts
+
+
+def add_receipt(conn, school: str, incident_code: str, regime: str, stage: str, seq: int,
+                signed_by: str) -> dict:
+    """The bureau signs for a submitted report (已签收); refused unless the county holds it."""
+    from models.errors import DomainError
+    with conn.transaction():
+        sent = conn.execute(
+            "SELECT 1 FROM county.report WHERE school = %s AND incident_code = %s AND regime = %s "
+            "AND stage = %s AND seq = %s LIMIT 1", (school, incident_code, regime, stage, seq)).fetchone()
+        if sent is None:
+            raise DomainError("county.error.no_such_report", school=school, incident=incident_code,
+                              stage=f"{regime}.{stage}", seq=seq)
+        row = conn.execute(
+            "INSERT INTO county.receipt (school, incident_code, regime, stage, seq, signed_by) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (school, incident_code, regime, stage, seq) "
+            "DO UPDATE SET signed_by = county.receipt.signed_by "
+            "RETURNING signed_by, signed_at", (school, incident_code, regime, stage, seq, signed_by)).fetchone()
+    return {"school": school, "incident": incident_code, "regime": regime, "stage": stage, "seq": seq,
+            "signed_by": row[0], "signed_at": row[1]}
+
+
+def receipts_for(conn, since: datetime | None = None) -> list[dict]:
+    """Receipts the caller may read (a school: its own), oldest first, after ``since``."""
+    sql = ("SELECT school, incident_code, regime, stage, seq, signed_by, signed_at FROM county.receipt")
+    args: tuple = ()
+    if since is not None:
+        sql += " WHERE signed_at > %s"
+        args = (since,)
+    sql += " ORDER BY signed_at, school, incident_code"
+    keys = ("school", "incident_code", "regime", "stage", "seq", "signed_by", "signed_at")
+    return [dict(zip(keys, row)) for row in conn.execute(sql, args).fetchall()]
