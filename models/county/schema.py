@@ -171,6 +171,24 @@ def connect(url: str, **kwargs):
         raise DomainError("county.error.connect", detail=_first_line(exc)) from None
 
 
+def server_errors(fn):
+    """Whatever the server refuses (no right, a dropped connection) becomes one clear message."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import psycopg
+        try:
+            return fn(*args, **kwargs)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise DomainError("county.error.not_allowed", detail=_first_line(exc)) from None
+        except psycopg.OperationalError as exc:
+            raise DomainError("county.error.connect", detail=_first_line(exc)) from None
+        except psycopg.Error as exc:
+            raise DomainError("county.error.server", detail=_first_line(exc)) from None
+    return wrapper
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
@@ -184,6 +202,7 @@ def version_of(conn) -> int:
     return int(got[0]) if got else 0
 
 
+@server_errors
 def init(url: str) -> int:
     """Create or upgrade the county schema and its roles (a superuser's URL); the version reached."""
     with connect(url) as conn:
@@ -214,6 +233,7 @@ def new_secret() -> str:
     return _secrets.token_urlsafe(24)
 
 
+@server_errors
 def add_school(url: str, code: str, name: str) -> dict:
     """Register a school: its login role with a one-time secret (printed once, never stored)."""
     code = (code or "").strip()
@@ -241,6 +261,7 @@ def add_school(url: str, code: str, name: str) -> dict:
     return {"school": code, "name": name, "role": role, "secret": secret}
 
 
+@server_errors
 def add_bureau(url: str, username: str) -> dict:
     """A bureau login (reads every school, writes receipts only) with a new password, printed once."""
     username = (username or "").strip()
