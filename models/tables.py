@@ -351,8 +351,41 @@ class RecordVersion(BaseModel):
         indexes = ((("entity", "entity_id", "version"), True),)
 
 
+class Outbox(BaseModel):
+    """A change for the county (issue 19): one record's whole state at one version.
+
+    Written in the same transaction as the change (``models.county.outbox``); ``sent_at`` is set
+    once the county server has it. Sent rows stay, so a record's versions never repeat.
+    """
+
+    record = TextField()                 # incident:<code>
+    version = IntegerField()
+    payload = JSONTextField(default=dict)
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True, index=True)
+
+    class Meta:
+        indexes = ((("record", "version"), True),)
+
+
+class CountyReceipt(BaseModel):
+    """The bureau signed for a submitted report (已签收): who and when, as the county sent it back."""
+
+    incident_code = TextField()
+    regime = TextField()
+    stage = TextField()
+    seq = IntegerField(default=1)
+    signed_by = TextField()
+    signed_at = UTCDateTimeField()
+    received_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("incident_code", "regime", "stage", "seq"), True),)
+
+
 ALL_MODELS = [
     SchemaMeta, Setting, User, LoginToken, LoginFailure, Incident, Report, Evidence, Note,
     Contact, CallTreeStep, CallLog, AuditEvent, AlarmState, Draft, Check, CheckRun,
     RegistryAccount, DataUse, Warning, WarningAction, BackupRecord, ObligationNote, RecordVersion,
+    Outbox, CountyReceipt,
 ]
