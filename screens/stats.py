@@ -17,6 +17,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+from textual import work
 
 from models.errors import DomainError
 from models.i18n import t
@@ -105,19 +107,43 @@ class StatsScreen(Screen):
         if self.app.locked:
             content.update(t("stats.screen.locked"))
             return
+        # A year of 10,000 incidents takes about half a second: computed in a thread, so keys
+        # still respond; a newer period's computation replaces an older one (exclusive).
+        content.update(t("stats.screen.computing"))
+        self._compute(self._period_or_error())
+
+    def _period_or_error(self):
+        try:
+            return self._period()
+        except DomainError as exc:
+            return exc
+
+    @work(thread=True, exclusive=True, group="stats-compute", exit_on_error=False)
+    def _compute(self, p) -> None:
         from models.stats import compute
         ctx = self.app.ctx
+        if isinstance(p, DomainError):
+            self.app.call_from_thread(self._failed, p.message)
+            return
         try:
             with ctx.store.read():
-                self.data = compute(ctx, self._period())
+                data = compute(ctx, p)
         except DomainError as exc:
-            self.data = None
-            content.update(Text(exc.message))
+            self.app.call_from_thread(self._failed, exc.message)
             return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, data)
+
+    def _failed(self, message: str) -> None:
+        self.data = None
+        self.query_one("#stats-content", Static).update(Text(message))
+
+    def _show(self, data: dict) -> None:
+        self.data = data
         self.query_one("#stats-title", Static).update(
             Text(t("stats.screen.title", period=self.data["period"]["label"],
                    start=self.data["period"]["from"], end=self.data["period"]["to"])))
-        content.update(self._figures())
+        self.query_one("#stats-content", Static).update(self._figures())
 
     def _figures(self):
         from models import annual_report as ar

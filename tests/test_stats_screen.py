@@ -3,7 +3,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import make_app, make_ctx
 from tests.test_stats import seed_year
-from tests.ui_helpers import fill_form, screen_text
+from tests.ui_helpers import fill_form, screen_text, wait_for
 
 
 async def test_board_g_menu_opens_statistics_and_periods_move(db_path, clock, tmp_path):
@@ -20,18 +20,22 @@ async def test_board_g_menu_opens_statistics_and_periods_move(db_path, clock, tm
         await pilot.pause()
         screen = app.screen
         assert type(screen).__name__ == "StatsScreen"
+        # Computed in a thread worker: "计算中…" first, the figures when it finishes.
+        assert await wait_for(pilot, lambda: "真实事件 5 起" in screen_text(app))
         text = screen_text(app)
-        assert "2026年度" in text and "真实事件 5 起" in text
+        assert "2026年度" in text and "计算中" not in text
         assert "学校应急预案 · 首报" in text and "50.00%" in text     # the 3-hour first report first
         footer = text.splitlines()[-1]
         assert "p 上一期" in footer and "e 导出报告" in footer
         await pilot.press("m")
-        await pilot.pause()
+        assert await wait_for(pilot, lambda: "2026年11月" in screen_text(app) and "计算中" not in screen_text(app))
         assert "2026年11月" in screen_text(app) and "真实事件 2 起" in screen_text(app)
         await pilot.press("p")
-        await pilot.pause()
+        assert await wait_for(pilot, lambda: "2026年10月" in screen_text(app) and "计算中" not in screen_text(app))
         assert "2026年10月" in screen_text(app) and "真实事件 0 起" in screen_text(app)
-        await pilot.press("y", "end")
+        await pilot.press("y")
+        assert await wait_for(pilot, lambda: "2026年度" in screen_text(app) and "计算中" not in screen_text(app))
+        await pilot.press("end")
         await pilot.pause()
         text = screen_text(app)
         assert "应急演练" in text and "2026-11" in text and "█" in text
