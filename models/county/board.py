@@ -1,0 +1,297 @@
+"""The county board's rows, read from the county server over the caller's own connection.
+
+Who sees what is the server's business, not this module's: the bureau's login reads every
+school, a school's login reads only its own rows (row-level security, ``models.county.schema``),
+so the same query serves both.
+
+``read(conn)`` fetches once per change (two queries: the schools, and the open incidents with
+the obligations they still owe); ``rows(data, now)`` and ``counts(data, now)`` are pure
+functions of that read and ``now``, cheap enough for the screen's one-second tick. Order, most
+urgent first:
+
+1. incidents with an overdue **statutory** report (owed, not submitted, ``due_at < now``:
+   逾期未报), the longest overdue first;
+2. then by the nearest unmet due time (owed reports of any kind);
+3. incidents owing nothing last; ties by school code and incident code.
+
+``listen(url, callback, stop_event)`` runs in a thread: ``LISTEN xj_county`` and a callback
+with the school's code on every change that reaches the server (and with ``None`` after every
+(re)connect, when changes may have been missed); it reconnects, with back-off, whenever the
+server goes away.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from models.county.schema import NOTIFY_CHANNEL, server_errors
+
+# The states in which a report is still owed (the school's engine at commit time; the county
+# decides overdue from due_at and now, since time moves on after the school's last change).
+OWED_STATES = ("overdue", "due_soon", "pending")
+CLOSED_STATUSES = ("closed", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Owed:
+    regime: str
+    stage: str
+    seq: int
+    due_at: datetime
+    statutory: bool
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due_at < now
+
+
+@dataclass(frozen=True)
+class Incident:
+    school: str
+    school_name: str
+    code: str
+    title: str
+    category: str
+    grade: str | None
+    grade_decided: bool
+    status: str
+    is_drill: bool
+    updated_at: datetime | None
+    received_at: datetime | None
+    owed: tuple[Owed, ...] = ()      # unmet, soonest first
+
+    @property
+    def key(self) -> str:
+        return f"{self.school}/{self.code}"
+
+
+@dataclass
+class CountyData:
+    """One read of the server: every visible school and its open incidents."""
+
+    schools: list[tuple[str, str]] = field(default_factory=list)    # (code, name)
+    incidents: list[Incident] = field(default_factory=list)
+    read_at: float = 0.0      # monotonic, when the read finished
+
+
+@dataclass(frozen=True)
+class Row:
+    incident: Incident
+    next: Owed | None          # the report that ranks the row (overdue statutory first, else soonest)
+    overdue: int               # overdue statutory reports of this incident at ``now``
+
+    @property
+    def key(self) -> str:
+        return self.incident.key
+
+
+@dataclass(frozen=True)
+class SchoolCount:
+    school: str
+    name: str
+    open: int
+    overdue: int               # overdue statutory reports
+    drills: int                # open drills among ``open``
+
+
+_INCIDENTS_SQL = f"""
+SELECT i.school, s.name, i.code, i.title, i.category, i.grade, i.grade_decided, i.status, i.is_drill,
+       i.updated_at, i.received_at, o.regime, o.stage, o.seq, o.due_at, o.statutory
+FROM county.incident i
+JOIN county.school s ON s.code = i.school
+LEFT JOIN county.obligation o
+  ON o.school = i.school AND o.incident_code = i.code AND o.submitted_at IS NULL
+ AND o.due_at IS NOT NULL AND o.state IN ({", ".join(f"'{s}'" for s in OWED_STATES)})
+WHERE i.status NOT IN ({", ".join(f"'{s}'" for s in CLOSED_STATUSES)})
+ORDER BY i.school, i.code, o.due_at
+"""
+
+
+@server_errors
+def read(conn) -> CountyData:
+    """Schools and open incidents visible to this connection's login, in one transaction."""
+    data = CountyData()
+    with conn.transaction():
+        data.schools = [(c, n) for c, n in conn.execute("SELECT code, name FROM county.school ORDER BY code")]
+        rows = conn.execute(_INCIDENTS_SQL).fetchall()
+    current: list | None = None
+    owed: list[Owed] = []
+
+    def flush() -> None:
+        if current is not None:
+            data.incidents.append(Incident(*current, owed=tuple(owed)))
+
+    for (school, name, code, title, category, grade, decided, status, drill, updated, received,
+         regime, stage, seq, due, statutory) in rows:
+        if current is None or current[0] != school or current[2] != code:
+            flush()
+            current = [school, name, code, title or "", category or "", grade, bool(decided), status,
+                       bool(drill), updated, received]
+            owed = []
+        if regime is not None:
+            owed.append(Owed(regime, stage, int(seq), due, bool(statutory)))
+    flush()
+    data.read_at = time.monotonic()
+    return data
+
+
+def _rank(inc: Incident, now: datetime) -> tuple[Owed | None, int]:
+    late = [o for o in inc.owed if o.statutory and o.overdue(now)]
+    if late:
+        return late[0], len(late)
+    return (inc.owed[0] if inc.owed else None), 0
+
+
+def rows(data: CountyData, now: datetime, drills: bool = True) -> list[Row]:
+    """The board's rows at ``now``, most urgent first; ``drills=False`` leaves drills out."""
+    out = []
+    for inc in data.incidents:
+        if inc.is_drill and not drills:
+            continue
+        nxt, late = _rank(inc, now)
+        out.append(Row(inc, nxt, late))
+
+    def order(row: Row) -> tuple:
+        due = row.next.due_at.timestamp() if row.next else float("inf")
+        return (0 if row.overdue else 1, due, row.incident.school, row.incident.code)
+
+    out.sort(key=order)
+    return out
+
+
+def counts(data: CountyData, now: datetime, drills: bool = True) -> list[SchoolCount]:
+    """Per school (every school the login sees, also those with nothing open), in code order."""
+    per: dict[str, list[int]] = {code: [0, 0, 0] for code, _ in data.schools}
+    names = dict(data.schools)
+    for inc in data.incidents:
+        if inc.is_drill and not drills:
+            continue
+        c = per.setdefault(inc.school, [0, 0, 0])
+        names.setdefault(inc.school, inc.school_name)
+        c[0] += 1
+        c[1] += sum(1 for o in inc.owed if o.statutory and o.overdue(now))
+        c[2] += 1 if inc.is_drill else 0
+    return [SchoolCount(code, names.get(code, code), *c) for code, c in sorted(per.items())]
+
+
+def next_change(data: CountyData, now: datetime) -> datetime | None:
+    """The first instant after ``now`` at which the order or the counts may change by time alone
+    (a statutory report reaching its deadline)."""
+    later = [o.due_at for inc in data.incidents for o in inc.owed if o.statutory and o.due_at >= now]
+    return min(later, default=None)
+
+
+# ---------------------------------------------------------------- names and JSON
+
+def stage_name(regime: str, stage: str, seq: int = 1) -> str:
+    """The stage's name in the user's language from the shipped plans (``首报``, ``续报2``);
+    ``regime.stage`` for one this program does not know (a newer school's plan)."""
+    from models.policy import all_regimes
+    for r in all_regimes():
+        if r.id != regime:
+            continue
+        for s in r.stages:
+            if s.id == stage:
+                return f"{s.name}{seq}" if s.repeatable and seq > 1 else s.name
+    return f"{regime}.{stage}"
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def as_json(data: CountyData, now: datetime, drills: bool = True) -> dict:
+    """``county board --json``: the rows in board order and the per-school counts."""
+    out_rows = []
+    for row in rows(data, now, drills):
+        inc, nxt = row.incident, row.next
+        out_rows.append({
+            "school": inc.school, "school_name": inc.school_name, "incident": inc.code,
+            "title": inc.title, "category": inc.category, "grade": inc.grade,
+            "grade_decided": inc.grade_decided, "status": inc.status, "drill": inc.is_drill,
+            "overdue": row.overdue,
+            "next": None if nxt is None else {
+                "regime": nxt.regime, "stage": nxt.stage, "seq": nxt.seq,
+                "name": stage_name(nxt.regime, nxt.stage, nxt.seq), "statutory": nxt.statutory,
+                "due_at": _iso(nxt.due_at), "seconds_left": round((nxt.due_at - now).total_seconds())},
+            "updated_at": _iso(inc.updated_at), "received_at": _iso(inc.received_at),
+        })
+    return {"now": _iso(now), "rows": out_rows,
+            "counts": [{"school": c.school, "name": c.name, "open": c.open, "overdue": c.overdue,
+                        "drills": c.drills} for c in counts(data, now, drills)]}
+
+
+# ---------------------------------------------------------------- LISTEN / NOTIFY
+
+KEEPALIVE_S = 5.0       # a query this often: a server gone without a word is noticed
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 10.0
+
+
+def listen(url: str, callback: Callable[[str | None], None], stop_event: threading.Event, *,
+           on_state: Callable[[bool, str], None] | None = None, wait_s: float = 0.25,
+           connect: Callable[[], object] | None = None) -> None:
+    """Call ``callback(school)`` for every change notified on ``xj_county`` until ``stop_event``.
+
+    Blocking: run it in a thread. After each (re)connect ``callback(None)`` (re-read everything:
+    changes made while the link was down were not notified). ``on_state(True, "")`` when
+    listening, ``on_state(False, detail)`` when the server cannot be reached; then it retries
+    with back-off (0.5 s doubling to 10 s) until the server is back or ``stop_event`` is set.
+    """
+    import psycopg
+
+    from models.county.schema import _first_line
+    delay = RETRY_FIRST_S
+    state = on_state or (lambda ok, detail: None)
+    while not stop_event.is_set():
+        try:
+            conn = connect() if connect else psycopg.connect(url, autocommit=True, connect_timeout=5)
+        except Exception as exc:        # noqa: BLE001 — anything refusing us is "not reachable"
+            state(False, _first_line(exc))
+            stop_event.wait(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+            continue
+        try:
+            conn.autocommit = True
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            delay = RETRY_FIRST_S
+            state(True, "")
+            _call(callback, None)
+            alive = time.monotonic()
+            while not stop_event.is_set():
+                for note in conn.notifies(timeout=wait_s):
+                    _call(callback, note.payload)
+                if time.monotonic() - alive >= KEEPALIVE_S:
+                    conn.execute("SELECT 1")
+                    alive = time.monotonic()
+        except psycopg.Error as exc:
+            state(False, _first_line(exc))
+            stop_event.wait(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+        finally:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def _call(callback, payload) -> None:
+    """A failing callback (an app shutting down) must not end the listener."""
+    try:
+        callback(payload)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def start_listener(url: str, callback: Callable[[str | None], None], *,
+                   on_state: Callable[[bool, str], None] | None = None,
+                   connect: Callable[[], object] | None = None) -> tuple[threading.Thread, threading.Event]:
+    """``listen`` in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=listen, args=(url, callback, stop),
+                              kwargs={"on_state": on_state, "connect": connect},
+                              name="county-listen", daemon=True)
+    thread.start()
+    return thread, stop

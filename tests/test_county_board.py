@@ -1,0 +1,129 @@
+"""The county board against a real PostgreSQL: order, counts, drills, row-level security, the CLI,
+the screen at 80×24 by keys, and a school's change reaching the screen through NOTIFY."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+
+from models.county import board, schema, server
+from tests.conftest import run_cli
+
+NOW = datetime(2026, 11, 25, 4, 0, tzinfo=timezone.utc)
+
+
+def iso(dt):
+    return dt.isoformat()
+
+
+def change(code, version=1, *, now=NOW, title="勒索病毒", drill=False, status="open", obligations=()):
+    """One incident's whole state; ``obligations``: (stage, due offset in minutes, statutory[, state])."""
+    obls = []
+    for stage, minutes, statutory, *state in obligations:
+        obls.append({"regime": "school_plan", "stage": stage, "seq": 1,
+                     "state": state[0] if state else "pending",
+                     "due_at": iso(now + timedelta(minutes=minutes)),
+                     "submitted_at": iso(now) if state and state[0] == "met" else None,
+                     "statutory": statutory})
+    payload = {"code": code, "title": title, "category": "malware", "grade": "III", "grade_decided": True,
+               "status": status, "is_drill": drill, "occurred_at": iso(now - timedelta(hours=2)),
+               "discovered_at": iso(now - timedelta(hours=2)), "updated_at": iso(now),
+               "obligations": obls, "reports": []}
+    return (f"incident:{code}", version, payload)
+
+
+@pytest.fixture
+def county(pg):
+    db = pg.new_database()
+    admin = pg.admin_url(db)
+    schema.init(admin)
+    a = schema.add_school(admin, "S001", "海峰中学")
+    b = schema.add_school(admin, "S002", "金龙中学")
+    c = schema.add_school(admin, "S003", "龙华小学")
+    bureau = schema.add_bureau(admin, "jijiaoke")
+    return {"db": db, "S001": pg.url_for(a["role"], a["secret"], db), "S002": pg.url_for(b["role"], b["secret"], db),
+            "S003": pg.url_for(c["role"], c["secret"], db), "bureau": pg.url_for("jijiaoke", bureau["secret"], db)}
+
+
+def put(url, school, *changes):
+    with psycopg.connect(url) as conn:
+        return server.apply_changes(conn, school, list(changes))
+
+
+def seed(county):
+    # S001: one due in 2 h (statutory), one overdue but not statutory, one closed (not shown).
+    put(county["S001"], "S001",
+        change("A-1", obligations=[("first", 120, True)]),
+        change("A-2", obligations=[("followup", -30, False)]),
+        change("A-3", status="closed", obligations=[("first", -300, True)]))
+    # S002: a statutory first report 10 min overdue, another 90 min overdue; a drill due in 20 min.
+    put(county["S002"], "S002",
+        change("B-1", obligations=[("first", -10, True), ("followup", 240, False)]),
+        change("B-2", obligations=[("first", -90, True)]),
+        change("B-3", drill=True, title="演练：断网", obligations=[("first", 20, True)]))
+    # S003: an incident owing nothing (its report is in), and a handled one due in 5 h.
+    put(county["S003"], "S003",
+        change("C-1", obligations=[("first", -60, True, "met")]),
+        change("C-2", status="handled", obligations=[("first", 300, True)]))
+
+
+def bureau_read(county):
+    with psycopg.connect(county["bureau"]) as conn:
+        return board.read(conn)
+
+
+def test_overdue_statutory_first_then_nearest_due(county):
+    seed(county)
+    data = bureau_read(county)
+    order = [(r.incident.school, r.incident.code) for r in board.rows(data, NOW)]
+    # B-2 (90 min late) and B-1 (10 min late) are overdue statutory; then A-2 (a non-statutory
+    # report 30 min late: the nearest unmet due time), B-3 (20 min), A-1 (2 h), C-2 (5 h); C-1 owes nothing.
+    assert order == [("S002", "B-2"), ("S002", "B-1"), ("S001", "A-2"), ("S002", "B-3"),
+                     ("S001", "A-1"), ("S003", "C-2"), ("S003", "C-1")]
+    rows = {r.incident.code: r for r in board.rows(data, NOW)}
+    assert rows["B-1"].next.stage == "first" and rows["B-1"].overdue == 1
+    assert rows["C-1"].next is None and rows["A-2"].overdue == 0
+    # Time is an input: 25 minutes on, B-3's first report is overdue too and moves up.
+    later = [r.incident.code for r in board.rows(data, NOW + timedelta(minutes=25))]
+    assert later[:3] == ["B-2", "B-1", "B-3"]
+
+
+def test_counts_per_school_and_drills_filter(county):
+    seed(county)
+    data = bureau_read(county)
+    got = {c.school: (c.name, c.open, c.overdue, c.drills) for c in board.counts(data, NOW)}
+    assert got == {"S001": ("海峰中学", 2, 0, 0), "S002": ("金龙中学", 3, 2, 1), "S003": ("龙华小学", 2, 0, 0)}
+    without = board.rows(data, NOW, drills=False)
+    assert "B-3" not in [r.incident.code for r in without] and len(without) == 6
+    assert {c.school: c.open for c in board.counts(data, NOW, drills=False)}["S002"] == 2
+
+
+def test_a_school_login_sees_only_its_own_rows(county):
+    seed(county)
+    with psycopg.connect(county["S002"]) as conn:
+        data = board.read(conn)
+    assert {r.incident.school for r in board.rows(data, NOW)} == {"S002"}
+    assert [c.school for c in board.counts(data, NOW)] == ["S002"]
+
+
+def test_county_board_json_through_the_cli(county, pg):
+    real_now = datetime.now(timezone.utc)
+    put(county["S001"], "S001", change("A-1", now=real_now, obligations=[("first", -15, True)]),
+        change("A-9", now=real_now, drill=True, obligations=[("first", 60, True)]))
+    put(county["S002"], "S002", change("B-1", now=real_now, obligations=[("first", 100, True)]))
+    r = run_cli("county", "board", "--url", county["bureau"], "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert [(x["school"], x["incident"]) for x in got["rows"]] == [("S001", "A-1"), ("S001", "A-9"), ("S002", "B-1")]
+    first = got["rows"][0]
+    assert first["overdue"] == 1 and first["next"]["name"] == "首报" and first["next"]["seconds_left"] < 0
+    assert got["rows"][1]["drill"] is True
+    assert {c["school"]: (c["open"], c["overdue"]) for c in got["counts"]} == {
+        "S001": (2, 1), "S002": (1, 0), "S003": (0, 0)}
+    r = run_cli("county", "board", "--json", "--no-drills", env={"XUEJI_DUTY_COUNTY_URL": county["S001"]})
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert [x["incident"] for x in got["rows"]] == ["A-1"] and [c["school"] for c in got["counts"]] == ["S001"]
+    # The server away: one clear line, no traceback.
+    r = run_cli("county", "board", "--json", "--url", f"postgresql://x:y@127.0.0.1:{pg.port + 1}/county")
+    assert r.returncode == 1 and "连不上县级服务器" in r.stderr + r.stdout and "Traceback" not in r.stderr
