@@ -106,9 +106,9 @@ def change_lines(entry, ctx, locked: bool) -> list[str]:
         cats = cats if isinstance(cats, list) and len(cats) == 2 else [cats, cats]
         new_text = masked(_value(name, new, ctx, cats[1]), hide)
         if old is None or entry.action.endswith((".create", ".add")):
-            lines.append(f"{label}：{new_text}")
+            lines.append(t("punct.label", label=label) + new_text)
         else:
-            lines.append(f"{label}：{masked(_value(name, old, ctx, cats[0]), hide)} → {new_text}")
+            lines.append(t("punct.label", label=label) + f"{masked(_value(name, old, ctx, cats[0]), hide)} → {new_text}")
     return lines
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 from models.errors import DomainError, ValidationError
 from models.i18n import t
 from models.roles import ROLES
-from models.timeparse import fmt_local
+from models.timeparse import fmt_local, fmt_when
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
 from tui.widgets.form_modal import FormField, FormModal
@@ -49,6 +50,9 @@ class PasswordForm(FormModal):
         super().on_mount()
 
 
+TITLE_W, STATE_W = 12, 14
+
+
 class AccountsScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
@@ -74,13 +78,23 @@ class AccountsScreen(FollowsOtherSessions, Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#accounts-table", DataTable)
-        for key, width in (("username", 12), ("name", 10), ("title", 12), ("phone", 13), ("role", 6),
-                           ("state", 14)):
+        for key, width in (("username", 12), ("name", 10), ("title", TITLE_W), ("phone", 13), ("role", 6),
+                           ("state", STATE_W)):
             table.add_column(t(f"accounts_screen.col.{key}"), key=key, width=width)
         self.reload()
         self.follow_other_sessions("accounts-poll")
         self.watch(self.app, "locked", lambda locked: self.reload(), init=False)
         table.focus()
+
+    def _fit_state(self, widest: int) -> None:
+        """A lock until another day reads 锁定至 11-26 01:00 whole: the title column gives the room."""
+        table = self.query_one("#accounts-table", DataTable)
+        extra = max(0, widest - STATE_W)
+        for key, column in table.columns.items():
+            width = {"state": STATE_W + extra, "title": max(TITLE_W - extra, 5)}.get(str(key.value))
+            if width is not None and column.width != width:
+                column.width, column.auto_width = width, False
+                table._require_update_dimensions = True
 
     def reload(self) -> None:
         from models.accounts import list_users
@@ -101,18 +115,22 @@ class AccountsScreen(FollowsOtherSessions, Screen):
             return
         table.clear()
         self._users = {u.username: u for u in users}
+        states = {}
         for u in users:
-            prof = profiles[u.username]
             locked = bool(u.locked_until and u.locked_until > now)
             if u.disabled:
-                state = t("accounts_screen.state.disabled")
+                states[u.username] = t("accounts_screen.state.disabled"), True
             elif locked:
-                state = t("accounts_screen.state.locked", until=fmt_local(u.locked_until, ctx.zone, date=False))
+                states[u.username] = t("accounts_screen.state.locked", until=fmt_when(u.locked_until, ctx.zone, now)), True
             else:
-                state = t("accounts_screen.state.active")
+                states[u.username] = t("accounts_screen.state.active"), False
+        self._fit_state(max([cell_len(text) for text, _ in states.values()], default=0))
+        for u in users:
+            prof = profiles[u.username]
+            state, marked = states[u.username]
             table.add_row(Text(u.username), Text(u.display_name), Text(prof.title if prof else ""),
                           Text(prof.phone if prof else ""), Text(t("role." + u.role)),
-                          Text(state, style="bold reverse" if u.disabled or locked else ""), key=u.username)
+                          Text(state, style="bold reverse" if marked else ""), key=u.username)
         names = list(self._users)
         if keep in names:
             table.move_cursor(row=names.index(keep))

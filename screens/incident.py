@@ -230,7 +230,7 @@ class IncidentScreen(ShowsPresence, Screen):
                              ("delay_reason", False), ("description", True)):
             value = getattr(inc, name)
             if value:
-                label, shown = t("field." + name) + "：", masked(value, locked and secret)
+                label, shown = t("punct.label", label=t("field." + name)), masked(value, locked and secret)
                 width = cell_len(label) + cell_len(shown)
                 if name in ("location", "asset", "reported_by") and used + 2 + width <= room:
                     text.append("  ")
@@ -437,7 +437,7 @@ class IncidentScreen(ShowsPresence, Screen):
                 for line in change_lines(e, ctx, locked):
                     text.append("    " + line + "\n")
                 if e.reason:
-                    text.append("    " + t("field.reason") + "：", style="dim")
+                    text.append("    " + t("punct.label", label=t("field.reason")), style="dim")
                     text.append(masked(e.reason, locked) + "\n")
         self.query_one("#timeline-text", Static).update(text)
 
