@@ -95,7 +95,8 @@ class ConflictError(DomainError):
             return t(self.key, **self.params)
         join = t("merge.joiner").join
         names = join(self.field_label(c.field) for c in self.conflicts)
-        who = join(sorted({c.by for c in self.conflicts if c.by})) or t("error.conflict_someone")
+        from models.profiles import display_names     # lazy: profiles imports this module
+        who = display_names((c.by for c in self.conflicts), t("merge.joiner")) or t("error.conflict_someone")
         saved = join(self.field_label(n) for n in self.saved) if self.saved else ""
         text = t("error.conflict_fields", label=what, fields=names, who=who)
         return text + (" " + t("error.conflict_saved", fields=saved) if saved else "")

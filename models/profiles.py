@@ -94,3 +94,18 @@ def set_profile(ctx: Context, username: str | None, *, name: str | None = None, 
                                    changes, "user")
         audit.record(ctx, "user.profile", "user", user.username, audit.diff(before, changes))
     return updated
+
+
+def display_name(username: str | None) -> str:
+    """How a message names a person: the profile's name, or the login name when there is none
+    (an account without a name, or one that is gone)."""
+    if not username:
+        return ""
+    user = User.get_or_none(User.username == username)
+    name = (user.display_name or "").strip() if user is not None else ""
+    return name or username
+
+
+def display_names(usernames, joiner: str) -> str:
+    """Several people, each by ``display_name``, sorted and without repeats."""
+    return joiner.join(sorted({display_name(u) for u in usernames if u}))

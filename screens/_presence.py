@@ -65,6 +65,7 @@ class ShowsPresence:
         """A colleague kept their value over one this user saved: say which and who, once."""
         from models.i18n import t
         from models.merge import last_audit_id, replaced_notices
+        from models.profiles import display_name
         scope = self.replaced_scope()
         if scope is None:
             return
@@ -79,7 +80,7 @@ class ShowsPresence:
             return
         for n in notes:
             self._notices_after = max(self._notices_after, n["id"])
-            self.notify(t("merge.replaced_notice", by=n["by"], field=self.field_name(n["field"]), label=label),
+            self.notify(t("merge.replaced_notice", by=display_name(n["by"]), field=self.field_name(n["field"]), label=label),
                         severity="warning", timeout=15, markup=False)
 
     def start_presence(self) -> None:

@@ -2,10 +2,11 @@
 
 Every other field was already merged (``models.merge``): what only the colleague
 changed is kept, what only this officer changed is saved. Here the officer
-decides per field: ``m`` keeps mine for all, ``t`` takes theirs for all, ``c``
+decides per field: ctrl+o keeps mine for all, ctrl+t takes theirs for all, ctrl+r
 takes theirs and puts mine on the clipboard; each field also has its own
 buttons and an edit box (prefilled with mine) to combine the two by hand,
-saved with ctrl+s. Nothing is lost whichever way: mine stays stashed in the
+saved with ctrl+s. Focus starts in the first edit box, so what the officer types
+goes there: no plain letter decides the whole conflict (a stray ``m`` is an ``m``). Nothing is lost whichever way: mine stays stashed in the
 database until decided, theirs stays in the audit trail.
 
 The screen returns ``(choice, values)``; ``values`` maps each field to the text
@@ -24,6 +25,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TextArea
 
 from models.i18n import t
+from models.profiles import display_name
+from tui.palette import BindingCommands
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SIDE_BY_SIDE_MIN = 120
@@ -31,11 +34,14 @@ SIDE_BY_SIDE_MIN = 120
 
 class ConflictScreen(Screen):
     CSS_PATH = [ASSETS / "tcss" / "conflict.tcss"]
+    COMMANDS = {BindingCommands}
+    # Ctrl keys only (priority: the edit box would take them otherwise); ? types into the box, so f1.
     BINDINGS = [
-        Binding("m", "choose('mine')", t("report.conflict.mine"), id="conflict.mine"),
-        Binding("t", "choose('theirs')", t("report.conflict.theirs"), id="conflict.theirs"),
-        Binding("c", "choose('copy')", t("report.conflict.copy"), id="conflict.copy"),
         Binding("ctrl+s", "choose('merge')", t("merge.key.apply"), id="conflict.apply", priority=True),
+        Binding("ctrl+o", "choose('mine')", t("report.conflict.mine"), id="conflict.mine", priority=True),
+        Binding("ctrl+t", "choose('theirs')", t("report.conflict.theirs"), id="conflict.theirs", priority=True),
+        Binding("ctrl+r", "choose('copy')", t("report.conflict.copy"), id="conflict.copy", priority=True),
+        Binding("f1", "app.help", t("board.key.help"), id="conflict.help", priority=True),
     ]
 
     def __init__(self, labels: dict[str, str], mine: dict, theirs: dict, their_version: int,
@@ -49,12 +55,12 @@ class ConflictScreen(Screen):
         self.by: dict[str, str] = {}
         for c in conflicts or ():
             self.base[c["field"]] = str(c.get("base") or "")
-            self.by[c["field"]] = c.get("by") or ""
+            self.by[c["field"]] = display_name(c.get("by") or "")
         self.fields = [c["field"] for c in conflicts] if conflicts is not None else None
         self.their_version = their_version
         self.their_status = their_status
         self.their_when = their_when
-        self.who = who
+        self.who = who      # already by display name (models.profiles.display_names)
         self.what = what
 
     def differing(self) -> list[str]:
@@ -98,10 +104,20 @@ class ConflictScreen(Screen):
                                    soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
         yield Static(Text(t("merge.conflict.choose") if self.fields is not None else t("report.conflict.choose")),
                      id="conflict-help")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#conflict-body").focus()
+        boxes = self.query(".conflict-edit")
+        (boxes.first() if boxes else self.query_one("#conflict-body")).focus()
+
+    def has_edit_boxes(self) -> bool:
+        """The same test ``compose`` uses, so it holds before the boxes are mounted."""
+        return self.fields is not None and self.their_status == "draft" and bool(self.fields)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "choose" and parameters == ("merge",) and not self.has_edit_boxes():
+            return False     # nothing to save from: ctrl+s is neither shown nor run
+        return True
 
     @staticmethod
     def _box(label: str, value: str) -> Text:

@@ -25,6 +25,7 @@ from models.errors import ConflictError, DomainError, ValidationError
 from screens._account_form import FieldsInOrder
 from models.i18n import t
 from models.roles import can
+from models.profiles import display_name, display_names
 from models.reports import (CHANNELS, Submission, check, due_at, form_fields, get_report, is_late,
                             open_report, save_draft, stage_title, start_correction, stash_conflict,
                             drop_stash, submit)
@@ -348,7 +349,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         who = ""
         if exc is not None and exc.conflicts:
             conflicts = [c.as_dict() for c in exc.conflicts]
-            who = t("merge.joiner").join(sorted({c.by for c in exc.conflicts if c.by}))
+            who = display_names((c.by for c in exc.conflicts), t("merge.joiner"))
             if theirs_row.status == "draft":
                 # The merged fields are saved: the form follows the stored row except where you decide.
                 self.report, self.version = theirs_row, theirs_row.version
@@ -740,14 +741,14 @@ class SubmitDialog(ModalScreen, FieldsInOrder):
         fresh = get_report(self.report.id)
         what = report_label(ctx, fresh)
         if fresh.status != "draft":
-            msg = t("merge.conflict.submitted_meanwhile", what=what, who=fresh.submitted_by or "")
+            msg = t("merge.conflict.submitted_meanwhile", what=what, who=display_name(fresh.submitted_by or ""))
             self.query_one("#submit-errors", Static).update(Text(msg))
             return
         labels = field_labels(ctx, fresh)
         old, new = self.report.fields or {}, fresh.fields or {}
         changed = [k for k in {**old, **new} if str(old.get(k) or "") != str(new.get(k) or "")]
-        who = t("merge.joiner").join(sorted({w for w in (last_writer("report", fresh.id, k, "fields")
-                                                          for k in changed) if w})) or t("error.conflict_someone")
+        who = display_names((last_writer("report", fresh.id, k, "fields") for k in changed),
+                            t("merge.joiner")) or t("error.conflict_someone")
         lines = [t("merge.conflict.changed_meanwhile", what=what, who=who,
                    fields=t("merge.joiner").join(labels.get(k, k) for k in changed) or "—")]
         for k in changed:

@@ -39,7 +39,7 @@ async def test_keep_mine_on_one_field_leaves_the_colleagues_other_fields(db_path
         assert "report" not in screen_text(app) and "首报" in screen_text(app)
         row = Report.get()
         assert row.fields["trend"] == "已控制" and row.fields["signer"] == "陈云柱"   # merged already
-        await pilot.press("m")
+        await pilot.press("ctrl+o")
         await pilot.pause()
         assert app.screen is screen
         f = Report.get().fields
@@ -61,11 +61,11 @@ async def test_resolving_against_a_newer_version_brings_the_view_back(db_path, c
         await pilot.pause()
         assert "第一版" in _screen_text(app.screen)
         save_draft(wang, r.id, r.version, {"damage": "第二版"})           # while the view is open
-        await pilot.press("m")
+        await pilot.press("ctrl+o")
         await pilot.pause()
         view = app.screen
         assert type(view).__name__ == "ConflictScreen" and "第二版" in _screen_text(view)   # fresh values
-        await pilot.press("m")
+        await pilot.press("ctrl+o")
         await pilot.pause()
         assert app.screen is screen and Report.get().fields["damage"] == "我的"
 
@@ -155,7 +155,7 @@ async def test_text_stashed_by_an_earlier_session_is_offered_on_the_next_start(d
         view = await _open(app, pilot)               # the form, and at once the decision over it
         await pilot.pause()
         assert type(view).__name__ == "ConflictScreen" and "挂断前写的" in _screen_text(view)
-        await pilot.press("m")
+        await pilot.press("ctrl+o")
         await pilot.pause()
         assert type(app.screen).__name__ == "ReportScreen"
         assert Report.get().fields["damage"] == "挂断前写的"

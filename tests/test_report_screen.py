@@ -229,7 +229,7 @@ async def test_two_processes_same_report_conflict_screen_nothing_lost(db_path, c
         assert screen.version == read_version + 1      # the form now stands on theirs (merged)
         # mine is kept in the database while the officer decides
         assert stashed_conflict(app.ctx, screen.report.id)["damage"] == "MINE: nothing"
-        await pilot.press("m")          # keep mine, on top of theirs
+        await pilot.press("ctrl+o")          # keep mine, on top of theirs
         await pilot.pause()
         assert app.screen is screen
         row = Report.get()
@@ -253,7 +253,7 @@ async def test_conflict_copy_takes_theirs_and_keeps_mine(db_path, clock):
         screen.paused = False
         await pilot.press("f2")
         await pilot.pause()
-        await pilot.press("c")
+        await pilot.press("ctrl+r")
         await pilot.pause()
         assert screen.query_one("#field-damage", TextArea).text == "THEIRS"
         assert app.clipboard and "MINE" in app.clipboard
@@ -349,7 +349,7 @@ async def test_other_session_submitted_while_typing_mine_becomes_a_correction(db
         conflict = app.screen
         assert type(conflict).__name__ == "ConflictScreen"
         assert "none and more" in _screen_text(conflict)
-        await pilot.press("m")
+        await pilot.press("ctrl+o")
         await pilot.pause()
         await pilot.pause()
         revs = list(Report.select().order_by(Report.revision))
