@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from models.deadlines import OPEN_STATES, Obligation
 from models.i18n import t
-from models.timeparse import fmt_duration
+from models.timeparse import SHORT_WHEN_SAMPLES, fmt_duration, fmt_when
 
 LEVELS = ("normal", "due_soon", "urgent", "overdue")
 # The word each level shows, so escalation never relies on colour alone.
@@ -276,13 +276,14 @@ def state_word(row: BoardRow, lvl: str | None) -> str:
 
 
 def fmt_due(due: datetime | None, now: datetime, zone) -> str:
-    """``14:30`` within a day, ``11-27`` further out: five cells either way."""
-    if due is None:
-        return "—"
-    local = due.astimezone(zone)
-    if abs((due - now).total_seconds()) < 20 * 3600:
-        return local.strftime("%H:%M")
-    return local.strftime("%m-%d")
+    """``14:30`` today, ``明 09:00`` tomorrow, ``昨 16:00`` yesterday, ``11-27`` further out
+    (``fmt_when``'s short form): a deadline not today never reads as one of today (issue 15)."""
+    return fmt_when(due, zone, now, short=True, with_zone=False)
+
+
+def due_width() -> int:
+    """The due column: as wide as the widest short form in the current language (8 cells in Chinese)."""
+    return max([cell_width(t(key, time="00:00")) for key in SHORT_WHEN_SAMPLES] + [5])
 
 
 def grade_text(inc: IncidentSummary) -> str:
@@ -330,7 +331,7 @@ def next_change(row: BoardRow, now: datetime, due_soon_minutes: int = 60,
 
     The edges are those of ``countdown_at``, ``level`` and ``fmt_due``: the clock's next minute,
     the due-soon and urgent thresholds, ten minutes before the deadline (seconds appear), the
-    deadline (overdue), and 20 hours either side of it (the due column's format)."""
+    deadline (overdue); the due column's text changes at a local midnight, a minute edge."""
     ob = row.obligation
     if seconds_left(ob, now) is None:
         return None
@@ -340,8 +341,7 @@ def next_change(row: BoardRow, now: datetime, due_soon_minutes: int = 60,
         return now
     return _first_after(now, (_minute_floor(now) + timedelta(minutes=1),
                               due - timedelta(minutes=due_soon_minutes), due - timedelta(minutes=urgent_minutes),
-                              due - timedelta(seconds=600), due, due - timedelta(hours=20),
-                              due + timedelta(hours=20)))
+                              due - timedelta(seconds=600), due))
 
 
 _TICK = timedelta(microseconds=1)
@@ -395,7 +395,7 @@ def column_widths(stage_names: Iterable[str] = (), codes: Iterable[str] = ()) ->
     stage_w = max([cell_width(s) + 3 for s in stage_names] + [8])
     widths = {
         "code": max([cell_width(c) for c in codes] + [8]), "category": 8, "grade": 4,
-        "stage": min(stage_w, 12), "due": 5,
+        "stage": min(stage_w, 12), "due": due_width(),
         "left": max(cell_width(countdown_text(-3600 * 47)), 9),
         "state": max(cell_width(w) for w in words),
     }

@@ -175,14 +175,30 @@ def fmt_duration(seconds: float) -> str:
 
 
 def fmt_when(dt: datetime | None, zone: ZoneInfo, now: datetime, *, with_zone: bool | None = None,
-             seconds: bool = False) -> str:
+             seconds: bool = False, short: bool = False) -> str:
     """``16:23`` today; ``12-02 16:23`` on another day (``2027-01-03 16:23`` in another year): a
     deadline tomorrow, or a report sent yesterday, never reads as one of today (issue 15). Every
-    time shown without its date goes through here."""
+    time shown without its date goes through here. ``short`` (a narrow column: the board's
+    deadlines): ``明 16:23`` / ``昨 16:23`` the day either side, ``12-05`` further out.""" 
     if dt is None:
         return "—"
     local, today = dt.astimezone(zone), now.astimezone(zone)
     if local.date() == today.date():
         return fmt_local(dt, zone, date=False, with_zone=with_zone, seconds=seconds)
+    if short:
+        return _short_day(local, today)
     text = fmt_local(dt, zone, with_zone=with_zone, seconds=seconds)
     return text if local.year != today.year else text[5:]
+
+
+def _short_day(local: datetime, today: datetime) -> str:
+    """``明 09:00`` / ``昨 08:30`` the day either side, ``12-05`` further out: at most 8 cells in
+    Chinese (``tmrw 09:00``, 10, in English), for a column as narrow as the board's."""
+    from models.i18n import t
+    days = (local.date() - today.date()).days
+    if days in (-1, 1):
+        return t("time.tomorrow_at" if days == 1 else "time.yesterday_at", time=local.strftime("%H:%M"))
+    return local.strftime("%m-%d" if local.year == today.year else "%y-%m-%d")
+
+
+SHORT_WHEN_SAMPLES = ("time.tomorrow_at", "time.yesterday_at")   # the widest short forms

@@ -46,3 +46,39 @@ async def test_english_incident_facts_use_an_ascii_colon(db_path, clock):
             assert "Title: 勒索病毒加密学籍服务器" in timeline and "：" not in timeline
     finally:
         set_language("zh")
+
+
+@pytest.mark.parametrize("offset, zh, en", [
+    (timedelta(minutes=10), "10:10", "10:10"), (timedelta(hours=23), "明 09:00", "tmrw 09:00"),
+    (timedelta(hours=-11), "昨 23:00", "yest 23:00"), (timedelta(days=3), "11-28", "11-28")])
+def test_the_board_due_column_shows_the_day_of_a_deadline_not_today(offset, zh, en):
+    from models import board as vm
+    from tests.conftest import SH
+    try:
+        for lang, shown in (("zh", zh), ("en", en)):
+            set_language(lang)
+            assert vm.fmt_due(T0 + offset, T0, SH) == shown
+            assert vm.cell_width(shown) <= vm.column_widths()["due"]
+    finally:
+        set_language("zh")
+
+
+async def test_the_board_shows_yesterdays_deadline_with_its_day_at_80x24(db_path, clock):
+    """An oral report owed since yesterday reads 昨 10:40, not 10:40 (which looks like a
+    deadline still forty minutes off), and the title keeps room at 80 columns."""
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        create_incident(make_ctx(app.store, clock), IncidentInput(
+            title="服务器异常登录", category="network_attack", occurred_at=T0 - timedelta(hours=24),
+            discovered_at=T0 - timedelta(hours=23, minutes=50), personal_info=False))
+        create_incident(make_ctx(app.store, clock), IncidentInput(
+            title="账号异常登录", category="network_attack", occurred_at=T0 - timedelta(minutes=5),
+            discovered_at=T0, personal_info=False))
+        await pilot.pause(0.5)
+        table = app.screen.query_one("#board-table")
+        rows = {str(table.get_cell_at((r, 1))): str(table.get_cell(table.coordinate_to_cell_key((r, 0)).row_key, "due"))
+                for r in range(table.row_count)}
+        assert rows == {"服务器异常登录": "昨 10:40", "账号异常登录": "10:30"}, rows
+        text = screen_text(app)
+        assert "服务器异常登录" in text and "昨 10:40" in text
+        assert all(len(line) <= 80 for line in text.splitlines())
