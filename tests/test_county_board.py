@@ -127,3 +127,126 @@ def test_county_board_json_through_the_cli(county, pg):
     # The server away: one clear line, no traceback.
     r = run_cli("county", "board", "--json", "--url", f"postgresql://x:y@127.0.0.1:{pg.port + 1}/county")
     assert r.returncode == 1 and "连不上县级服务器" in r.stderr + r.stdout and "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------- the screen
+
+def _app(url, clock=None):
+    from zoneinfo import ZoneInfo
+
+    from models.clock import FixedClock
+    from screens.county_board import make_county_app
+    return make_county_app(url, clock or FixedClock(NOW), ZoneInfo("Asia/Shanghai"))
+
+
+def test_the_screen_at_80x24_by_keys(county):
+    import asyncio
+
+    from tests.ui_helpers import screen_text, wait_for
+    seed(county)
+
+    async def run():
+        app = _app(county["bureau"])
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await wait_for(pilot, lambda: app.board is not None and app.board.reads >= 1)
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            lines = text.splitlines()
+            assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
+            assert "县级看板 · 3 所学校" in lines[0]
+            assert "未结事件 7" in text and "逾期未报 2" in text and "演练 1 （显示）" in text
+            assert "县级服务器已连接" in text
+            rows = [line for line in lines if line.startswith((" S00",))]
+            # Overdue statutory first (B-2, B-1), the row's state word says so without colour.
+            assert rows[0].split()[:2] == ["S002", "B-2"] and "逾期未报" in rows[0]
+            assert rows[1].split()[:2] == ["S002", "B-1"]
+            assert "[演练]" in text
+            footer = lines[-1]
+            assert "d 演练" in footer and "s 各校" in footer and "? 帮助" in footer and len(footer) <= 80
+            # The highlighted row's school name and due time are in the line under the table.
+            assert "S002 金龙中学 · B-2 · 首报 时限" in text
+            await pilot.press("j")
+            await pilot.pause(0.05)
+            assert "S002 金龙中学 · B-1" in screen_text(app)
+            # d hides the drills (and says so); d again shows them.
+            await pilot.press("d")
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            assert "[演练]" not in text and "演练 1 （已隐藏）" in text and "未结事件 6" in text
+            await pilot.press("d")
+            await pilot.pause(0.1)
+            assert "[演练]" in screen_text(app)
+            # s: the per-school counts, the schools with overdue reports first.
+            await pilot.press("s")
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            school_rows = [line.split() for line in text.splitlines() if line.startswith(" S00")]
+            assert school_rows[0] == ["S002", "金龙中学", "3", "2", "1"]
+            assert ["S003", "龙华小学", "2", "0", "0"] in school_rows
+            await pilot.press("s")
+            # ? lists this screen's keys; the palette opens with ctrl+p.
+            await pilot.press("question_mark")
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == "HelpScreen" and "各校" in screen_text(app)
+            await pilot.press("escape")
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == "CommandPalette"
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            assert app.screen is app.board
+    asyncio.run(run())
+
+
+def test_a_school_change_reaches_the_screen_by_notify_within_2s(county):
+    import asyncio
+    import time
+
+    from tests.ui_helpers import screen_text, wait_for
+    seed(county)
+
+    async def run():
+        app = _app(county["S001"])     # a school's own login: its rows only
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await wait_for(pilot, lambda: app.board is not None and app.board.reads >= 1)
+            text = screen_text(app)
+            assert "县级看板 · S001 海峰中学" in text and "B-1" not in text and "A-1" in text
+            took = []
+            for n in range(3):
+                t0 = time.monotonic()
+                put(county["S001"], "S001", change(f"N-{n}", obligations=[("first", -5 - n, True)]))
+                assert await wait_for(pilot, lambda: f"N-{n}" in screen_text(app), timeout=2.0)
+                took.append(time.monotonic() - t0)
+            assert max(took) < 2.0, took
+            # Another school's change is not this login's: nothing of it shows.
+            put(county["S002"], "S002", change("B-9", obligations=[("first", -60, True)]))
+            reads = app.board.reads
+            await pilot.pause(0.5)
+            assert "B-9" not in screen_text(app) and app.board.reads == reads
+    asyncio.run(run())
+
+
+def test_server_away_shows_the_link_state_and_comes_back(county, pg):
+    import asyncio
+
+    from tests.ui_helpers import screen_text, wait_for
+    seed(county)
+
+    async def run():
+        app = _app(county["bureau"])
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await wait_for(pilot, lambda: app.board is not None and app.board.reads >= 1)
+            pg.stop()
+            try:
+                assert await wait_for(pilot, lambda: "县网不通" in screen_text(app), timeout=5)
+                text = screen_text(app)
+                assert "B-2" in text and "Traceback" not in text     # the rows stay
+            finally:
+                pg.start()
+            reads = app.board.reads
+            assert await wait_for(pilot, lambda: app.board.reads > reads, timeout=15)
+            assert await wait_for(pilot, lambda: "县级服务器已连接" in screen_text(app), timeout=2)
+            # Listening again: a change made now shows.
+            put(county["S003"], "S003", change("C-9", obligations=[("first", -1, True)]))
+            assert await wait_for(pilot, lambda: "C-9" in screen_text(app), timeout=2.0)
+    asyncio.run(run())

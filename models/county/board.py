@@ -74,6 +74,12 @@ class CountyData:
     schools: list[tuple[str, str]] = field(default_factory=list)    # (code, name)
     incidents: list[Incident] = field(default_factory=list)
     read_at: float = 0.0      # monotonic, when the read finished
+    own_school: str | None = None   # a school's login: its code (the bureau's: None)
+
+    def concerns(self, school: str | None) -> bool:
+        """Whether a notification about ``school`` can change what this login sees. NOTIFY is
+        not subject to row-level security: a school's listener hears every school's changes."""
+        return school is None or self.own_school is None or school == self.own_school
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ def read(conn) -> CountyData:
     """Schools and open incidents visible to this connection's login, in one transaction."""
     data = CountyData()
     with conn.transaction():
+        data.own_school = conn.execute("SELECT county.my_school()").fetchone()[0]
         data.schools = [(c, n) for c, n in conn.execute("SELECT code, name FROM county.school ORDER BY code")]
         rows = conn.execute(_INCIDENTS_SQL).fetchall()
     current: list | None = None

@@ -1,0 +1,581 @@
+"""The county board (issue 19 item 3): every school's open incidents, most urgent first.
+
+It renders ``models.county.board``; it decides nothing and builds no SQL. What drives it:
+- a listener thread (``board.start_listener``: ``LISTEN xj_county``) pokes the screen when a
+  school's change reaches the server; a worker re-reads over its own connection (one read at a
+  time; a poke meanwhile brings one more read after it), so a change shows within a read's time;
+- every second the countdowns, states and the order are recomputed from the cached read (no
+  server access) and only cells whose text changed are redrawn (``CellTable``);
+- every ``FALLBACK_S`` a full re-read anyway, should a notification ever be lost.
+When the server cannot be reached the link line says so (and since when the rows are), the
+rows stay, and both the reader and the listener keep retrying: never a traceback.
+
+``CountyApp`` runs it on its own for ``xueji-duty county board``.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from models import board as school_board
+from models.county import board as vm
+from models.errors import DomainError
+from models.i18n import t
+from models.timeparse import fmt_local, fmt_when
+from tui.palette import BindingCommands
+from tui.widgets.cell_table import CellTable
+from tui.widgets.notice_room import NoticeRoom
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+FALLBACK_S = 30.0        # a full re-read even without a notification
+RETRY_S = 2.0            # while the server is away, the reader tries again this often
+TITLE_MIN = 14
+PADDING = 2
+CHROME = 2
+
+COLUMNS = ("school", "code", "title", "grade", "stage", "due", "left", "state")
+DROP_ORDER = ("due", "grade", "stage")
+LABEL = {"school": "county.board.col.school", "code": "col.code", "title": "col.title",
+         "grade": "board.col.grade", "stage": "county.board.col.next", "due": "col.due",
+         "left": "col.left", "state": "col.state"}
+LEVEL_STYLE = {"normal": "", "due_soon": "bold yellow", "urgent": "bold red", "overdue": "bold red",
+               "late": "bold reverse red"}
+SCHOOL_COLUMNS = (("school", "county.board.col.school", 6), ("name", "county.board.col.name", 10),
+                  ("open", "county.board.col.open", 4), ("overdue", "county.board.col.overdue", 8),
+                  ("drills", "county.board.col.drills", 4))
+
+
+class KeyedText(Text):
+    """The first cell carries its row key, so ``DataTable.sort`` can order rows by key."""
+
+    row_key: str = ""
+
+
+def _keyed(text: str, key: str, style: str = "") -> KeyedText:
+    cell = KeyedText(text, style=style, no_wrap=True, overflow="ellipsis")
+    cell.row_key = key
+    return cell
+
+
+def cell_texts(row: vm.Row, now: datetime, zone) -> tuple[dict[str, str], str | None]:
+    """Every column's text for one row at ``now``, and its level (``late``: overdue statutory)."""
+    inc, nxt = row.incident, row.next
+    title = inc.title.replace("\n", " ")
+    if inc.is_drill:
+        title = f"[{t('board.drill')}] {title}"
+    grade = "—" if not inc.grade else (inc.grade if inc.grade_decided else inc.grade + "?")
+    if nxt is None:
+        return ({"school": inc.school, "code": inc.code, "title": title, "grade": grade, "stage": "",
+                 "due": "—", "left": "", "state": t("board.nothing_due")}, None)
+    left = (nxt.due_at - now).total_seconds()
+    level = "late" if row.overdue else school_board.level(left)
+    state = t("county.board.state.late") if level == "late" else t(school_board.LEVEL_WORD[level])
+    return ({"school": inc.school, "code": inc.code, "title": title, "grade": grade,
+             "stage": vm.stage_name(nxt.regime, nxt.stage, nxt.seq),
+             "due": fmt_when(nxt.due_at, zone, now), "left": school_board.countdown_at(nxt.due_at, now),
+             "state": state}, level)
+
+
+def column_widths(rows: list[vm.Row], now: datetime, zone) -> dict[str, int]:
+    cw = school_board.cell_width
+    words = [t("county.board.state.late"), t("board.nothing_due"),
+             *(t(k) for k in school_board.LEVEL_WORD.values())]
+    widths = {"school": max([cw(r.incident.school) for r in rows] + [4]),
+              "code": max([cw(r.incident.code) for r in rows] + [6]), "title": TITLE_MIN, "grade": 4,
+              "stage": min(max([cw(vm.stage_name(r.next.regime, r.next.stage, r.next.seq))
+                                for r in rows if r.next] + [6]), 10),
+              "due": max([cw(fmt_when(r.next.due_at, zone, now)) for r in rows if r.next] + [5]),
+              "left": max(cw(school_board.countdown_text(-3600 * 47)), 9),
+              "state": max(cw(w) for w in words)}
+    return {col: max(w, cw(t(LABEL[col]))) for col, w in widths.items()}
+
+
+def layout(width: int, widths: dict[str, int]) -> tuple[list[str], int]:
+    """The columns that fit ``width`` and the title's width; drops columns in ``DROP_ORDER``."""
+    shown = list(COLUMNS)
+
+    def room() -> int:
+        return width - CHROME - sum(widths[c] + PADDING for c in shown if c != "title") - PADDING
+
+    for name in DROP_ORDER:
+        if room() >= TITLE_MIN:
+            break
+        shown.remove(name)
+    return shown, max(room(), 6)
+
+
+class CountyBoardScreen(Screen):
+    CSS_PATH = [ASSETS / "tcss" / "county_board.tcss"]
+    COMMANDS = {BindingCommands}
+    BINDINGS = [
+        Binding("d", "toggle_drills", t("county.board.key.drills"), id="county_board.drills"),
+        Binding("s", "toggle_schools", t("county.board.key.schools"), id="county_board.schools"),
+        Binding("r", "reload", t("county.board.key.reload"), id="county_board.reload"),
+        Binding("question_mark", "help", t("board.key.help"), id="county_board.help"),
+        Binding("j", "cursor_down", t("board.key.down"), id="county_board.down", show=False),
+        Binding("k", "cursor_up", t("board.key.up"), id="county_board.up", show=False),
+    ]
+
+    def __init__(self, url: str, drills: bool = True) -> None:
+        super().__init__()
+        self.url = url
+        self.drills = drills
+        self.by_school = False
+        self._data: vm.CountyData | None = None
+        self._rows: list[vm.Row] = []
+        self._rendered: dict[str, dict[str, tuple[str, str]]] = {}
+        self._columns: list[str] = []
+        self._title_width = 0
+        self._texts: dict[str, str] = {}
+        self._conn = None
+        self._reading = False
+        self._again = False
+        self._link_ok: bool | None = None        # None: not known yet
+        self._link_detail = ""
+        self._read_wall: datetime | None = None
+        self._last_read = 0.0
+        self._stop = None
+        self._schools_sig = None
+        self._widths: dict = {}
+        self.ready_at: float | None = None       # monotonic: the first rows applied (bench)
+        self.applied_at: float = 0.0             # monotonic: the last read applied (tests, bench)
+        self.reads = 0
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="county-header"):
+            yield Static("", id="county-title")
+            yield Static("", id="county-clock")
+        yield Static("", id="county-counts")
+        yield Static("", id="county-link")
+        yield CellTable(id="county-table", cursor_type="row", zebra_stripes=False)
+        yield CellTable(id="county-schools", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="county-empty")
+        yield Static("", id="county-detail")
+        yield NoticeRoom()
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#county-table", DataTable)
+
+    @property
+    def schools_table(self) -> DataTable:
+        return self.query_one("#county-schools", DataTable)
+
+    def on_mount(self) -> None:
+        self.schools_table.display = False
+        self.query_one("#county-empty").display = False
+        for key, label, width in SCHOOL_COLUMNS:
+            self.schools_table.add_column(t(label), key=key,
+                                          width=max(width, school_board.cell_width(t(label))))
+        self._update_header(self.app.clock.now())
+        self._update_link()
+        self.set_interval(1.0, self.tick, name="county-tick")
+        self.table.focus()
+        from models.county.board import start_listener
+        _thread, self._stop = start_listener(
+            self.url, lambda school: self._from_thread(self.changed, school),
+            on_state=lambda ok, detail: self._from_thread(self._listener_state, ok, detail))
+        self.reload()
+
+    def on_unmount(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _from_thread(self, fn, *args) -> None:
+        try:
+            self.app.call_from_thread(fn, *args)
+        except Exception:  # noqa: BLE001 — the app is going away
+            pass
+
+    def on_resize(self) -> None:
+        self._setup_columns(force=False)
+
+    def _setup_columns(self, force: bool) -> None:
+        now = self.app.clock.now()
+        widths = column_widths(self._rows, now, self.app.zone)
+        shown, title_w = layout(self.size.width or self.app.size.width, widths)
+        if not force and shown == self._columns and title_w == self._title_width and self._widths == widths:
+            return
+        table = self.table
+        cursor = self._cursor_key()
+        table.clear(columns=True)
+        self._rendered.clear()
+        self._columns, self._title_width, self._widths = shown, title_w, widths
+        for col in shown:
+            table.add_column(t(LABEL[col]), key=col, width=title_w if col == "title" else widths[col])
+        self._sync_rows(self._rows, now, cursor)
+
+    # ------------------------------------------------------------------ reading
+
+    def changed(self, school: str | None) -> None:
+        """A school's change reached the server (``None``: the listener (re)connected)."""
+        if self._data is not None and not self._data.concerns(school):
+            return
+        self.reload()
+
+    def reload(self) -> None:
+        if self._reading:
+            self._again = True
+            return
+        self._reading = True
+        self._again = False
+        self._read()
+
+    def _connection(self):
+        if self._conn is None or self._conn.closed:
+            from models.county import schema
+            self._conn = schema.connect(self.url, autocommit=True)
+        return self._conn
+
+    @work(thread=True, group="county-read", exit_on_error=False)
+    def _read(self) -> None:
+        try:
+            data = vm.read(self._connection())
+        except DomainError as exc:
+            self._drop_connection()
+            self._from_thread(self._read_failed, exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 — whatever it is, a line, never a traceback
+            self._drop_connection()
+            self._from_thread(self._read_failed, f"{type(exc).__name__}: {exc}")
+            return
+        self._from_thread(self._read_applied, data)
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _read_failed(self, message: str) -> None:
+        self._reading = False
+        self._last_read = time.monotonic()
+        self._link_ok, self._link_detail = False, message
+        self._update_link()
+        if self._again:
+            self.reload()
+
+    def _read_applied(self, data: vm.CountyData) -> None:
+        self._reading = False
+        self._data = data
+        self._last_read = time.monotonic()
+        self._read_wall = self.app.clock.now()
+        self._link_ok, self._link_detail = True, ""
+        self.reads += 1
+        self._rebuild(structural=True)
+        self.applied_at = time.monotonic()
+        if self.ready_at is None:
+            self.ready_at = self.applied_at
+        self._update_link()
+        if self._again:
+            self.reload()
+
+    def _listener_state(self, ok: bool, detail: str) -> None:
+        if not ok:
+            self._link_ok, self._link_detail = False, detail
+            self._update_link()
+        # Back up: the listener's callback(None) brings a read, which marks the link good.
+
+    def tick(self) -> None:
+        now = self.app.clock.now()
+        since = time.monotonic() - self._last_read
+        if not self._reading and (since >= FALLBACK_S or (self._link_ok is False and since >= RETRY_S)):
+            self.reload()
+        self._rebuild(structural=False)
+        self._update_header(now)
+
+    # ------------------------------------------------------------------ rows
+
+    def _rebuild(self, structural: bool) -> None:
+        now = self.app.clock.now()
+        if self._data is None:
+            return
+        rows = vm.rows(self._data, now, drills=self.drills)
+        order_changed = [r.key for r in rows] != [r.key for r in self._rows]
+        self._rows = rows
+        if structural:
+            widths = column_widths(rows, now, self.app.zone)
+            if widths != self._widths:
+                self._setup_columns(force=True)
+                self._after_rows(now)
+                return
+        self._sync_rows(rows, now, self._cursor_key(), structural=structural or order_changed)
+        self._after_rows(now)
+
+    def _after_rows(self, now) -> None:
+        empty = self.query_one("#county-empty", Static)
+        show_empty = not self._rows and not self.by_school
+        if empty.display != show_empty:
+            empty.display = show_empty
+        if show_empty:
+            self._set_text("#county-empty", t("county.board.none_open"))
+        self._update_header(now)
+        self._update_detail(now)
+        if self.by_school:
+            self._fill_schools(now)
+
+    def _cursor_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        except Exception:  # noqa: BLE001
+            return None
+
+    def _sync_rows(self, rows: list[vm.Row], now, cursor: str | None, structural: bool = True) -> None:
+        """Keyed diff: remove gone rows, update changed cells, add new rows, reorder; keep the cursor."""
+        table = self.table
+        zone = self.app.zone
+        wanted = [r.key for r in rows]
+        with self.app.batch_update():
+            if structural:
+                keep = set(wanted)
+                for key in [k for k in self._rendered if k not in keep]:
+                    table.remove_row(key)
+                    del self._rendered[key]
+            for row in rows:
+                texts, level = cell_texts(row, now, zone)
+                styled = {col: (texts[col], self._style(col, row, level)) for col in self._columns}
+                old = self._rendered.get(row.key)
+                if old is None:
+                    if not structural:
+                        continue
+                    table.add_row(*[self._cell(col, text, style, row.key) for col, (text, style) in styled.items()],
+                                  key=row.key)
+                    self._rendered[row.key] = styled
+                    continue
+                for col, value in styled.items():
+                    if old.get(col) != value:
+                        table.update_cell(row.key, col, self._cell(col, value[0], value[1], row.key))
+                        old[col] = value
+            if structural:
+                current = [r.key.value for r in table.ordered_rows]
+                if current != wanted:
+                    rank = {k: i for i, k in enumerate(wanted)}
+                    table.sort(key=lambda values: rank.get(getattr(values[0], "row_key", ""), 1 << 30))
+                if cursor is not None and cursor in self._rendered:
+                    index = table.get_row_index(cursor)
+                    if index != table.cursor_row:
+                        table.move_cursor(row=index, scroll=False)
+
+    @staticmethod
+    def _cell(col: str, text: str, style: str, key: str) -> Text:
+        if col == "school":
+            return _keyed(text, key, style)
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+    @staticmethod
+    def _style(col: str, row: vm.Row, level: str | None) -> str:
+        if col in ("left", "state") and level:
+            return LEVEL_STYLE[level]
+        if col == "title" and row.incident.is_drill:
+            return "italic"
+        return ""
+
+    def _fill_schools(self, now) -> None:
+        counts = vm.counts(self._data, now, drills=self.drills) if self._data else []
+        counts.sort(key=lambda c: (-c.overdue, -c.open, c.school))
+        sig = repr(counts)
+        if sig == self._schools_sig:
+            return
+        self._schools_sig = sig
+        table = self.schools_table
+        cursor = table.cursor_row
+        table.clear()
+        for c in counts:
+            late = "bold reverse red" if c.overdue else ""
+            table.add_row(Text(c.school), Text(c.name, no_wrap=True, overflow="ellipsis"), Text(str(c.open)),
+                          Text(str(c.overdue), style=late), Text(str(c.drills)), key=c.school)
+        if counts:
+            table.move_cursor(row=min(cursor, len(counts) - 1), scroll=False)
+
+    # ------------------------------------------------------------------ lines
+
+    def _set_text(self, selector: str, text: str | Text) -> None:
+        plain = text.plain if isinstance(text, Text) else text
+        if self._texts.get(selector) == plain:
+            return
+        self._texts[selector] = plain
+        self.query_one(selector, Static).update(text if isinstance(text, Text) else Text(text))
+
+    def _update_header(self, now) -> None:
+        app = self.app
+        schools = self._data.schools if self._data else []
+        if len(schools) == 1:
+            scope = t("county.board.one_school", school=schools[0][0], name=schools[0][1])
+        else:
+            scope = t("county.board.schools", n=len(schools))
+        self._set_text("#county-title", t("county.board.title") + " · " + scope)
+        self._set_text("#county-clock", fmt_local(now, app.zone, with_zone=True, date=True)[5:])
+        counts = vm.counts(self._data, now, drills=self.drills) if self._data else []
+        open_ = sum(c.open for c in counts)
+        late = sum(c.overdue for c in counts)
+        drills = sum(1 for i in (self._data.incidents if self._data else []) if i.is_drill)
+        line = Text()
+        line.append(t("county.board.count_open", n=open_))
+        line.append(" │ ")
+        line.append(t("county.board.count_late", n=late), style="bold reverse red" if late else "")
+        line.append(" │ ")
+        line.append(t("county.board.count_drills", n=drills) + " "
+                    + t("county.board.drills_shown" if self.drills else "county.board.drills_hidden"),
+                    style="" if self.drills else "italic")
+        self._set_text("#county-counts", line)
+
+    def _update_link(self) -> None:
+        zone = self.app.zone
+        now = self.app.clock.now()
+        when = fmt_when(self._read_wall, zone, now, seconds=True) if self._read_wall else ""
+        if self._link_ok is None:
+            text = Text(t("county.board.link.connecting"))
+        elif self._link_ok:
+            text = Text(t("county.board.link.ok", when=when))
+        else:
+            key = "county.board.link.down_rows" if self._read_wall else "county.board.link.down"
+            text = Text(t(key, detail=self._link_detail, when=when), style="bold reverse")
+        self._set_text("#county-link", text)
+
+    def _selected(self) -> vm.Row | None:
+        key = self._cursor_key()
+        return next((r for r in self._rows if r.key == key), None)
+
+    def _update_detail(self, now) -> None:
+        row = self._selected() if not self.by_school else None
+        if row is None:
+            self._set_text("#county-detail", "")
+            return
+        inc, nxt = row.incident, row.next
+        zone = self.app.zone
+        parts = [f"{inc.school} {inc.school_name}", inc.code]
+        if nxt is not None:
+            parts.append(t("county.board.detail_due", stage=vm.stage_name(nxt.regime, nxt.stage, nxt.seq),
+                           due=fmt_when(nxt.due_at, zone, now)))
+        if inc.received_at is not None:
+            parts.append(t("county.board.detail_received", when=fmt_when(inc.received_at, zone, now)))
+        self._set_text("#county-detail", Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "county-table":
+            self._update_detail(self.app.clock.now())
+
+    # ------------------------------------------------------------------ keys
+
+    def action_toggle_drills(self) -> None:
+        self.drills = not self.drills
+        self._rebuild(structural=True)
+        self.notify(t("county.board.drills_shown_note" if self.drills else "county.board.drills_hidden_note"))
+
+    def action_toggle_schools(self) -> None:
+        self.by_school = not self.by_school
+        self.table.display = not self.by_school
+        self.schools_table.display = self.by_school
+        self._schools_sig = None
+        self._after_rows(self.app.clock.now())
+        (self.schools_table if self.by_school else self.table).focus()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+        self.app.push_screen(HelpScreen(self))
+
+    def action_cursor_down(self) -> None:
+        (self.schools_table if self.by_school else self.table).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        (self.schools_table if self.by_school else self.table).action_cursor_up()
+
+
+SCREEN = CountyBoardScreen
+
+
+class CountyApp(App):
+    """``xueji-duty county board`` on its own: no school database, no login (the server's login is
+    the URL's), the board and its help."""
+
+    CSS_PATH = [ASSETS / "tcss" / "app.tcss"]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, url: str, clock, zone, drills: bool = True) -> None:
+        super().__init__()
+        self.url = url
+        self.clock = clock
+        self.zone = zone
+        self.drills = drills
+        self.title = t("county.board.title")
+
+    def on_mount(self) -> None:
+        from tui import terminal
+        terminal.install(self)
+        self.push_screen(CountyBoardScreen(self.url, drills=self.drills))
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None,
+               markup: bool = True) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    @property
+    def board(self) -> CountyBoardScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, CountyBoardScreen):
+                return screen
+        return None
+
+
+def make_county_app(url: str, clock, zone, drills: bool = True) -> CountyApp:
+    global _CountyApp
+    if _CountyApp is None:
+        _CountyApp = _build()
+    return _CountyApp(url, clock, zone, drills)
+
+
+def _build():
+    from tui import safe_text
+    from tui.textual_strings import TextualStrings, palette_binding
+    from tui.widgets.cell_table import install_left_crop
+    safe_text.install()
+    install_left_crop()
+
+    class DeskCountyApp(TextualStrings, CountyApp):
+        BINDINGS = [Binding("ctrl+q", "quit", t("app.quit"), id="quit", priority=True),
+                    Binding("question_mark", "help", t("board.key.help"), id="help", show=False),
+                    palette_binding(App)]
+
+        def action_help(self) -> None:
+            if type(self.screen).__name__ != "HelpScreen":
+                from screens.help import HelpScreen
+                self.push_screen(HelpScreen(self.screen))
+
+        def get_system_commands(self, screen):
+            yield from self.translated_system_commands(super().get_system_commands(screen))
+
+    return DeskCountyApp
+
+
+_CountyApp = None
+
+
+def run_county_board(env, url: str, drills: bool = True) -> int:
+    app = make_county_app(url, env.clock, env.settings.zone, drills)
+    app.run(mouse=not getattr(env.args, "no_mouse", False))
+    return app.return_code or 0
