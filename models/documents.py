@@ -572,6 +572,16 @@ def _facts(ctx: Context, report: Report, kind: str) -> list[str]:
             parts.append(f"接收人：{report.recipient}")
         if report.receipt_confirmed_by:
             parts.append(f"确认人：{report.receipt_confirmed_by}")
+    # The county's receipt (已签收), as the link brought it back: who signed and when.
+    from models.county.receipts import receipt_for
+    receipt = receipt_for(report)
+    if receipt is not None:
+        if kind != "oral" and not report.receipt_confirmed_by:
+            parts.append(f"确认人：{receipt.signed_by}")
+        elif receipt.signed_by != report.receipt_confirmed_by:
+            parts.append(f"县级签收人：{receipt.signed_by}")
+        if receipt.signed_at is not None:
+            parts.append(f"签收时间：{cn_time(receipt.signed_at, ctx.zone)}")
     if report.late_reason:
         parts.append(f"迟报原因：{report.late_reason.strip().strip('（）()')}")
     return ["（" + "；".join(parts) + "）"]

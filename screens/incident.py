@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from models.county.receipts import receipts_for_incident
 from models.errors import DomainError, NotFound
 from models.evidence import add_evidence, evidence_for
 from models.i18n import t
@@ -80,6 +81,7 @@ class IncidentScreen(ShowsPresence, Screen):
         self._shown: dict[str, Any] = {}         # what each section last drew, to skip identical redraws
         self._cells: dict[str, dict[str, Any]] = {}   # the stage table's texts, full and short
         self._widths: dict[str, int] = {}        # the stage table's column widths (content cells)
+        self._receipts: dict = {}                # the county's receipts (已签收) by (regime, stage, seq)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -119,6 +121,7 @@ class IncidentScreen(ShowsPresence, Screen):
                 ctx.store.feed.follow(self)
                 obls = incident_obligations(ctx, self.inc)
                 reports = list(Report.select().where(Report.incident == self.inc))
+                self._receipts = receipts_for_incident(self.inc)
                 entries = timeline(self.inc, TIMELINE_LIMIT)
                 evidence = evidence_for(self.inc)
         except NotFound as exc:
@@ -347,6 +350,8 @@ class IncidentScreen(ShowsPresence, Screen):
         else:
             line.append(row["stage"][0], style="bold")
             line.append("  " + (row["detail"] or row["state"][0]), style=row["state_style"])
+            if row.get("receipt"):
+                line.append("  " + row["receipt"], style="green")
         hint = self.query_one("#stages-hint", Static)
         hint.update(line)
         if row is not None and self.app.screen is self:
@@ -399,8 +404,14 @@ class IncidentScreen(ShowsPresence, Screen):
                 state_forms, left = (full, short), self._left(ob, style)
                 due = Text(fmt_when(ob.due_at, ctx.zone, now, with_zone=False) if ob.due_at else "-",
                            style="" if ob.due_at else "dim")
+            receipt = None
+            if report is not None and report.status != "draft":
+                receipt = self._receipts.get((report.regime, report.stage, int(report.seq or 1)))
             cells[key] = {"stage": self._stage_names(key), "state": state_forms, "state_style": style,
                           "stage_style": "", "detail": detail,
+                          "receipt": t("county.receipt.line", by=receipt.signed_by,
+                                       at=fmt_when(receipt.signed_at, ctx.zone, now, with_zone=False))
+                          if receipt is not None else "",
                           "due": due.plain, "left": left.plain, "report": rep.plain,
                           "_texts": (due, left, rep)}
         self._cells = cells

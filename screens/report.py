@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
+from models.county.receipts import receipt_for
 from models.documents import export, file_stem, flagged_characters
 from models.messaging import plain_text, short_text
 from models.errors import ConflictError, DomainError, ValidationError
@@ -71,6 +72,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         self.stage = stage
         self.seq = seq
         self.report = None
+        self.receipt = None        # the county's receipt (已签收) for this stage, when one came back
         self.version = 0
         self.dirty = False
         self.first_dirty = 0.0
@@ -96,6 +98,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         try:
             with self.ctx.store.read():
                 self.report = open_report(self.ctx, self.incident_ref, self.regime, self.stage, self.seq)
+                self.receipt = receipt_for(self.report)
         except DomainError as exc:
             self.query_one("#report-title", Static).update(Text(exc.message))
             self.error = exc.message
@@ -178,6 +181,10 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
                       recipient=r.recipient or ""))
         if r.receipt_confirmed_by:
             text.append("\n" + t("field.submit_confirmed_by") + ": " + r.receipt_confirmed_by)
+        if self.receipt is not None:
+            text.append("\n" + t("county.receipt.line", by=self.receipt.signed_by,
+                                  at=fmt_when(self.receipt.signed_at, self.ctx.zone, self.ctx.now())),
+                        style="bold green")
         if r.late_reason:
             text.append("\n" + t("field.submit_late_reason") + ": " + r.late_reason)
         if r.correction_reason:
@@ -279,8 +286,14 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
                 fresh = get_report(self.report.id)
                 latest = open_report(self.ctx, self.report.incident_id, self.report.regime,
                                      self.report.stage, self.report.seq)
+                receipt = receipt_for(latest)
         except DomainError:
             return
+        if receipt != self.receipt:
+            # The county signed for it (the link wrote the receipt): shown without reopening.
+            self.receipt = receipt
+            for w in self.query(".report-submitted"):
+                w.update(self._submitted_text())
         if latest.id != self.report.id:
             self.report, self.version = latest, latest.version
             self.call_later(self._build_form)
