@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from models.errors import ValidationError
+from models.i18n import t
 
 _REL = re.compile(r"^([+-])\s*(\d+)\s*(m|min|h|d)$", re.IGNORECASE)
 _HM = re.compile(r"^(\d{1,2})[:：](\d{2})$")
@@ -61,13 +62,13 @@ def _chinese(raw: str, now: datetime, zone: ZoneInfo, field: str) -> datetime | 
 
 
 def _bad(field: str, text: str) -> ValidationError:
-    return ValidationError({field: ("error.time_unreadable", {"text": text})})
+    return ValidationError({field: ("error.time_unreadable", {"text": text, "formats": t("time.formats")})})
 
 
 def parse_time(text: str, *, now: datetime, zone: ZoneInfo, field: str = "time") -> datetime:
     raw = (text or "").strip()
     if not raw:
-        raise ValidationError({field: ("error.time_empty", {})})
+        raise ValidationError({field: ("error.time_empty", {"formats": t("time.formats")})})
     low = raw.lower()
     if low in ("now", "现在", "刚才", "刚刚"):
         return now.astimezone(timezone.utc)

@@ -79,7 +79,12 @@ class FormModal(ModalScreen, FieldsInOrder):
                     yield Horizontal(Label(f.label, classes="label"), widget, classes="row")
                     yield Static("", id=f"m-{f.name}", classes="msg")
             yield Static("", id="form-status")
-            yield Static(Text(t("incident.modal_keys"), style="dim"))
+            yield Static(Text(t("incident.modal_keys_enter" if self.enter_saves() else "incident.modal_keys"),
+                              style="dim"), id="form-keys")
+
+    def enter_saves(self) -> bool:
+        """One one-line field (the handling-finished time, a reason): Enter there saves, and says so."""
+        return len(self.fields) == 1 and self.fields[0].kind == "input"
 
     def on_mount(self) -> None:
         if self.fields:
