@@ -326,6 +326,8 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     if exists and not os.access(path, os.W_OK):
         store.read_only = True
     store.read_only = store.read_only or store.db.database.startswith("file:")
+    # The county outbox's write hook (issue 19): a primary-key read per write unless enrolled.
+    from models.county import outbox as _county_outbox  # noqa: F401
     _active = store
     return store
 

@@ -1,0 +1,500 @@
+"""The school's link to the county (issue 19, items 2 and 4): enrolment, the sender, receipts back.
+
+- ``enrol(store, url, school, secret)`` logs in as the school's county role with the bureau's
+  one-time secret, changes that role's password to a fresh random one (``ALTER ROLE``), marks
+  the secret used on the server, keeps the new credential in the OS keyring (service per
+  database identity) or, without a secure keyring, in a private file beside the database
+  (``duty.db.county-key``; never in the database), writes the settings ``county.school`` and
+  ``county.url`` and queues a snapshot of every incident, in one local transaction.
+- ``sync_once(store)`` pushes the unsent outbox rows in id order, in batches, through
+  ``server.apply_changes`` (idempotent by (school, record, version)), marks each batch sent
+  once the server committed it, and pulls the bureau's receipts into ``CountyReceipt``
+  (a local write only when something new came). Delivery is at least once: a sender killed
+  between the server's commit and the local mark resends the batch, which the county counts
+  as duplicates and does not apply.
+- ``run(store, stop)`` loops: sends when something is pending, pulls receipts now and then,
+  and backs off 1 s → 60 s while the server is unreachable.
+
+The link's state (last success, last error, pending count) is a small JSON file beside the
+database (``duty-county.json``), never a row: a failing link must not move ``PRAGMA
+data_version``, or every screen would reload on each retry.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets as pysecrets
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+from models.county import outbox
+from models.county.outbox import SETTING_SCHOOL, SETTING_URL
+from models.errors import DomainError
+
+BATCH = 200
+IDLE_S = 2.0              # how often the sender looks for something to send
+RECEIPTS_EVERY_S = 10.0   # how often it asks for receipts when nothing was sent
+BACKOFF_START_S = 1.0
+BACKOFF_MAX_S = 60.0
+KEY_ENV = "XUEJI_DUTY_COUNTY_KEY"        # auto (default) | file | keyring
+CRED_FORMAT = "xueji-duty-county-credential"
+SERVICE_PREFIX = "xueji-duty-county"
+ACCOUNT = "county-link"
+
+
+# --- where things live ------------------------------------------------------------------------
+
+def credential_path(db_path: Path) -> Path:
+    return Path(db_path).with_name(Path(db_path).name + ".county-key")
+
+
+def state_path(db_path: Path) -> Path:
+    return Path(db_path).with_name(f"{Path(db_path).stem}-county.json")
+
+
+def bare_url(url: str) -> str:
+    """The URL without user and password (what the Setting table keeps)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def settings_of(store) -> tuple[str | None, str | None]:
+    from models.tables import Setting
+    with store.read():
+        rows = {r.key: r.value for r in Setting.select().where(Setting.key.in_([SETTING_SCHOOL, SETTING_URL]))}
+    return rows.get(SETTING_SCHOOL), rows.get(SETTING_URL)
+
+
+# --- the credential ---------------------------------------------------------------------------
+
+def _mode() -> str:
+    value = os.environ.get(KEY_ENV, "auto").strip().lower()
+    return value if value in ("auto", "file", "keyring") else "auto"
+
+
+def _service(identity: str) -> str:
+    return f"{SERVICE_PREFIX}:{identity or 'unknown'}"
+
+
+def _kr_get(service: str) -> str | None:
+    import keyring
+    return keyring.get_password(service, ACCOUNT)
+
+
+def _kr_set(service: str, value: str) -> None:
+    import keyring
+    keyring.set_password(service, ACCOUNT, value)
+
+
+def _encode(identity: str, school: str, role: str, password: str) -> str:
+    return json.dumps({"format": CRED_FORMAT, "db": identity, "school": school, "role": role,
+                       "password": password}) + "\n"
+
+
+def _decode(text: str | bytes | None, identity: str) -> dict | None:
+    if not text:
+        return None
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != CRED_FORMAT or doc.get("db") != identity:
+        return None
+    return doc
+
+
+def save_credential(store, school: str, role: str, password: str) -> str:
+    """Keep the county login: ``"keyring"`` or ``"file"`` (where it went)."""
+    from models import auditkey, secrets
+    identity = store.identity
+    text = _encode(identity, school, role, password)
+    mode = _mode()
+    if mode == "keyring" or (mode == "auto" and not auditkey._shared_folder(store.path)):
+        try:
+            secrets._call(_kr_set, _service(identity), text, timeout=secrets.TIMEOUT_S)
+            try:
+                credential_path(store.path).unlink()    # an older file would be read first
+            except FileNotFoundError:
+                pass
+            return "keyring"
+        except secrets.KeyringUnavailable:
+            if mode == "keyring":
+                raise DomainError("county.error.keyring")
+    try:
+        auditkey.write_private(credential_path(store.path), text.encode())
+    except OSError as exc:
+        raise DomainError("county.error.credential_write", path=str(credential_path(store.path)),
+                          detail=exc.strerror or str(exc)) from exc
+    return "file"
+
+
+def load_credential(store) -> dict | None:
+    """The county login kept for this database (its file first, else the keyring), or None."""
+    from models import secrets
+    identity = store.identity
+    try:
+        found = _decode(credential_path(store.path).read_text(encoding="utf-8"), identity)
+    except OSError:
+        found = None
+    if found is None and _mode() != "file":
+        try:
+            found = _decode(secrets._call(_kr_get, _service(identity), timeout=secrets.TIMEOUT_S), identity)
+        except secrets.KeyringUnavailable:
+            found = None
+    return found
+
+
+# --- the link's state, outside the database ---------------------------------------------------
+
+_state_lock = threading.Lock()
+
+
+def read_state(db_path: Path) -> dict:
+    try:
+        doc = json.loads(state_path(db_path).read_text(encoding="utf-8"))
+        return doc if isinstance(doc, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_state(db_path: Path, **changes: Any) -> dict:
+    from models.auditkey import write_private
+    with _state_lock:
+        doc = read_state(db_path)
+        doc.update(changes)
+        try:
+            write_private(state_path(db_path), (json.dumps(doc, ensure_ascii=False, sort_keys=True) + "\n").encode())
+        except OSError:
+            pass          # a state file we cannot write costs a stale board line, never a send
+    return doc
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- connecting -------------------------------------------------------------------------------
+
+def _is_auth_failure(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "password authentication failed" in text or "no password supplied" in text
+
+
+def _login(url: str, role: str, password: str, timeout: int = 5):
+    """A psycopg connection as the school's role (autocommit: ``apply_changes`` makes its own
+    transaction); a wrong password and an unreachable server become distinct DomainErrors."""
+    import psycopg
+
+    from models.county.schema import _first_line
+    try:
+        return psycopg.connect(url, user=role, password=password, connect_timeout=timeout, autocommit=True)
+    except psycopg.OperationalError as exc:
+        if _is_auth_failure(exc):
+            raise DomainError("county.error.bad_secret") from None
+        raise DomainError("county.error.connect", detail=_first_line(exc)) from None
+
+
+def connect(store):
+    """The enrolled school's connection to the county server."""
+    school, url = settings_of(store)
+    if not school or not url:
+        raise DomainError("county.error.not_enrolled")
+    cred = load_credential(store)
+    if cred is None or cred.get("school") != school:
+        raise DomainError("county.error.no_credential", path=str(credential_path(store.path)))
+    try:
+        return _login(url, cred["role"], cred["password"])
+    except DomainError as exc:
+        if exc.key == "county.error.bad_secret":
+            raise DomainError("county.error.credential_refused", school=school) from None
+        raise
+
+
+# --- enrolment --------------------------------------------------------------------------------
+
+def enrol(store, url: str, school: str, secret: str, *, ctx=None) -> dict:
+    """Enrol this database as ``school`` of the county at ``url`` with the bureau's one-time secret."""
+    import psycopg
+    from psycopg import sql as psql
+
+    from models import audit
+    from models.county.schema import _first_line, role_for
+    from models.tables import Setting
+
+    school = (school or "").strip()
+    secret = (secret or "").strip()
+    if not school:
+        raise DomainError("county.error.need_school")
+    if not secret:
+        raise DomainError("county.error.need_secret")
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise DomainError("county.error.bad_url")
+    have, _ = settings_of(store)
+    if have and have != school:
+        raise DomainError("county.error.enrolled_other", school=have)
+    role = role_for(school)
+    finished_before = False
+    try:
+        conn = _login(url, role, secret)
+    except DomainError as exc:
+        # The server took the secret earlier, but this database was not marked (a crash between
+        # the two): the credential kept then still logs in, and enrolment finishes here.
+        cred = load_credential(store)
+        if exc.key != "county.error.bad_secret" or not cred or cred.get("school") != school:
+            raise
+        conn = _login(url, cred["role"], cred["password"])
+        finished_before = True
+    try:
+        row = conn.execute("SELECT code, secret_used FROM county.school WHERE code = %s", (school,)).fetchone()
+        if row is None:
+            raise DomainError("county.error.not_registered", school=school)
+        if not finished_before:
+            if row[1]:
+                raise DomainError("county.error.secret_used", school=school)
+            password = pysecrets.token_urlsafe(32)
+            where = save_credential(store, school, role, password)   # before the server forgets the secret
+            with conn.transaction():
+                conn.execute(psql.SQL("ALTER ROLE {} PASSWORD {}").format(psql.Identifier(role),
+                                                                        psql.Literal(password)))
+                conn.execute("UPDATE county.school SET secret_used = true, enrolled_at = now() WHERE code = %s",
+                             (school,))
+        else:
+            where = "file" if credential_path(store.path).exists() else "keyring"
+    except psycopg.Error as exc:
+        raise DomainError("county.error.server", detail=_first_line(exc)) from None
+    finally:
+        conn.close()
+    now = ctx.now() if ctx is not None else _now()
+    with store.write():
+        for key, value in ((SETTING_SCHOOL, school), (SETTING_URL, bare_url(url))):
+            got = Setting.get_or_none(Setting.key == key)
+            if got is None:
+                Setting.create(key=key, value=value, updated_at=now)
+            else:
+                Setting.update(value=value, version=Setting.version + 1, updated_at=now).where(
+                    Setting.key == key).execute()
+        if ctx is not None:      # first: the snapshot's obligations are computed at its time
+            audit.record(ctx, "county.enrol", "setting", SETTING_SCHOOL,
+                         {"school": school, "url": bare_url(url), "credential": where})
+        queued = outbox.queue_all(store)
+    write_state(store.path, school=school, enrolled_at=now.isoformat(), last_error=None,
+                pending=outbox.pending(store))
+    return {"school": school, "role": role, "url": bare_url(url), "credential": where, "queued": queued}
+
+
+# --- sending and receiving --------------------------------------------------------------------
+
+def _unsent(store, limit: int) -> list[tuple[int, str, int, dict]]:
+    with store.read():
+        rows = store.db.execute_sql(
+            "SELECT id, record, version, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+            (limit,)).fetchall()
+    return [(i, r, v, json.loads(p) if p else {}) for i, r, v, p in rows]
+
+
+def batch_size() -> int:
+    """Changes per round trip (``XUEJI_DUTY_COUNTY_BATCH``, default 200)."""
+    try:
+        return max(1, int(os.environ.get("XUEJI_DUTY_COUNTY_BATCH", BATCH)))
+    except ValueError:
+        return BATCH
+
+
+def push(store, conn, school: str, batch: int | None = None, on_batch: Callable | None = None) -> dict:
+    from models.county import server
+    batch = batch or batch_size()
+    counts = {"sent": 0, "applied": 0, "duplicates": 0, "stale": 0}
+    while True:
+        rows = _unsent(store, batch)
+        if not rows:
+            return counts
+        got = server.apply_changes(conn, school, [(r, v, p) for _, r, v, p in rows])
+        if on_batch is not None:
+            on_batch(len(rows))          # tests: the point where a kill leaves a batch unmarked
+        at = _now().isoformat(timespec="microseconds")
+        ids = [i for i, *_ in rows]
+        with store.write():
+            for k in range(0, len(ids), 500):
+                chunk = ids[k:k + 500]
+                store.db.execute_sql(f"UPDATE outbox SET sent_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                                     [at, *chunk])
+        counts["sent"] += len(rows)
+        counts["applied"] += got["applied"]
+        counts["duplicates"] += got["duplicate"]
+        counts["stale"] += got["stale"]
+
+
+def pull_receipts(store, conn) -> int:
+    """The bureau's receipts not yet here; written in one local transaction, only if any is new."""
+    from models.county import server
+    from models.tables import CountyReceipt
+    with store.read():
+        held = {(r.incident_code, r.regime, r.stage, r.seq): (r.signed_by, r.signed_at)
+                for r in CountyReceipt.select()}
+        last = max((at for _, at in held.values()), default=None)
+    # A window back from the newest one held: a receipt committed late with an earlier stamp still comes.
+    since = last - timedelta(minutes=10) if last is not None else None
+    new = []
+    for r in server.receipts_for(conn, since):
+        key = (r["incident_code"], r["regime"], r["stage"], int(r["seq"]))
+        at = r["signed_at"].astimezone(timezone.utc)
+        if held.get(key) != (r["signed_by"], at):
+            new.append((key, r["signed_by"], at))
+    if not new:
+        return 0
+    now = _now()
+    with store.write():
+        for (code, regime, stage, seq), by, at in new:
+            CountyReceipt.insert(incident_code=code, regime=regime, stage=stage, seq=seq, signed_by=by,
+                                 signed_at=at, received_at=now).on_conflict(
+                conflict_target=[CountyReceipt.incident_code, CountyReceipt.regime, CountyReceipt.stage,
+                                 CountyReceipt.seq],
+                update={CountyReceipt.signed_by: by, CountyReceipt.signed_at: at,
+                        CountyReceipt.received_at: now}).execute()
+    return len(new)
+
+
+def sync_once(store, *, conn=None, batch: int | None = None, receipts: bool = True,
+              on_batch: Callable | None = None) -> dict:
+    """Push every unsent change, then pull receipts: counts ``sent``, ``applied``, ``duplicates``,
+    ``stale``, ``pending`` (left unsent), ``receipts`` (new). Records the outcome in the state file."""
+    from models.county.schema import _first_line
+    school, _ = settings_of(store)
+    if not school:
+        raise DomainError("county.error.not_enrolled")
+    own = conn is None
+    try:
+        import psycopg
+        try:
+            if own:
+                conn = connect(store)
+            counts = push(store, conn, school, batch, on_batch)
+            counts["receipts"] = pull_receipts(store, conn) if receipts else 0
+        except psycopg.Error as exc:
+            raise DomainError("county.error.connect", detail=_first_line(exc)) from None
+    except DomainError as exc:
+        with store.read():
+            left = outbox.pending(store)
+        write_state(store.path, school=school, last_error=exc.message, last_attempt=_now().isoformat(),
+                    pending=left)
+        raise
+    finally:
+        if own and conn is not None:
+            conn.close()
+    with store.read():
+        counts["pending"] = outbox.pending(store)
+    write_state(store.path, school=school, last_ok=_now().isoformat(), last_error=None,
+                last_attempt=_now().isoformat(), pending=counts["pending"])
+    return counts
+
+
+def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None = None,
+        drain: bool = False, idle_s: float = IDLE_S, receipts_every_s: float = RECEIPTS_EVERY_S,
+        backoff_max_s: float = BACKOFF_MAX_S, totals: dict | None = None) -> dict:
+    """Send until ``stop`` is set (or, with ``drain``, until nothing is pending), backing off
+    1 s → ``backoff_max_s`` while the server is unreachable. One connection, kept between rounds."""
+    totals = totals if totals is not None else {}
+    for k in ("sent", "applied", "duplicates", "stale", "receipts", "failures"):
+        totals.setdefault(k, 0)
+    backoff = BACKOFF_START_S
+    conn = None
+    last_pull = 0.0
+    try:
+        while not stop.is_set():
+            with store.read():
+                waiting = outbox.pending(store)
+            due_pull = time.monotonic() - last_pull >= receipts_every_s
+            if not waiting and not due_pull and conn is not None:
+                if drain:
+                    break
+                stop.wait(idle_s)
+                continue
+            try:
+                if conn is None or conn.closed:
+                    conn = connect(store)
+                counts = sync_once(store, conn=conn, receipts=due_pull or drain)
+                if due_pull or drain:
+                    last_pull = time.monotonic()
+                for k in ("sent", "applied", "duplicates", "stale", "receipts"):
+                    totals[k] += counts[k]
+                backoff = BACKOFF_START_S
+                wait = 0.0 if counts["pending"] else idle_s
+                if drain and not counts["pending"]:
+                    if on_state:
+                        on_state(read_state(store.path))
+                    break
+            except DomainError as exc:
+                school, _ = settings_of(store)
+                with store.read():
+                    write_state(store.path, school=school, last_error=exc.message,
+                                last_attempt=_now().isoformat(), pending=outbox.pending(store))
+                totals["failures"] += 1
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except Exception:  # noqa: BLE001 - a dead connection
+                        pass
+                conn = None
+                wait = backoff
+                backoff = min(backoff_max_s, backoff * 2)
+            if on_state:
+                on_state(read_state(store.path))
+            if wait:
+                stop.wait(wait)
+    finally:
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+    return totals
+
+
+# --- the board's line -------------------------------------------------------------------------
+
+def line(store, zone, state: dict | None = None) -> tuple[str, str] | None:
+    """(text, level) for the board, or None on a database that is not enrolled."""
+    from models.i18n import t
+    with store.read():
+        school = outbox.enrolled_school(store)
+        if school is None:
+            return None
+        waiting = outbox.pending(store)
+    state = read_state(store.path) if state is None else state
+    ok_at = _parse(state.get("last_ok"))
+    tried = _parse(state.get("last_attempt"))
+    failing = bool(state.get("last_error")) and (ok_at is None or (tried is not None and tried >= ok_at))
+    if failing:
+        return t("county.link.down", n=waiting), "warning"
+    if ok_at is None:
+        return t("county.link.not_yet", n=waiting), "info"
+    hhmm = ok_at.astimezone(zone).strftime("%H:%M")
+    if waiting:
+        return t("county.link.sending", time=hhmm, n=waiting), "info"
+    return t("county.link.ok", time=hhmm), "info"
+
+
+def _parse(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def banners(ctx, now) -> list:
+    """models.banners provider: the county link's one line, only on an enrolled database."""
+    from models.banners import Banner
+    got = line(ctx.store, ctx.zone)
+    if got is None:
+        return []
+    return [Banner("county-link", got[0], got[1])]
