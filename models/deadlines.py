@@ -136,6 +136,15 @@ def _latest_submission(originals: dict[Key, ReportFacts], regime: str,
     return max(done, key=lambda r: r.submitted_at) if done else None
 
 
+def _latest_submission_before(originals: dict[Key, ReportFacts], regime: str,
+                              stages: Iterable[str], at: datetime) -> datetime | None:
+    """The latest first submission of the anchor stages strictly before ``at`` (or None)."""
+    wanted = set(stages)
+    times = [r.submitted_at for (reg, st, _), r in originals.items()
+             if reg == regime and st in wanted and r.submitted_at < at]
+    return max(times) if times else None
+
+
 def _state_for(due: datetime, now: datetime, due_soon_s: float) -> tuple[str, float]:
     left = (due - now).total_seconds()
     if left < 0:
@@ -246,8 +255,18 @@ def obligations(incident: IncidentFacts, reports: Sequence[ReportFacts], policy:
         if stage.optional:
             continue
         if stage.repeatable:
-            # One obligation for the next report in the series; earlier ones are history.
+            # Each report of the series already sent stays listed, judged against its own
+            # deadline (the latest earlier report of an anchor stage, plus the offset: what the
+            # statistics count), then one obligation for the next report. A sent 续报1 must not
+            # vanish from the record once 续报2 is owed.
             done = sorted(seq for (reg, st, seq) in originals if reg == stage.regime and st == stage.id)
+            for sent_seq in done:
+                sent = originals[(stage.regime, stage.id, sent_seq)]
+                before = _latest_submission_before(originals, stage.regime, stage.anchor_stages,
+                                                   sent.submitted_at)
+                sent_due = stage.due_from(before, policy.zone) if before is not None else None
+                add(stage, sent_seq, "met_late" if sent_due is not None and sent.submitted_at > sent_due
+                    else "met", sent_due, sub=sent)
             seq = (max(done) + 1) if done else 1
         else:
             seq = 1

@@ -275,8 +275,8 @@ def judge(row: _Row, policy, now: datetime) -> dict[str, list[str]]:
     for ob in obligations(row.facts, row.report_facts(), policy, now):
         spec = ob.stage_spec
         verdicts = out.setdefault(ob.key, [])
-        if spec is not None and spec.repeatable:
-            verdicts.extend(_series(spec, row.by_stage))
+        if spec is not None and spec.repeatable and ob.submitted_at is not None and ob.due_at is None:
+            continue   # a report of the series sent before anything it runs from: no deadline to judge
         outcome = _outcome(ob.state)
         if outcome is not None:
             verdicts.append(outcome)

@@ -19,7 +19,13 @@ def inc(**kw) -> IncidentFacts:
 
 
 def by_stage(obls):
-    return {(o.regime, o.stage): o for o in obls}
+    """Each stage's obligation; for a series (续报), the one owed next (the highest number)."""
+    out = {}
+    for o in obls:
+        k = (o.regime, o.stage)
+        if k not in out or o.seq > out[k].seq:
+            out[k] = o
+    return out
 
 
 def test_first_report_due_three_hours_after_occurrence_is_statutory():
@@ -102,6 +108,11 @@ def test_follow_up_runs_from_first_submission_and_continuing_repeats():
     obls = by_stage(obligations(inc(), reports, POLICY, now + timedelta(days=2)))
     cont = obls[("school_plan", "continuing")]
     assert cont.seq == 2 and cont.due_at == fu_at + timedelta(hours=34)
+    # The report already sent stays listed, judged against its own deadline (a sent 续报1 vanished).
+    sent = [o for o in obligations(inc(), reports, POLICY, now + timedelta(days=2))
+            if o.stage == "continuing" and o.seq == 1]
+    assert len(sent) == 1 and sent[0].state == "met" and sent[0].submitted_at == fu_at + timedelta(hours=10)
+    assert sent[0].due_at == fu_at + timedelta(hours=24)   # the follow-up, plus the series' offset
 
 
 def test_midnight_crossing():

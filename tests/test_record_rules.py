@@ -31,7 +31,13 @@ def rep(stage, at, status="submitted", seq=1, regime="school_plan", rid=None):
 
 
 def by_stage(obls):
-    return {(o.regime, o.stage): o for o in obls}
+    """Each stage's obligation; for a series (续报), the one owed next (the highest number)."""
+    out = {}
+    for o in obls:
+        k = (o.regime, o.stage)
+        if k not in out or o.seq > out[k].seq:
+            out[k] = o
+    return out
 
 
 def ob(facts, reports, now, key=("school_plan", "first"), policy=POLICY):
