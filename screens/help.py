@@ -37,6 +37,7 @@ SECTIONS = {
     "backup": "backup", "backups": "backup", "restore": "backup",
     "login": "accounts", "setup": "accounts", "unlock": "accounts", "password": "accounts",
     "accounts": "accounts", "users": "accounts",
+    "county_board": "county",
 }
 
 
