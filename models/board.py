@@ -281,9 +281,17 @@ def fmt_due(due: datetime | None, now: datetime, zone) -> str:
     return fmt_when(due, zone, now, short=True, with_zone=False)
 
 
-def due_width() -> int:
-    """The due column: as wide as the widest short form in the current language (8 cells in Chinese)."""
-    return max([cell_width(t(key, time="00:00")) for key in SHORT_WHEN_SAMPLES] + [5])
+def due_width(due_texts: Iterable[str] | None = None) -> int:
+    """The due column: as wide as its widest cell (``09:00``, ``12-30``: 5 cells, the title keeps
+    the room), or, with no texts given, the widest short form of the language (8 cells in Chinese)."""
+    if due_texts is None:
+        due_texts = [t(key, time="00:00") for key in SHORT_WHEN_SAMPLES]
+    return max([cell_width(d) for d in due_texts] + [5])
+
+
+def due_texts(rows: Iterable["BoardRow"], now: datetime, zone) -> list[str]:
+    """The due column's texts of the rows shown."""
+    return [fmt_due(r.obligation.due_at, now, zone) for r in rows if r.obligation and r.obligation.due_at]
 
 
 def grade_text(inc: IncidentSummary) -> str:
@@ -389,13 +397,15 @@ def cell_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def column_widths(stage_names: Iterable[str] = (), codes: Iterable[str] = ()) -> dict[str, int]:
-    """Fixed widths for every column but the title, wide enough for the current language's words."""
+def column_widths(stage_names: Iterable[str] = (), codes: Iterable[str] = (),
+                  due: Iterable[str] | None = None) -> dict[str, int]:
+    """Fixed widths for every column but the title, wide enough for the current language's words
+    (``due``: the due column's texts, see ``due_width``)."""
     words = [t(k) for k in LEVEL_WORD.values()] + [t("state.waiting"), t("board.nothing_due")]
     stage_w = max([cell_width(s) + 3 for s in stage_names] + [8])
     widths = {
         "code": max([cell_width(c) for c in codes] + [8]), "category": 8, "grade": 4,
-        "stage": min(stage_w, 12), "due": due_width(),
+        "stage": min(stage_w, 12), "due": due_width(due),
         "left": max(cell_width(countdown_text(-3600 * 47)), 9),
         "state": max(cell_width(w) for w in words),
     }

@@ -99,6 +99,7 @@ class BoardScreen(Screen):
         self._rendered: dict[str, dict[str, tuple[str, str]]] = {}
         self._columns: list[str] = []
         self._title_width = 0
+        self._due_width = 0
         self._expanded: set[int] = set()
         self._query = ""
         self._version: tuple | None = None
@@ -204,10 +205,13 @@ class BoardScreen(Screen):
 
     def _setup_columns(self, width: int) -> None:
         widths = vm.column_widths(set(self._data.stage_names.values()),
-                                  [i.code for i in self._data.incidents])
+                                  [i.code for i in self._data.incidents],
+                                  vm.due_texts(vm.build_rows(self._data, self._expanded, self._query, self.app.locked),
+                                               self.app.clock.now(), self.app.settings.zone))
         shown, title_w = vm.layout(width, widths)
-        if shown == self._columns and title_w == self._title_width:
+        if shown == self._columns and title_w == self._title_width and widths["due"] == self._due_width:
             return
+        self._due_width = widths["due"]
         table = self.table
         cursor = self._cursor_key()
         table.clear(columns=True)
@@ -420,6 +424,9 @@ class BoardScreen(Screen):
                     c.values["title"] = here + " " + c.values["title"]
                 until = vm.next_change(row, now, settings.due_soon_minutes, settings.urgent_minutes)
                 self._row_valid[row.key] = (now, until or FOREVER)
+                if "due" in self._columns and vm.cell_width(c.values["due"]) > self._due_width:
+                    # Past midnight a deadline of today reads 昨 23:30: the column widens for it.
+                    self.call_later(lambda: self._setup_columns(self.size.width or self.app.size.width))
                 styled = {col: (c.values[col], self._style(col, row, c.level)) for col in self._columns}
                 old = self._rendered.get(row.key)
                 if old is None:

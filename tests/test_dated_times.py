@@ -82,3 +82,28 @@ async def test_the_board_shows_yesterdays_deadline_with_its_day_at_80x24(db_path
         text = screen_text(app)
         assert "服务器异常登录" in text and "昨 10:40" in text
         assert all(len(line) <= 80 for line in text.splitlines())
+
+
+async def test_the_due_column_is_as_wide_as_its_cells_and_widens_at_midnight(db_path, clock):
+    """Every deadline today: five cells, the title keeps its room; past midnight the same
+    deadline reads 昨 10:30 and the column widens for it, nothing cut."""
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        create_incident(make_ctx(app.store, clock), IncidentInput(
+            title="学籍账号异地登录告警", category="network_attack", occurred_at=T0 - timedelta(minutes=5),
+            discovered_at=T0, personal_info=False))
+        await pilot.pause(0.5)
+        board = app.screen
+        table = board.query_one("#board-table")
+
+        def due_column():
+            key = next(k for k in table.columns if k.value == "due")
+            cell = str(table.get_cell(table.coordinate_to_cell_key((0, 0)).row_key, "due"))
+            return table.columns[key].width, cell
+        assert due_column() == (5, "10:30")
+        assert "学籍账号异地登录" in screen_text(app)            # 17 cells of title at 80 columns
+        clock.advance(hours=14, minutes=1)                     # 00:01 the next day
+        board.tick()
+        await pilot.pause(0.3)
+        assert due_column() == (8, "昨 10:30")
+        assert "昨 10:30" in screen_text(app)
