@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass
 from datetime import datetime
 
-PROVIDER_MODULES = ("models.warnings", "models.checks", "models.backup")
+PROVIDER_MODULES = ("models.warnings", "models.checks", "models.backup", "models.county.link")
 LEVELS = ("info", "warning", "error", "red", "orange", "yellow", "blue")
 
 

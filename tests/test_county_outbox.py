@@ -266,3 +266,62 @@ def test_cli_enrol_sync_status_with_clear_messages(county, tmp_path, monkeypatch
         assert "县网不通" in r.stdout
     finally:
         county["pg"].start()
+
+
+# --- the app: the background sender and the board's line --------------------------------------
+
+def _banners(app):
+    return [str(s.render()) for s in app.screen.query("#board-banners Static")]
+
+
+def test_board_shows_no_county_line_and_no_sender_when_not_enrolled(db_path, clock):
+    import asyncio
+
+    from tests.conftest import make_app
+
+    async def go():
+        app = make_app(db_path, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            assert app._county_sender is None
+            assert not any("县" in b for b in _banners(app))
+    asyncio.run(go())
+
+
+def test_app_sender_sends_and_the_board_line_follows_the_link(db_path, clock, county, monkeypatch):
+    """Server up: the app's own thread sends the new incident; server down: the board says so
+    while the officer keeps working; back up: it catches up. Exit stops the thread."""
+    import asyncio
+
+    from models.store import open_store
+    from tests.conftest import make_app, make_ctx
+    from tests.ui_helpers import wait_for
+    monkeypatch.setattr(link, "IDLE_S", 0.1)
+    monkeypatch.setattr(link, "BACKOFF_MAX_S", 0.5)
+    store = open_store(db_path)
+    link.enrol(store, county["url"], "S001", county["secret"])
+    store.close()
+
+    async def go():
+        app = make_app(db_path, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            ctx = make_ctx(app.store, clock)
+            _incident(ctx)
+            assert await wait_for(pilot, lambda: outbox.pending(app.store) == 0, 10)
+            assert await wait_for(pilot, lambda: any(b.endswith("已同步") for b in _banners(app)), 5), _banners(app)
+            county["pg"].stop()
+            try:
+                _incident(ctx, title="断网时记的")
+                assert await wait_for(pilot, lambda: "县网不通，待发 1 条" in _banners(app), 10), _banners(app)
+            finally:
+                county["pg"].start()
+            assert await wait_for(pilot, lambda: outbox.pending(app.store) == 0, 15)
+            assert await wait_for(pilot, lambda: any(b.endswith("已同步") for b in _banners(app)), 5), _banners(app)
+            thread = app._county_sender
+            assert thread.is_alive()
+        thread.join(3)
+        assert not thread.is_alive()
+    asyncio.run(go())
+    with psycopg.connect(county["admin"]) as conn:
+        titles = {r[0] for r in conn.execute("SELECT title FROM county.incident").fetchall()}
+    assert titles == {"学籍系统账号异常登录", "断网时记的"}

@@ -118,6 +118,12 @@ class DutyApp(TextualStrings, TypeAheadFocus, SessionMixin, App):
         self.start_session()     # setup, login or the board
         from tui import safety
         safety.start(self)  # start-up integrity check and the daily backup, in a thread
+        from tui import county_sender
+        county_sender.start(self)  # an enrolled database: the county link's sender thread (issue 19)
+
+    def on_unmount(self) -> None:
+        from tui import county_sender
+        county_sender.stop(self)
 
     def on_ready(self) -> None:
         """Textual's start-up batch is over: the collector paused by the command's start resumes,

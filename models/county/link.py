@@ -397,10 +397,13 @@ def sync_once(store, *, conn=None, batch: int | None = None, receipts: bool = Tr
 
 
 def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None = None,
-        drain: bool = False, idle_s: float = IDLE_S, receipts_every_s: float = RECEIPTS_EVERY_S,
-        backoff_max_s: float = BACKOFF_MAX_S, totals: dict | None = None) -> dict:
+        drain: bool = False, idle_s: float | None = None, receipts_every_s: float | None = None,
+        backoff_max_s: float | None = None, totals: dict | None = None) -> dict:
     """Send until ``stop`` is set (or, with ``drain``, until nothing is pending), backing off
     1 s → ``backoff_max_s`` while the server is unreachable. One connection, kept between rounds."""
+    idle_s = IDLE_S if idle_s is None else idle_s
+    receipts_every_s = RECEIPTS_EVERY_S if receipts_every_s is None else receipts_every_s
+    backoff_max_s = BACKOFF_MAX_S if backoff_max_s is None else backoff_max_s
     totals = totals if totals is not None else {}
     for k in ("sent", "applied", "duplicates", "stale", "receipts", "failures"):
         totals.setdefault(k, 0)

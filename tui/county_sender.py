@@ -1,0 +1,91 @@
+"""The app's background sender to the county (issue 19, item 2): a daemon thread, never the UI's.
+
+Started by the app when its database is enrolled (looked at on mount, then every
+``RECHECK_S``, so an enrolment made from the CLI meanwhile is picked up); it runs
+``models.county.link.run`` on its own thread, hence its own SQLite connection (peewee keeps one
+per thread) and its own PostgreSQL connection. The officer's screens never wait on it: a
+server that does not answer costs this thread its back-off, nothing else. When what the board's
+line would say changes (sent, failing, back again) it asks the board to re-read; a successful
+send also commits (the rows marked sent), which the change feed brings to the board anyway.
+Stopped on the app's exit (``stop``).
+"""
+from __future__ import annotations
+
+import threading
+
+RECHECK_S = 30.0
+
+
+def start(app) -> None:
+    app._county_sender = None
+    app._county_stop = threading.Event()
+    _maybe_start(app)
+    if app._county_sender is None:
+        app.set_interval(RECHECK_S, lambda: _maybe_start(app), name="county-recheck")
+
+
+def _maybe_start(app) -> None:
+    if getattr(app, "_county_sender", None) is not None or app._county_stop.is_set():
+        return
+    from models.county import outbox
+    store = app.store
+    if store is None or store.read_only:
+        return
+    try:
+        with store.read():
+            school = outbox.enrolled_school(store)
+    except Exception:  # noqa: BLE001 - a busy or odd database: look again later
+        return
+    if not school:
+        return
+    thread = threading.Thread(target=_work, args=(app, app._county_stop), name="xueji-county-sender",
+                              daemon=True)
+    app._county_sender = thread
+    thread.start()
+
+
+def _work(app, stop: threading.Event) -> None:
+    from models.county import link, outbox
+    store = app.store
+    outbox.use_settings(app.settings)
+    shown: list = [None]
+
+    def on_state(state: dict) -> None:
+        if stop.is_set():
+            return
+        try:
+            got = link.line(store, app.settings.zone, state)
+        except Exception:  # noqa: BLE001 - the line is cosmetic; the sending goes on
+            return
+        if got == shown[0]:
+            return
+        shown[0] = got
+        try:
+            app.call_from_thread(_refresh, app)
+        except RuntimeError:     # the app is gone
+            stop.set()
+
+    try:
+        link.run(store, stop, on_state=on_state)
+    except Exception:  # noqa: BLE001 - never take the app down; the state file says what failed
+        pass
+    finally:
+        try:
+            store.db.close()     # this thread's own connection
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _refresh(app) -> None:
+    for screen in app.screen_stack:
+        if type(screen).__name__ == "BoardScreen":
+            screen.reload()
+
+
+def stop(app, timeout: float = 1.0) -> None:
+    event = getattr(app, "_county_stop", None)
+    if event is not None:
+        event.set()
+    thread = getattr(app, "_county_sender", None)
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(timeout)
