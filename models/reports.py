@@ -611,7 +611,16 @@ def report_json(ctx: Context, r: Report) -> dict:
         "correction_reason": r.correction_reason, "supersedes": r.supersedes_id, "version": r.version,
         "missing": [m.field for m in check(ctx, r)] if r.status == "draft" else [],
         "before_oral_reason": before_oral_reason(r),
+        "county_receipt": _receipt_json(ctx, r),
     }
+
+
+def _receipt_json(ctx: Context, r: Report) -> dict | None:
+    """The county's receipt (已签收) for this report's stage, as the link brought it back."""
+    from models.county.receipts import receipt_for
+    from models.timeparse import iso_local
+    got = receipt_for(r)
+    return {"signed_by": got.signed_by, "signed_at": iso_local(got.signed_at, ctx.zone)} if got else None
 
 
 def before_oral_reason(r: Report) -> str | None:

@@ -113,3 +113,16 @@ async def test_incident_screen_stage_line_shows_the_receipt(db_path, clock):
         screen.tick()
         await pilot.pause()
         assert "签收时间 10:47" in hint()
+
+
+def test_report_show_names_the_receipt(ctx, db_path):
+    from tests.conftest import run_cli
+    import json
+    r = _submitted_first(ctx)
+    _receive(ctx.store, r.incident.code)
+    got = run_cli("report", "show", r.incident.code, "--db", str(db_path), "--json")
+    assert got.returncode == 0, got.stderr
+    first = json.loads(got.stdout)["reports"][0]
+    assert first["county_receipt"] == {"signed_by": "jijiaoke", "signed_at": "2026-11-25T10:47:00+08:00"}
+    got = run_cli("report", "show", r.incident.code, "--db", str(db_path))
+    assert "确认人 jijiaoke，签收时间 2026-11-25 10:47" in got.stdout
