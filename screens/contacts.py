@@ -58,9 +58,11 @@ class ContactsScreen(Screen):
         Binding("c", "copy", t("contacts.key.copy")),
         Binding("m", "toggle_number", t("contacts.key.number"), show=False),
         Binding("n", "goto_next", t("contacts.key.next")),
-        Binding("t", "switch_tree", t("contacts.key.tree")),
+        Binding("t", "switch_tree", t("contacts.key.tree"), show=False),   # the panel opens on the fitting tree (issue 15 item 8)
         Binding("h", "history", t("contacts.key.history")),
-        Binding("e", "edit", t("contacts.key.edit")),
+        # Editing is in help and the palette: with an incident the call keys fill 80 columns.
+        Binding("e", "edit", t("contacts.key.edit"), show=False),
+        Binding("question_mark", "app.help", t("board.key.help"), id="contacts.help"),
         Binding("a", "add", t("contacts.key.add"), show=False),
         Binding("delete", "remove", t("contacts.key.remove"), show=False),
         Binding("o", "edit_tree", t("contacts.key.edit_tree"), show=False),
