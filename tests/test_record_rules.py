@@ -11,6 +11,7 @@ import pytest
 
 from models.deadlines import FactChange, IncidentFacts, ReportFacts, obligations
 from models.policy import add_months, build_policy
+from tests.test_deadlines import by_stage
 
 UTC = timezone.utc
 SH = ZoneInfo("Asia/Shanghai")
@@ -28,16 +29,6 @@ def inc(**kw) -> IncidentFacts:
 
 def rep(stage, at, status="submitted", seq=1, regime="school_plan", rid=None):
     return ReportFacts(regime, stage, seq, status, at, rid)
-
-
-def by_stage(obls):
-    """Each stage's obligation; for a series (续报), the one owed next (the highest number)."""
-    out = {}
-    for o in obls:
-        k = (o.regime, o.stage)
-        if k not in out or o.seq > out[k].seq:
-            out[k] = o
-    return out
 
 
 def ob(facts, reports, now, key=("school_plan", "first"), policy=POLICY):
