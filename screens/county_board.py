@@ -14,8 +14,9 @@ rows stay, and both the reader and the listener keep retrying: never a traceback
 """
 from __future__ import annotations
 
+import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.text import Text
@@ -36,8 +37,12 @@ from tui.widgets.cell_table import CellTable
 from tui.widgets.notice_room import NoticeRoom
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-FALLBACK_S = 30.0        # a full re-read even without a notification
+FALLBACK_S = 60.0        # a full re-read even without a notification
 RETRY_S = 2.0            # while the server is away, the reader tries again this often
+FIRST_ROWS = 40          # the first paint: a screenful (and some); the rest in chunks, keys served between
+CHUNK_ROWS = 250
+CHUNK_AFTER_S = 0.01
+FOREVER = datetime.max.replace(tzinfo=timezone.utc)
 TITLE_MIN = 14
 PADDING = 2
 CHROME = 2
@@ -52,6 +57,21 @@ LEVEL_STYLE = {"normal": "", "due_soon": "bold yellow", "urgent": "bold red", "o
 SCHOOL_COLUMNS = (("school", "county.board.col.school", 6), ("name", "county.board.col.name", 10),
                   ("open", "county.board.col.open", 4), ("overdue", "county.board.col.overdue", 8),
                   ("drills", "county.board.col.drills", 4))
+
+
+class FixedTable(CellTable):
+    """Every column has a fixed width and every row one line: nothing to measure. Textual's
+    DataTable measures each new cell (to size auto-width columns), ~0.2 ms a cell: 14,000 cells
+    of 2,000 rows held the first screen for a second."""
+
+    def _update_dimensions(self, new_rows) -> None:
+        if any(c.auto_width for c in self.columns.values()) or any(
+                self.rows[k].auto_height for k in new_rows if k in self.rows):
+            super()._update_dimensions(new_rows)
+            return
+        from textual.geometry import Size
+        width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
+        self.virtual_size = Size(width, self._total_row_height + (self.header_height if self.show_header else 0))
 
 
 class KeyedText(Text):
@@ -81,19 +101,41 @@ def cell_texts(row: vm.Row, now: datetime, zone) -> tuple[dict[str, str], str | 
     state = t("county.board.state.late") if level == "late" else t(school_board.LEVEL_WORD[level])
     return ({"school": inc.school, "code": inc.code, "title": title, "grade": grade,
              "stage": vm.stage_name(nxt.regime, nxt.stage, nxt.seq),
-             "due": fmt_when(nxt.due_at, zone, now), "left": school_board.countdown_at(nxt.due_at, now),
+             "due": school_board.fmt_due(nxt.due_at, now, zone),
+             "left": school_board.countdown_at(nxt.due_at, now),
              "state": state}, level)
 
 
+def valid_until(row: vm.Row, now: datetime, zone) -> datetime:
+    """Until when ``cell_texts(row, …)`` reads the same (``now``: it changes every second).
+    The edges of ``countdown_at`` (the next minute, the last ten minutes), of ``level`` (an hour
+    and a quarter before the deadline, the deadline) and of ``fmt_when`` (local midnight)."""
+    if row.next is None:
+        return FOREVER
+    due = row.next.due_at
+    left = (due - now).total_seconds()
+    if 0 <= left <= 600:
+        return now
+    local = now.astimezone(zone)
+    midnight = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(timezone.utc)
+    edges = (now.replace(second=0, microsecond=0) + timedelta(minutes=1), due - timedelta(minutes=60),
+             due - timedelta(minutes=15), due - timedelta(seconds=600), due, midnight)
+    return min((e for e in edges if e > now), default=FOREVER)
+
+
 def column_widths(rows: list[vm.Row], now: datetime, zone) -> dict[str, int]:
+    """Fixed widths for every column but the title, from the distinct values shown (2,000 rows
+    have a few dozen distinct codes' lengths and stage names)."""
     cw = school_board.cell_width
     words = [t("county.board.state.late"), t("board.nothing_due"),
              *(t(k) for k in school_board.LEVEL_WORD.values())]
-    widths = {"school": max([cw(r.incident.school) for r in rows] + [4]),
-              "code": max([cw(r.incident.code) for r in rows] + [6]), "title": TITLE_MIN, "grade": 4,
-              "stage": min(max([cw(vm.stage_name(r.next.regime, r.next.stage, r.next.seq))
-                                for r in rows if r.next] + [6]), 10),
-              "due": max([cw(fmt_when(r.next.due_at, zone, now)) for r in rows if r.next] + [5]),
+    schools = {r.incident.school for r in rows}
+    codes = {r.incident.code for r in rows}
+    stages = {(r.next.regime, r.next.stage, r.next.seq) for r in rows if r.next}
+    widths = {"school": max([cw(c) for c in schools] + [4]),
+              "code": max([cw(c) for c in codes] + [6]), "title": TITLE_MIN, "grade": 4,
+              "stage": min(max([cw(vm.stage_name(*k)) for k in stages] + [6]), 10),
+              "due": school_board.due_width(),
               "left": max(cw(school_board.countdown_text(-3600 * 47)), 9),
               "state": max(cw(w) for w in words)}
     return {col: max(w, cw(t(LABEL[col]))) for col, w in widths.items()}
@@ -137,16 +179,24 @@ class CountyBoardScreen(Screen):
         self._title_width = 0
         self._texts: dict[str, str] = {}
         self._conn = None
+        self._conn_lock = threading.Lock()
         self._reading = False
-        self._again = False
+        self._want_all = True
+        self._want: set[str] = set()
+        self._valid: dict[str, tuple] = {}      # row key -> (incident, (next, overdue), valid until)
+        self._order_until: datetime | None = None
+        self._limit: int | None = None          # the first paint: rows shown so far
         self._link_ok: bool | None = None        # None: not known yet
         self._link_detail = ""
         self._read_wall: datetime | None = None
-        self._last_read = 0.0
+        self._last_read = time.monotonic()
         self._stop = None
         self._schools_sig = None
         self._widths: dict = {}
-        self.ready_at: float | None = None       # monotonic: the first rows applied (bench)
+        self.ready_at: float | None = None       # monotonic: the first screenful of rows shown (bench)
+        self.complete_at: float | None = None    # monotonic: every row in the table (bench)
+        self.mounted_at: float | None = None
+        self.first_read_s: float | None = None   # the first read's own time (bench)
         self.applied_at: float = 0.0             # monotonic: the last read applied (tests, bench)
         self.reads = 0
 
@@ -158,7 +208,7 @@ class CountyBoardScreen(Screen):
             yield Static("", id="county-clock")
         yield Static("", id="county-counts")
         yield Static("", id="county-link")
-        yield CellTable(id="county-table", cursor_type="row", zebra_stripes=False)
+        yield FixedTable(id="county-table", cursor_type="row", zebra_stripes=False)
         yield CellTable(id="county-schools", cursor_type="row", zebra_stripes=False)
         yield Static("", id="county-empty")
         yield Static("", id="county-detail")
@@ -174,6 +224,7 @@ class CountyBoardScreen(Screen):
         return self.query_one("#county-schools", DataTable)
 
     def on_mount(self) -> None:
+        self.mounted_at = time.monotonic()
         self.schools_table.display = False
         self.query_one("#county-empty").display = False
         for key, label, width in SCHOOL_COLUMNS:
@@ -184,10 +235,20 @@ class CountyBoardScreen(Screen):
         self.set_interval(1.0, self.tick, name="county-tick")
         self.table.focus()
         from models.county.board import start_listener
+        # The first read starts once the listener listens (its first callback), so no change can
+        # fall between the read and the listening; the reader's own connection opens meanwhile.
         _thread, self._stop = start_listener(
             self.url, lambda school: self._from_thread(self.changed, school),
             on_state=lambda ok, detail: self._from_thread(self._listener_state, ok, detail))
-        self.reload()
+        self._want_all = False
+        self._prepare()
+
+    @work(thread=True, group="county-connect", exit_on_error=False)
+    def _prepare(self) -> None:
+        try:
+            self._connection()
+        except Exception:  # noqa: BLE001 — the read will say why
+            pass
 
     def on_unmount(self) -> None:
         if self._stop is not None:
@@ -218,46 +279,61 @@ class CountyBoardScreen(Screen):
         cursor = self._cursor_key()
         table.clear(columns=True)
         self._rendered.clear()
+        self._valid.clear()
         self._columns, self._title_width, self._widths = shown, title_w, widths
         for col in shown:
             table.add_column(t(LABEL[col]), key=col, width=title_w if col == "title" else widths[col])
-        self._sync_rows(self._rows, now, cursor)
+        self._sync_rows(self._shown(self._rows), now, cursor)
 
     # ------------------------------------------------------------------ reading
 
     def changed(self, school: str | None) -> None:
-        """A school's change reached the server (``None``: the listener (re)connected)."""
+        """A school's change reached the server (``None``: the listener (re)connected: read all)."""
         if self._data is not None and not self._data.concerns(school):
             return
-        self.reload()
+        if school is None or self._data is None:
+            self._want_all = True
+        else:
+            self._want.add(school)
+        self.reload(full=False)
 
-    def reload(self) -> None:
+    def reload(self, full: bool = True) -> None:
+        """Re-read in a worker, one read at a time; what is asked meanwhile is read right after."""
+        if full:
+            self._want_all = True
         if self._reading:
-            self._again = True
             return
+        if not self._want_all and not self._want:
+            return
+        schools = None if self._want_all or self._data is None else sorted(self._want)
+        self._want_all, self._want = False, set()
         self._reading = True
-        self._again = False
-        self._read()
+        self._read(schools)
 
     def _connection(self):
-        if self._conn is None or self._conn.closed:
-            from models.county import schema
-            self._conn = schema.connect(self.url, autocommit=True)
-        return self._conn
+        with self._conn_lock:
+            if self._conn is None or self._conn.closed:
+                from models.county import schema
+                self._conn = schema.connect(self.url, autocommit=True)
+            return self._conn
 
     @work(thread=True, group="county-read", exit_on_error=False)
-    def _read(self) -> None:
+    def _read(self, schools: list[str] | None) -> None:
         try:
-            data = vm.read(self._connection())
+            conn = self._connection()
+            started = time.monotonic()
+            data = vm.read(conn, schools)
+            if self.first_read_s is None:
+                self.first_read_s = time.monotonic() - started
         except DomainError as exc:
             self._drop_connection()
-            self._from_thread(self._read_failed, exc.message)
+            self._from_thread(self._read_failed, exc.message, schools)
             return
         except Exception as exc:  # noqa: BLE001 — whatever it is, a line, never a traceback
             self._drop_connection()
-            self._from_thread(self._read_failed, f"{type(exc).__name__}: {exc}")
+            self._from_thread(self._read_failed, f"{type(exc).__name__}: {exc}", schools)
             return
-        self._from_thread(self._read_applied, data)
+        self._from_thread(self._read_applied, data, schools)
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -267,28 +343,31 @@ class CountyBoardScreen(Screen):
             except Exception:  # noqa: BLE001
                 pass
 
-    def _read_failed(self, message: str) -> None:
+    def _read_failed(self, message: str, schools: list[str] | None) -> None:
         self._reading = False
         self._last_read = time.monotonic()
         self._link_ok, self._link_detail = False, message
+        if schools is None:
+            self._want_all = True
+        else:
+            self._want.update(schools)      # read again once the server answers
         self._update_link()
-        if self._again:
-            self.reload()
 
-    def _read_applied(self, data: vm.CountyData) -> None:
+    def _read_applied(self, data: vm.CountyData, schools: list[str] | None) -> None:
         self._reading = False
+        if schools is not None and self._data is not None:
+            data = vm.merge(self._data, data, schools)
+        else:
+            self._last_read = time.monotonic()      # the fallback counts from the last full read
         self._data = data
-        self._last_read = time.monotonic()
         self._read_wall = self.app.clock.now()
         self._link_ok, self._link_detail = True, ""
         self.reads += 1
+        self._order_until = None
         self._rebuild(structural=True)
         self.applied_at = time.monotonic()
-        if self.ready_at is None:
-            self.ready_at = self.applied_at
         self._update_link()
-        if self._again:
-            self.reload()
+        self.reload(full=False)
 
     def _listener_state(self, ok: bool, detail: str) -> None:
         if not ok:
@@ -310,17 +389,38 @@ class CountyBoardScreen(Screen):
         now = self.app.clock.now()
         if self._data is None:
             return
-        rows = vm.rows(self._data, now, drills=self.drills)
-        order_changed = [r.key for r in rows] != [r.key for r in self._rows]
-        self._rows = rows
+        reorder = structural or self._order_until is None or now >= self._order_until
+        if reorder:
+            rows = vm.rows(self._data, now, drills=self.drills)
+            until = vm.next_change(self._data, now)
+            self._order_until = until if until is not None and until > now else FOREVER
+            order_changed = [r.key for r in rows] != [r.key for r in self._rows]
+            self._rows = rows
+        else:
+            rows, order_changed = self._rows, False
         if structural:
             widths = column_widths(rows, now, self.app.zone)
             if widths != self._widths:
                 self._setup_columns(force=True)
                 self._after_rows(now)
                 return
-        self._sync_rows(rows, now, self._cursor_key(), structural=structural or order_changed)
+        self._sync_rows(self._shown(rows), now, self._cursor_key(), structural=structural or order_changed)
         self._after_rows(now)
+
+    def _shown(self, rows: list[vm.Row]) -> list[vm.Row]:
+        return rows if self._limit is None else rows[:self._limit]
+
+    def _grow(self) -> None:
+        """The first paint's rest: CHUNK_ROWS more rows at a time, so a key is never held long."""
+        if self._limit is None:
+            return
+        self._limit += CHUNK_ROWS
+        if self._limit >= len(self._rows):
+            self._limit = None
+        else:
+            self.set_timer(CHUNK_AFTER_S, self._grow)
+        # The same read and order: only the next rows go in (a new read re-ranks as usual).
+        self._sync_rows(self._shown(self._rows), self.app.clock.now(), self._cursor_key())
 
     def _after_rows(self, now) -> None:
         empty = self.query_one("#county-empty", Static)
@@ -344,17 +444,31 @@ class CountyBoardScreen(Screen):
             return None
 
     def _sync_rows(self, rows: list[vm.Row], now, cursor: str | None, structural: bool = True) -> None:
-        """Keyed diff: remove gone rows, update changed cells, add new rows, reorder; keep the cursor."""
+        """Keyed diff: remove gone rows, update changed cells, add new rows, reorder; keep the cursor.
+
+        A row is looked at only when its incident changed (a new read of its school) or time may
+        have changed its text (``valid_until``); the first paint adds a screenful of rows and the
+        rest a moment later, so 2,000 rows do not hold up the first screen."""
         table = self.table
         zone = self.app.zone
+        if structural and not self._rendered and self._limit is None and len(rows) > FIRST_ROWS:
+            self._limit = FIRST_ROWS
+            rows = rows[:FIRST_ROWS]
+            self.set_timer(CHUNK_AFTER_S, self._grow)
         wanted = [r.key for r in rows]
+        valid = self._valid
         with self.app.batch_update():
             if structural:
                 keep = set(wanted)
                 for key in [k for k in self._rendered if k not in keep]:
                     table.remove_row(key)
                     del self._rendered[key]
+                    valid.pop(key, None)
             for row in rows:
+                seen = valid.get(row.key)
+                if (seen is not None and seen[0] is row.incident and seen[1] == (row.next, row.overdue)
+                        and seen[2] > now):
+                    continue
                 texts, level = cell_texts(row, now, zone)
                 styled = {col: (texts[col], self._style(col, row, level)) for col in self._columns}
                 old = self._rendered.get(row.key)
@@ -364,20 +478,26 @@ class CountyBoardScreen(Screen):
                     table.add_row(*[self._cell(col, text, style, row.key) for col, (text, style) in styled.items()],
                                   key=row.key)
                     self._rendered[row.key] = styled
-                    continue
-                for col, value in styled.items():
-                    if old.get(col) != value:
-                        table.update_cell(row.key, col, self._cell(col, value[0], value[1], row.key))
-                        old[col] = value
+                else:
+                    for col, value in styled.items():
+                        if old.get(col) != value:
+                            table.update_cell(row.key, col, self._cell(col, value[0], value[1], row.key))
+                            old[col] = value
+                valid[row.key] = (row.incident, (row.next, row.overdue), valid_until(row, now, zone))
             if structural:
                 current = [r.key.value for r in table.ordered_rows]
-                if current != wanted:
+                if current != wanted[:len(current)] or len(current) != len(wanted):
                     rank = {k: i for i, k in enumerate(wanted)}
                     table.sort(key=lambda values: rank.get(getattr(values[0], "row_key", ""), 1 << 30))
                 if cursor is not None and cursor in self._rendered:
                     index = table.get_row_index(cursor)
                     if index != table.cursor_row:
                         table.move_cursor(row=index, scroll=False)
+        if structural and self._data is not None:
+            if self.ready_at is None:
+                self.ready_at = time.monotonic()
+            if self.complete_at is None and self._limit is None and len(self._rendered) == len(self._rows):
+                self.complete_at = time.monotonic()
 
     @staticmethod
     def _cell(col: str, text: str, style: str, key: str) -> Text:
@@ -494,7 +614,7 @@ class CountyBoardScreen(Screen):
         (self.schools_table if self.by_school else self.table).focus()
 
     def action_reload(self) -> None:
-        self.reload()
+        self.reload(full=True)
 
     def action_help(self) -> None:
         from screens.help import HelpScreen
