@@ -69,11 +69,6 @@ def _server_counts(county, school):
     return logged[0], logged[1], versions
 
 
-def _local_versions():
-    return {r: v for r, v in Outbox.select(Outbox.record, Outbox.version).tuples()
-            if v == max(v2 for r2, v2 in Outbox.select(Outbox.record, Outbox.version).where(Outbox.record == r).tuples())}
-
-
 def _last_versions(store):
     return dict(store.db.execute_sql("SELECT record, max(version) FROM outbox GROUP BY record").fetchall())
 
@@ -152,8 +147,10 @@ def test_sender_killed_mid_batch_then_rerun(county, tmp_path, clock, capsys):
     with capsys.disabled():
         _report("SIGKILL mid-batch", made, logged, got["duplicates"], made - logged,
                 f"; rerun sent {got['sent']}, applied {got['applied']}, duplicates {got['duplicates']}")
-    assert got == {"sent": 150, "applied": 100, "duplicates": 50, "stale": 0, "pending": 0,
-                   "receipts": 0, "failures": 0}
+    # 150 resent: the 50 the server had (duplicates, not applied again) and 100 new ones, of which
+    # older versions of a record in the same batch are only logged (stale), the newest applied.
+    assert got["sent"] == 150 and got["duplicates"] == 50 and got["applied"] + got["stale"] == 100
+    assert got["pending"] == 0 and got["failures"] == 0
     assert logged == distinct == made and outbox.pending(store) == 0
     assert versions == _last_versions(store)
 
@@ -163,7 +160,7 @@ def test_the_same_batch_delivered_twice_applies_nothing_the_second_time(county, 
     store = ctx.store
     _changes(store, 40)
     first = link.sync_once(store)
-    assert first["applied"] == 50 and first["duplicates"] == 0
+    assert first["applied"] + first["stale"] == 50 and first["duplicates"] == 0
     with psycopg.connect(county["admin"]) as conn:
         state = conn.execute("SELECT code, version, title, received_at FROM county.incident ORDER BY code").fetchall()
     # The sender died after the server's commit, before the local mark: every row goes again.
@@ -210,7 +207,7 @@ def test_two_schools_syncing_at_once(county, tmp_path, clock, capsys):
     with capsys.disabled():
         _report("two schools at once", 200, sum(totals.values()), sum(g["duplicates"] for g in got),
                 200 - sum(totals.values()), f" ({totals})")
-    assert all(g["sent"] == 100 and g["applied"] == 100 and g["duplicates"] == 0 for g in got)
+    assert all(g["sent"] == 100 and g["applied"] + g["stale"] == 100 and g["duplicates"] == 0 for g in got)
     # RLS intact: each school's own login sees only its own rows.
     for path, code in ((a_path, "S001"), (b_path, "S002")):
         store = open_store(path)
@@ -224,3 +221,39 @@ def test_two_schools_syncing_at_once(county, tmp_path, clock, capsys):
                     server.apply_changes(conn, other, [("incident:X", 1, {"code": "X"})])
         finally:
             store.close()
+
+
+def test_back_off_doubles_from_one_second_to_a_sixty_second_cap(tmp_path, clock, monkeypatch):
+    """While the server is unreachable the sender waits 1, 2, 4 … 60, 60 s (no real waiting here),
+    and the state file, not the database, records each failure."""
+    from models.errors import DomainError
+    from models.tables import Setting
+    store = open_store(tmp_path / "duty.db")
+    with store.write():
+        Setting.create(key=outbox.SETTING_SCHOOL, value="S001", updated_at=T0)
+        Setting.create(key=outbox.SETTING_URL, value="postgresql://127.0.0.1:1/x", updated_at=T0)
+
+    def refuse(_store):
+        raise DomainError("county.error.connect", detail="connection refused")
+    monkeypatch.setattr(link, "connect", refuse)
+
+    class Waits(threading.Event):
+        def __init__(self):
+            super().__init__()
+            self.waits = []
+
+        def wait(self, timeout=None):
+            self.waits.append(timeout)
+            if len(self.waits) >= 9:
+                self.set()
+            return self.is_set()
+
+    stop = Waits()
+    version = store.data_version()
+    commits = store.local_commits
+    totals = link.run(store, stop)
+    assert stop.waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert totals["failures"] == 9 and totals["sent"] == 0
+    assert link.read_state(store.path)["last_error"].startswith("连不上县级服务器")
+    assert store.data_version() == version and store.local_commits == commits     # no write at all
+    store.close()

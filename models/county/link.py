@@ -316,7 +316,10 @@ def push(store, conn, school: str, batch: int | None = None, on_batch: Callable 
         rows = _unsent(store, batch)
         if not rows:
             return counts
-        got = server.apply_changes(conn, school, [(r, v, p) for _, r, v, p in rows])
+        # Newest version of each record first: the batch is one transaction, so the county's end
+        # state is the same, and the older versions cost it only their change_log key (stale).
+        ordered = sorted(rows, key=lambda row: (row[1], -row[2]))
+        got = server.apply_changes(conn, school, [(r, v, p) for _, r, v, p in ordered])
         if on_batch is not None:
             on_batch(len(rows))          # tests: the point where a kill leaves a batch unmarked
         at = _now().isoformat(timespec="microseconds")

@@ -87,10 +87,22 @@ def _commit_time() -> datetime:
     from models.tables import AuditEvent
     events = getattr(audit._tx, "state", {}).get("events") or []
     if events:
-        ev = AuditEvent.select(AuditEvent.at).where(AuditEvent.id == events[-1]).first()
-        if ev is not None and ev.at is not None:
-            return ev.at
+        row = AuditEvent._meta.database.execute_sql("SELECT at FROM audit_event WHERE id = ?",
+                                                    (events[-1],)).fetchone()
+        if row is not None and row[0]:
+            return AuditEvent.at.python_value(row[0])
     return datetime.now(timezone.utc)
+
+
+FEW = 20
+_SQL: dict[str, str] = {}
+
+
+def _sql(key: str, build) -> str:
+    found = _SQL.get(key)
+    if found is None:
+        found = _SQL[key] = build().sql()[0]
+    return found
 
 
 def payloads(incident_ids: Iterable[int], now: datetime | None = None) -> dict[str, dict]:
@@ -103,10 +115,19 @@ def payloads(incident_ids: Iterable[int], now: datetime | None = None) -> dict[s
         return {}
     now = now or _commit_time()
     policy, due_soon = _policy()
-    incs = list(Incident.select().where(Incident.id.in_(ids)))
     reports: dict[int, list] = {}
-    for rep in Report.select().where(Report.incident.in_(ids)).order_by(Report.id):
-        reports.setdefault(rep.incident_id, []).append(rep)
+    if len(ids) > FEW:
+        incs = list(Incident.select().where(Incident.id.in_(ids)))
+        for rep in Report.select().where(Report.incident.in_(ids)).order_by(Report.id):
+            reports.setdefault(rep.incident_id, []).append(rep)
+    else:
+        # The usual write touches one incident: peewee's query building (wide rows) costs more
+        # than the reads, so the SQL text is built once and reused.
+        inc_sql = _sql("incident", lambda: Incident.select().where(Incident.id == 0))
+        rep_sql = _sql("report", lambda: Report.select().where(Report.incident == 0).order_by(Report.id))
+        incs = [inc for iid in ids for inc in Incident.raw(inc_sql, iid)]
+        for iid in ids:
+            reports[iid] = list(Report.raw(rep_sql, iid))
     closed = [i.id for i in incs if i.status == "closed"]
     over = close_over_for(closed) if closed else {}
     history = fact_history(incs)
