@@ -250,3 +250,28 @@ def test_server_away_shows_the_link_state_and_comes_back(county, pg):
             put(county["S003"], "S003", change("C-9", obligations=[("first", -1, True)]))
             assert await wait_for(pilot, lambda: "C-9" in screen_text(app), timeout=2.0)
     asyncio.run(run())
+
+
+def test_without_url_an_enrolled_desk_shows_its_own_school(county, pg, tmp_path, monkeypatch):
+    """``county board`` with no --url on an enrolled school's desk logs in with the school's stored
+    credential (models.county.link): that school's rows only, by the server's RLS."""
+    monkeypatch.setenv("XUEJI_DUTY_COUNTY_KEY", "file")
+    monkeypatch.delenv("XUEJI_DUTY_COUNTY_URL", raising=False)
+    real_now = datetime.now(timezone.utc)
+    put(county["S001"], "S001", change("A-1", now=real_now, obligations=[("first", -15, True)]))
+    put(county["S002"], "S002", change("B-1", now=real_now, obligations=[("first", -30, True)]))
+    db = str(tmp_path / "school.db")
+    r = run_cli("county", "board", "--json", "--db", db)          # nothing enrolled: name the server
+    assert r.returncode == 1 and "--url" in r.stderr and "Traceback" not in r.stderr
+    secret = county["S001"].split("//", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    from urllib.parse import unquote
+    bare = f"postgresql://{pg.host}:{pg.port}/{county['db']}"
+    r = run_cli("county", "enrol", "--url", bare, "--school", "S001", "--db", db, "--user", "tester",
+                input=unquote(secret) + "\n")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("county", "board", "--json", "--db", db)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert [(x["school"], x["incident"]) for x in got["rows"]] == [("S001", "A-1")]
+    assert [c["school"] for c in got["counts"]] == ["S001"]
+    assert unquote(secret) not in r.stdout + r.stderr

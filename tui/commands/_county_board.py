@@ -1,7 +1,9 @@
 """``xueji-duty county board [--url …] [--json] [--no-drills]``: the county board (issue 19 item 3).
 
 With ``--url`` (or ``XUEJI_DUTY_COUNTY_URL``) it reads the county server over that login: the
-bureau's sees every school, a school's only its own (row-level security). ``--json`` prints the
+bureau's sees every school, a school's only its own (row-level security). Without either, on an
+enrolled school's desk (``county enrol``), it logs in with the school's stored credential and so
+shows that school's rows only. ``--json`` prints the
 rows in board order and the per-school counts and exits; otherwise the board opens full-screen
 and follows the server's notifications.
 """
@@ -35,15 +37,23 @@ def board_url(env) -> str:
 
 
 def _enrolled_url(env) -> str | None:
-    """An enrolled school's own login (``models.county.link``), when this desk has one."""
-    try:
-        from models.county import link
-    except ImportError:
+    """This desk's own county login when its database is enrolled (``models.county.link``: the
+    school and server in its settings, the credential in the keyring or the private file beside
+    it); None when it is not enrolled. The password stays in this process (a conninfo string),
+    never on a command line."""
+    if not env.db_path.exists():
         return None
-    getter = getattr(link, "board_url", None)
-    if getter is None:
+    from models.county import link
+    from models.errors import DomainError
+    store = env.store(create=False)
+    school, url = link.settings_of(store)
+    if not school or not url:
         return None
-    return getter(env)
+    cred = link.load_credential(store)
+    if cred is None or cred.get("school") != school:
+        raise DomainError("county.error.no_credential", path=str(link.credential_path(store.path)))
+    from psycopg.conninfo import make_conninfo
+    return make_conninfo(url, user=cred["role"], password=cred["password"])
 
 
 def cmd_board(env) -> int:
