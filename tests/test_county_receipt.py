@@ -91,3 +91,11 @@ def test_a_school_login_cannot_sign(county):
     assert r.returncode == 1 and "拒绝" in _out(r) and "Traceback" not in _out(r)
     r = run_cli("county", "receipt", "S001", "XJ-1", "school_plan.first")
     assert r.returncode == 2 or (r.returncode == 1 and "--url" in _out(r))
+
+
+def test_an_unreachable_server_is_one_line(pg):
+    r = run_cli("county", "receipt", "S001", "XJ-1", "first",
+                "--url", f"postgresql://jijiaoke:x@127.0.0.1:{pg.port + 1}/county")
+    assert r.returncode == 1 and "连不上县级服务器" in _out(r) and "Traceback" not in _out(r)
+    r = run_cli("--lang", "en", "county", "receipt", "S001", "XJ-1", "nonsense", "--url", "mysql://x")
+    assert r.returncode == 1 and "postgresql://" in _out(r) and "Traceback" not in _out(r)
