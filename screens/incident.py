@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from models.county.receipts import receipts_for_incident
+from models.county.receipts import covers, receipts_for_incident
 from models.errors import DomainError, NotFound
 from models.evidence import add_evidence, evidence_for
 from models.i18n import t
@@ -407,6 +407,8 @@ class IncidentScreen(ShowsPresence, Screen):
             receipt = None
             if report is not None and report.status != "draft":
                 receipt = self._receipts.get((report.regime, report.stage, int(report.seq or 1)))
+                if receipt is not None and not covers(receipt, report):
+                    receipt = None      # a correction sent after the signature: not what was signed for
             cells[key] = {"stage": self._stage_names(key), "state": state_forms, "state_style": style,
                           "stage_style": "", "detail": detail,
                           "receipt": t("county.receipt.line", by=receipt.signed_by,

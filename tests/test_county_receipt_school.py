@@ -126,3 +126,24 @@ def test_report_show_names_the_receipt(ctx, db_path):
     assert first["county_receipt"] == {"signed_by": "jijiaoke", "signed_at": "2026-11-25T10:47:00+08:00"}
     got = run_cli("report", "show", r.incident.code, "--db", str(db_path))
     assert "确认人 jijiaoke，签收时间 2026-11-25 10:47" in got.stdout
+
+
+def test_a_correction_sent_after_the_signature_is_not_signed_for(ctx, clock):
+    r = _submitted_first(ctx)
+    _receive(ctx.store, r.incident.code)
+    draft = start_correction(ctx, r.id)
+    clock.advance(minutes=60)                       # 11:00, after the bureau signed at 10:47
+    fixed = submit(ctx, draft.id, draft.version, Submission(channel="fax", recipient="县教育局",
+                                                            correction_reason="核实更正"))
+    assert fixed.revision == 2 and receipt_for(fixed) is None
+    assert receipt_for(Report.get_by_id(r.id)).signed_by == "jijiaoke"   # the superseded one keeps it
+
+
+def test_a_correction_sent_before_the_signature_is_signed_for(ctx, clock):
+    r = _submitted_first(ctx)
+    draft = start_correction(ctx, r.id)
+    clock.advance(minutes=20)                       # 10:20, before the bureau signed at 10:47
+    fixed = submit(ctx, draft.id, draft.version, Submission(channel="fax", recipient="县教育局",
+                                                            correction_reason="核实更正"))
+    _receive(ctx.store, r.incident.code)
+    assert receipt_for(Report.get_by_id(fixed.id)).signed_by == "jijiaoke"

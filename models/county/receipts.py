@@ -8,8 +8,9 @@ Two ends, one meaning:
   link (``models.county.link``) brought back, read inside the caller's ``store.read()``. These
   need neither psycopg nor a county server: a school that never enrolled simply has none.
 
-A receipt is for a stage and its number (``seq``), not a revision: it stays with the report of
-that stage that is in force, and with the superseded ones it replaced.
+A receipt is for a stage and its number (``seq``), not a revision. It is shown with a report
+submitted before it was signed: a correction submitted after the signature is not what the
+bureau signed for, so it shows none (the superseded report it replaced keeps it).
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def _from_row(row) -> Receipt:
 def receipt_for(report) -> Receipt | None:
     """The county's receipt for this submitted report (its stage and number), or None.
 
-    A draft (a correction being written) has none of its own yet: nothing is shown for it.
+    A draft (a correction being written) has none of its own yet, nor has a correction submitted
+    after the signature (the bureau signed for the version before it).
     """
     from models.tables import CountyReceipt
     if report is None or report.status not in SHOWN_STATUSES:
@@ -51,7 +53,17 @@ def receipt_for(report) -> Receipt | None:
                   & (CountyReceipt.regime == report.regime) & (CountyReceipt.stage == report.stage)
                   & (CountyReceipt.seq == int(report.seq or 1)))
            .first())
-    return _from_row(row) if row is not None else None
+    if row is None:
+        return None
+    got = _from_row(row)
+    return got if covers(got, report) else None
+
+
+def covers(receipt: Receipt, report) -> bool:
+    """Whether the bureau's signature can be for this report: not for a correction sent after it."""
+    if int(report.revision or 1) == 1 or report.submitted_at is None or receipt.signed_at is None:
+        return True
+    return report.submitted_at <= receipt.signed_at
 
 
 def receipts_for_incident(incident) -> dict[tuple[str, str, int], Receipt]:
