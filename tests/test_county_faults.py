@@ -257,3 +257,40 @@ def test_back_off_doubles_from_one_second_to_a_sixty_second_cap(tmp_path, clock,
     assert link.read_state(store.path)["last_error"].startswith("连不上县级服务器")
     assert store.data_version() == version and store.local_commits == commits     # no write at all
     store.close()
+
+
+def test_a_database_restored_from_a_backup_still_reaches_the_county(county, tmp_path, clock, capsys):
+    """The copy's outbox is older than what the county holds: its next versions are renumbered
+    above the county's, so the restored state and every change after it are applied, not
+    mistaken for duplicates."""
+    import shutil
+    ctx = _school(county, tmp_path, "S001", clock, incidents=2)
+    store = ctx.store
+    link.sync_once(store)
+    copy = tmp_path / "backup.db"
+    with store.write():
+        pass
+    store.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(store.path, copy)
+    _changes(store, 6, "备份之后")
+    assert link.sync_once(store)["pending"] == 0
+    key = link.credential_path(store.path).read_bytes()
+    store.close()
+    # Restore: the backup's file replaces the database (the county password file stays beside it).
+    for extra in ("-wal", "-shm"):
+        (tmp_path / f"S001.db{extra}").unlink(missing_ok=True)
+    shutil.copy(copy, tmp_path / "S001.db")
+    store = open_store(tmp_path / "S001.db")
+    assert link.credential_path(store.path).read_bytes() == key
+    _changes(store, 2, "恢复之后")
+    got = link.sync_once(store)
+    logged, distinct, versions = _server_counts(county, "S001")
+    with capsys.disabled():
+        _report("restored backup", 2, got["applied"] + got["stale"], got["duplicates"], 0,
+                f"; county versions {sorted(versions.values())}")
+    assert got["duplicates"] == 0 and got["applied"] == 2
+    with psycopg.connect(county["admin"]) as conn:
+        titles = sorted(r[0] for r in conn.execute("SELECT title FROM county.incident").fetchall())
+    assert titles == ["恢复之后 0", "恢复之后 1"]
+    assert logged == distinct
+    store.close()

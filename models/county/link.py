@@ -316,6 +316,8 @@ def push(store, conn, school: str, batch: int | None = None, on_batch: Callable 
         rows = _unsent(store, batch)
         if not rows:
             return counts
+        if _catch_up_versions(store, conn, school, rows):
+            rows = _unsent(store, batch)
         # Newest version of each record first: the batch is one transaction, so the county's end
         # state is the same, and the older versions cost it only their change_log key (stale).
         ordered = sorted(rows, key=lambda row: (row[1], -row[2]))
@@ -333,6 +335,34 @@ def push(store, conn, school: str, batch: int | None = None, on_batch: Callable 
         counts["applied"] += got["applied"]
         counts["duplicates"] += got["duplicate"]
         counts["stale"] += got["stale"]
+
+
+def _catch_up_versions(store, conn, school: str, rows) -> bool:
+    """A database restored from a backup has an older outbox: its next versions of a record may be
+    ones the county already holds (from before the restore), which it would count as duplicates
+    or stale and never apply. Where the county's highest version of a record is above every
+    version this database ever wrote, the record's unsent rows are renumbered above it (they were
+    never sent under any number the county has). A sender killed mid-batch leaves the county at
+    or below the local versions: nothing is renumbered then. True if anything was."""
+    records = sorted({r for _, r, _, _ in rows})
+    held = dict(conn.execute("SELECT record, max(version) FROM county.change_log WHERE school = %s "
+                             "AND record = ANY(%s) GROUP BY record", (school, records)).fetchall())
+    if not held:
+        return False
+    marks = ",".join("?" * len(records))
+    with store.read():
+        local = dict(store.db.execute_sql(
+            f"SELECT record, max(version) FROM outbox WHERE record IN ({marks}) GROUP BY record", records).fetchall())
+    behind = [r for r in records if held.get(r) is not None and held[r] > (local.get(r) or 0)]
+    if not behind:
+        return False
+    with store.write():
+        for record in behind:
+            ids = [i for (i,) in store.db.execute_sql(
+                "SELECT id FROM outbox WHERE record = ? AND sent_at IS NULL ORDER BY version", (record,))]
+            for k, oid in enumerate(ids, start=1):
+                store.db.execute_sql("UPDATE outbox SET version = ? WHERE id = ?", (held[record] + k, oid))
+    return True
 
 
 def pull_receipts(store, conn) -> int:
