@@ -41,6 +41,7 @@ FALLBACK_S = 60.0        # a full re-read even without a notification
 RETRY_S = 2.0            # while the server is away, the reader tries again this often
 FIRST_ROWS = 40          # the first paint: a screenful (and some); the rest in chunks, keys served between
 CHUNK_ROWS = 250
+WINDOW_MARGIN = 5        # rows kept up to date above and below the view
 CHUNK_AFTER_S = 0.01
 FOREVER = datetime.max.replace(tzinfo=timezone.utc)
 TITLE_MIN = 14
@@ -186,6 +187,8 @@ class CountyBoardScreen(Screen):
         self._valid: dict[str, tuple] = {}      # row key -> (incident, (next, overdue), valid until)
         self._order_until: datetime | None = None
         self._limit: int | None = None          # the first paint: rows shown so far
+        self._window_until: datetime | None = None   # nothing in view changes before this
+        self._counts_cache: tuple | None = None
         self._link_ok: bool | None = None        # None: not known yet
         self._link_detail = ""
         self._read_wall: datetime | None = None
@@ -233,6 +236,7 @@ class CountyBoardScreen(Screen):
         self._update_header(self.app.clock.now())
         self._update_link()
         self.set_interval(1.0, self.tick, name="county-tick")
+        self.watch(self.table, "scroll_y", self._scrolled, init=False)
         self.table.focus()
         from models.county.board import start_listener
         # The first read starts once the listener listens (its first callback), so no change can
@@ -389,15 +393,18 @@ class CountyBoardScreen(Screen):
         now = self.app.clock.now()
         if self._data is None:
             return
-        reorder = structural or self._order_until is None or now >= self._order_until
+        reorder = structural or self._order_until is None or now > self._order_until
         if reorder:
             rows = vm.rows(self._data, now, drills=self.drills)
             until = vm.next_change(self._data, now)
-            self._order_until = until if until is not None and until > now else FOREVER
+            self._order_until = until or FOREVER        # the order moves once now > a statutory due
             order_changed = [r.key for r in rows] != [r.key for r in self._rows]
             self._rows = rows
         else:
             rows, order_changed = self._rows, False
+            if self._window_until is not None and now < self._window_until:
+                self._after_rows(now)
+                return
         if structural:
             widths = column_widths(rows, now, self.app.zone)
             if widths != self._widths:
@@ -406,6 +413,10 @@ class CountyBoardScreen(Screen):
                 return
         self._sync_rows(self._shown(rows), now, self._cursor_key(), structural=structural or order_changed)
         self._after_rows(now)
+
+    def _scrolled(self, _y: float) -> None:
+        self._window_until = None
+        self._rebuild(structural=False)
 
     def _shown(self, rows: list[vm.Row]) -> list[vm.Row]:
         return rows if self._limit is None else rows[:self._limit]
@@ -457,6 +468,11 @@ class CountyBoardScreen(Screen):
             self.set_timer(CHUNK_AFTER_S, self._grow)
         wanted = [r.key for r in rows]
         valid = self._valid
+        # Only the rows in view (and a few either side) are kept up to date; a row scrolled into
+        # view is brought up to date then (``_scrolled``). At a minute boundary every countdown
+        # moves: 2,000 rows' cells recomputed and repainted held the screen for over a second.
+        top = int(table.scroll_y)
+        lo, hi = max(0, top - WINDOW_MARGIN), top + max(table.size.height, 24) + WINDOW_MARGIN
         with self.app.batch_update():
             if structural:
                 keep = set(wanted)
@@ -464,17 +480,24 @@ class CountyBoardScreen(Screen):
                     table.remove_row(key)
                     del self._rendered[key]
                     valid.pop(key, None)
-            for row in rows:
+            indexes = range(len(rows)) if structural else range(lo, min(hi, len(rows)))
+            until = FOREVER
+            for index in indexes:
+                row = rows[index]
+                old = self._rendered.get(row.key)
+                if old is None and not structural:
+                    continue
+                in_view = lo <= index < hi
+                if old is not None and not in_view:
+                    continue
                 seen = valid.get(row.key)
-                if (seen is not None and seen[0] is row.incident and seen[1] == (row.next, row.overdue)
-                        and seen[2] > now):
+                if (old is not None and seen is not None and seen[0] is row.incident
+                        and seen[1] == (row.next, row.overdue) and seen[2] > now):
+                    until = min(until, seen[2])
                     continue
                 texts, level = cell_texts(row, now, zone)
                 styled = {col: (texts[col], self._style(col, row, level)) for col in self._columns}
-                old = self._rendered.get(row.key)
                 if old is None:
-                    if not structural:
-                        continue
                     table.add_row(*[self._cell(col, text, style, row.key) for col, (text, style) in styled.items()],
                                   key=row.key)
                     self._rendered[row.key] = styled
@@ -484,6 +507,9 @@ class CountyBoardScreen(Screen):
                             table.update_cell(row.key, col, self._cell(col, value[0], value[1], row.key))
                             old[col] = value
                 valid[row.key] = (row.incident, (row.next, row.overdue), valid_until(row, now, zone))
+                if in_view:
+                    until = min(until, valid[row.key][2])
+            self._window_until = until
             if structural:
                 current = [r.key.value for r in table.ordered_rows]
                 if current != wanted[:len(current)] or len(current) != len(wanted):
@@ -548,10 +574,7 @@ class CountyBoardScreen(Screen):
             scope = t("county.board.schools", n=len(schools))
         self._set_text("#county-title", t("county.board.title") + " · " + scope)
         self._set_text("#county-clock", fmt_local(now, app.zone, with_zone=True, date=True)[5:])
-        counts = vm.counts(self._data, now, drills=self.drills) if self._data else []
-        open_ = sum(c.open for c in counts)
-        late = sum(c.overdue for c in counts)
-        drills = sum(1 for i in (self._data.incidents if self._data else []) if i.is_drill)
+        open_, late, drills = self._totals(now)
         line = Text()
         line.append(t("county.board.count_open", n=open_))
         line.append(" │ ")
@@ -561,6 +584,21 @@ class CountyBoardScreen(Screen):
                     + t("county.board.drills_shown" if self.drills else "county.board.drills_hidden"),
                     style="" if self.drills else "italic")
         self._set_text("#county-counts", line)
+
+    def _totals(self, now) -> tuple[int, int, int]:
+        """Open incidents, overdue statutory reports and drills; kept until a read or a deadline."""
+        if self._data is None:
+            return 0, 0, 0
+        key = (id(self._data), self.drills)
+        cached = self._counts_cache
+        if cached is not None and cached[0] == key and now <= cached[1]:
+            return cached[2]
+        counts = vm.counts(self._data, now, drills=self.drills)
+        totals = (sum(c.open for c in counts), sum(c.overdue for c in counts),
+                  sum(1 for i in self._data.incidents if i.is_drill))
+        until = vm.next_change(self._data, now)
+        self._counts_cache = (key, until or FOREVER, totals)     # a report is overdue once now > due
+        return totals
 
     def _update_link(self) -> None:
         zone = self.app.zone

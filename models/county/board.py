@@ -202,8 +202,8 @@ def counts(data: CountyData, now: datetime, drills: bool = True) -> list[SchoolC
 
 
 def next_change(data: CountyData, now: datetime) -> datetime | None:
-    """The first instant after ``now`` at which the order or the counts may change by time alone
-    (a statutory report reaching its deadline)."""
+    """The earliest statutory deadline at or after ``now``: once ``now`` is past it, the order and the
+    counts may read differently (that report is overdue); None: not by time alone."""
     later = [o.due_at for inc in data.incidents for o in inc.owed if o.statutory and o.due_at >= now]
     return min(later, default=None)
 
