@@ -275,3 +275,32 @@ def test_without_url_an_enrolled_desk_shows_its_own_school(county, pg, tmp_path,
     assert [(x["school"], x["incident"]) for x in got["rows"]] == [("S001", "A-1")]
     assert [c["school"] for c in got["counts"]] == ["S001"]
     assert unquote(secret) not in r.stdout + r.stderr
+
+
+def test_rows_out_of_view_are_brought_up_to_date_when_scrolled_to(county):
+    """Only the rows in view follow the clock each second; one scrolled into view later shows the
+    countdown of that moment, not of when it was last in view."""
+    import asyncio
+
+    from models.clock import FixedClock
+    from tests.ui_helpers import screen_text, wait_for
+    put(county["S001"], "S001", *[change(f"R-{n:02d}", obligations=[("first", 60 + n, True)]) for n in range(60)])
+    clock = FixedClock(NOW)
+
+    async def run():
+        app = _app(county["S001"], clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await wait_for(pilot, lambda: app.board is not None and app.board.complete_at is not None)
+            row = next(line for line in screen_text(app).splitlines() if " R-00 " in line)
+            assert "1h00m" in row
+            clock.advance(minutes=30)
+            app.board.tick()
+            await pilot.pause(0.05)
+            row = next(line for line in screen_text(app).splitlines() if " R-00 " in line)
+            assert "30m" in row and "1h00m" not in row
+            for _ in range(4):
+                await pilot.press("pagedown")
+            await pilot.pause(0.1)
+            last = next(line for line in screen_text(app).splitlines() if " R-59 " in line)
+            assert "1h29m" in last       # due at 1h59m, 30 minutes later
+    asyncio.run(run())
