@@ -568,7 +568,9 @@ class CountyBoardScreen(Screen):
     def _update_header(self, now) -> None:
         app = self.app
         schools = self._data.schools if self._data else []
-        if len(schools) == 1:
+        if self._data is None:
+            scope = t("county.board.link.connecting") if self._link_ok is None else "—"
+        elif len(schools) == 1:
             scope = t("county.board.one_school", school=schools[0][0], name=schools[0][1])
         else:
             scope = t("county.board.schools", n=len(schools))

@@ -304,3 +304,18 @@ def test_rows_out_of_view_are_brought_up_to_date_when_scrolled_to(county):
             last = next(line for line in screen_text(app).splitlines() if " R-59 " in line)
             assert "1h29m" in last       # due at 1h59m, 30 minutes later
     asyncio.run(run())
+
+
+def test_server_unreachable_from_the_start_is_a_line_not_a_traceback(pg):
+    import asyncio
+
+    from tests.ui_helpers import screen_text, wait_for
+
+    async def run():
+        app = _app(f"postgresql://x:y@127.0.0.1:{pg.port + 1}/county")
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await wait_for(pilot, lambda: "县网不通" in screen_text(app), timeout=5)
+            text = screen_text(app)
+            assert "连不上县级服务器" in text and "Traceback" not in text
+            assert app.screen is app.board
+    asyncio.run(run())

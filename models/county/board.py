@@ -272,15 +272,13 @@ def listen(url: str, callback: Callable[[str | None], None], stop_event: threadi
     with back-off (0.5 s doubling to 10 s) until the server is back or ``stop_event`` is set.
     """
     import psycopg
-
-    from models.county.schema import _first_line
     delay = RETRY_FIRST_S
     state = on_state or (lambda ok, detail: None)
     while not stop_event.is_set():
         try:
             conn = connect() if connect else psycopg.connect(url, autocommit=True, connect_timeout=5)
         except Exception as exc:        # noqa: BLE001 — anything refusing us is "not reachable"
-            state(False, _first_line(exc))
+            state(False, _unreachable(exc))
             stop_event.wait(delay)
             delay = min(delay * 2, RETRY_MAX_S)
             continue
@@ -298,7 +296,7 @@ def listen(url: str, callback: Callable[[str | None], None], stop_event: threadi
                     conn.execute("SELECT 1")
                     alive = time.monotonic()
         except psycopg.Error as exc:
-            state(False, _first_line(exc))
+            state(False, _unreachable(exc))
             stop_event.wait(delay)
             delay = min(delay * 2, RETRY_MAX_S)
         finally:
@@ -306,6 +304,13 @@ def listen(url: str, callback: Callable[[str | None], None], stop_event: threadi
                 conn.close()
             except Exception:  # noqa: BLE001
                 pass
+
+
+def _unreachable(exc: BaseException) -> str:
+    """The listener's reason, worded as every other county message (zh / en)."""
+    from models.county.schema import _first_line
+    from models.errors import DomainError
+    return DomainError("county.error.connect", detail=_first_line(exc)).message
 
 
 def _call(callback, payload) -> None:
