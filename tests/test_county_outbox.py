@@ -325,3 +325,16 @@ def test_app_sender_sends_and_the_board_line_follows_the_link(db_path, clock, co
     with psycopg.connect(county["admin"]) as conn:
         titles = {r[0] for r in conn.execute("SELECT title FROM county.incident").fetchall()}
     assert titles == {"学籍系统账号异常登录", "断网时记的"}
+
+
+def test_sync_drain_stops_with_a_message_when_the_credential_is_gone(county, tmp_path, monkeypatch):
+    """Waiting does not bring back a deleted password file: --drain says so and exits 1."""
+    from models.store import open_store
+    from tests.conftest import run_cli
+    monkeypatch.setenv("XUEJI_DUTY_COUNTY_KEY", "file")
+    store = open_store(tmp_path / "duty.db")
+    link.enrol(store, county["url"], "S001", county["secret"])
+    store.close()
+    link.credential_path(tmp_path / "duty.db").unlink()
+    r = run_cli("county", "sync", "--drain", "--db", str(tmp_path / "duty.db"), timeout=30)
+    assert r.returncode == 1 and "找不到县级服务器的密码" in r.stderr and "Traceback" not in r.stderr

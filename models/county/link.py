@@ -40,6 +40,8 @@ IDLE_S = 2.0              # how often the sender looks for something to send
 RECEIPTS_EVERY_S = 10.0   # how often it asks for receipts when nothing was sent
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 60.0
+# Failures that waiting does not mend.
+FATAL = ("county.error.not_enrolled", "county.error.no_credential", "county.error.credential_refused")
 KEY_ENV = "XUEJI_DUTY_COUNTY_KEY"        # auto (default) | file | keyring
 CRED_FORMAT = "xueji-duty-county-credential"
 SERVICE_PREFIX = "xueji-duty-county"
@@ -431,9 +433,11 @@ def sync_once(store, *, conn=None, batch: int | None = None, receipts: bool = Tr
 
 def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None = None,
         drain: bool = False, idle_s: float | None = None, receipts_every_s: float | None = None,
-        backoff_max_s: float | None = None, totals: dict | None = None) -> dict:
+        backoff_max_s: float | None = None, totals: dict | None = None, stop_on_fatal: bool = False) -> dict:
     """Send until ``stop`` is set (or, with ``drain``, until nothing is pending), backing off
-    1 s → ``backoff_max_s`` while the server is unreachable. One connection, kept between rounds."""
+    1 s → ``backoff_max_s`` while the server is unreachable. One connection, kept between rounds.
+    ``stop_on_fatal`` (the CLI): a failure no retry can mend (not enrolled, no or a refused
+    credential) is raised instead of retried."""
     idle_s = IDLE_S if idle_s is None else idle_s
     receipts_every_s = RECEIPTS_EVERY_S if receipts_every_s is None else receipts_every_s
     backoff_max_s = BACKOFF_MAX_S if backoff_max_s is None else backoff_max_s
@@ -445,8 +449,12 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
     last_pull = 0.0
     try:
         while not stop.is_set():
-            with store.read():
-                waiting = outbox.pending(store)
+            try:
+                with store.read():
+                    waiting = outbox.pending(store)
+            except DomainError:          # the database busy for a moment: look again shortly
+                stop.wait(idle_s)
+                continue
             due_pull = time.monotonic() - last_pull >= receipts_every_s
             if not waiting and not due_pull and conn is not None:
                 if drain:
@@ -467,11 +475,18 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
                     if on_state:
                         on_state(read_state(store.path))
                     break
-            except DomainError as exc:
-                school, _ = settings_of(store)
-                with store.read():
-                    write_state(store.path, school=school, last_error=exc.message,
-                                last_attempt=_now().isoformat(), pending=outbox.pending(store))
+            except Exception as exc:  # noqa: BLE001 - the sender never stops on a failure: it backs off
+                if stop_on_fatal and isinstance(exc, DomainError) and exc.key in FATAL:
+                    raise
+                message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+                try:
+                    school, _ = settings_of(store)
+                    with store.read():
+                        left = outbox.pending(store)
+                    write_state(store.path, school=school, last_error=message,
+                                last_attempt=_now().isoformat(), pending=left)
+                except Exception:  # noqa: BLE001 - the database itself is in trouble: the next round says
+                    write_state(store.path, last_error=message, last_attempt=_now().isoformat())
                 totals["failures"] += 1
                 if conn is not None:
                     try:

@@ -96,7 +96,7 @@ def cmd_sync(env) -> int:
         last_error.append(err or "")
 
     totals: dict = {}
-    link.run(store, stop, drain=env.args.drain, on_state=on_state, totals=totals)
+    link.run(store, stop, drain=env.args.drain, on_state=on_state, totals=totals, stop_on_fatal=True)
     with store.read():
         from models.county import outbox
         totals["pending"] = outbox.pending(store)
