@@ -101,10 +101,18 @@ def cell_texts(row: vm.Row, now: datetime, zone) -> tuple[dict[str, str], str | 
     level = "late" if row.overdue else school_board.level(left)
     state = t("county.board.state.late") if level == "late" else t(school_board.LEVEL_WORD[level])
     return ({"school": inc.school, "code": inc.code, "title": title, "grade": grade,
-             "stage": vm.stage_name(nxt.regime, nxt.stage, nxt.seq),
+             "stage": stage_short(nxt),
              "due": school_board.fmt_due(nxt.due_at, now, zone),
              "left": school_board.countdown_at(nxt.due_at, now),
              "state": state}, level)
+
+
+def stage_short(ob: vm.Owed) -> str:
+    """The stage's short name for the table (``首报``, ``First report``): the catalogue's short form,
+    else its name; the line under the table gives the full name."""
+    name = vm.stage_name(ob.regime, ob.stage, 1)
+    number = str(ob.seq) if ob.seq > 1 and vm.stage_name(ob.regime, ob.stage, ob.seq) != name else ""
+    return t(f"stage_short.{ob.regime}.{ob.stage}", default=name) + number
 
 
 def valid_until(row: vm.Row, now: datetime, zone) -> datetime:
@@ -135,7 +143,7 @@ def column_widths(rows: list[vm.Row], now: datetime, zone) -> dict[str, int]:
     stages = {(r.next.regime, r.next.stage, r.next.seq) for r in rows if r.next}
     widths = {"school": max([cw(c) for c in schools] + [4]),
               "code": max([cw(c) for c in codes] + [6]), "title": TITLE_MIN, "grade": 4,
-              "stage": min(max([cw(vm.stage_name(*k)) for k in stages] + [6]), 10),
+              "stage": max([cw(stage_short(vm.Owed(r, st, q, now, False))) for r, st, q in stages] + [6]),
               "due": school_board.due_width(),
               "left": max(cw(school_board.countdown_text(-3600 * 47)), 9),
               "state": max(cw(w) for w in words)}
@@ -230,9 +238,7 @@ class CountyBoardScreen(Screen):
         self.mounted_at = time.monotonic()
         self.schools_table.display = False
         self.query_one("#county-empty").display = False
-        for key, label, width in SCHOOL_COLUMNS:
-            self.schools_table.add_column(t(label), key=key,
-                                          width=max(width, school_board.cell_width(t(label))))
+        self._fit_school_columns()
         self._update_header(self.app.clock.now())
         self._update_link()
         self.set_interval(1.0, self.tick, name="county-tick")
@@ -272,6 +278,13 @@ class CountyBoardScreen(Screen):
 
     def on_resize(self) -> None:
         self._setup_columns(force=False)
+        self._fit_school_columns()
+
+    def _fit_school_columns(self) -> None:
+        """The school's name takes what the counts leave (a name is never cut at 80 columns)."""
+        from tui.widgets.columns import fit_columns
+        fit_columns(self.schools_table, [(key, t(label), width) for key, label, width in SCHOOL_COLUMNS],
+                    flex="name", room=self.size.width or self.app.size.width)
 
     def _setup_columns(self, force: bool) -> None:
         now = self.app.clock.now()
@@ -632,6 +645,9 @@ class CountyBoardScreen(Screen):
                            due=fmt_when(nxt.due_at, zone, now)))
         if inc.received_at is not None:
             parts.append(t("county.board.detail_received", when=fmt_when(inc.received_at, zone, now)))
+        room = (self.size.width or self.app.size.width) - 2
+        while len(parts) > 2 and school_board.cell_width(" · ".join(parts)) > room:
+            parts.pop()            # the received time first, then the due: never half a time
         self._set_text("#county-detail", Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
