@@ -338,3 +338,21 @@ def test_sync_drain_stops_with_a_message_when_the_credential_is_gone(county, tmp
     link.credential_path(tmp_path / "duty.db").unlink()
     r = run_cli("county", "sync", "--drain", "--db", str(tmp_path / "duty.db"), timeout=30)
     assert r.returncode == 1 and "找不到县级服务器的密码" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_enrol_finishes_after_a_crash_between_the_server_and_the_database(ctx, county, monkeypatch):
+    """The server took the secret (password changed, secret marked used) but the local write
+    failed: enrolling again with the same secret finishes with the credential kept then."""
+    _incident(ctx)
+    real = outbox.queue_all
+
+    def crash(store):
+        raise RuntimeError("power cut")
+    monkeypatch.setattr(outbox, "queue_all", crash)
+    with pytest.raises(RuntimeError):
+        link.enrol(ctx.store, county["url"], "S001", county["secret"], ctx=ctx)
+    assert link.settings_of(ctx.store) == (None, None) and Outbox.select().count() == 0
+    monkeypatch.setattr(outbox, "queue_all", real)
+    got = link.enrol(ctx.store, county["url"], "S001", county["secret"], ctx=ctx)
+    assert got["school"] == "S001" and got["queued"] == 1
+    assert link.sync_once(ctx.store)["applied"] == 1
