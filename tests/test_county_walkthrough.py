@@ -96,6 +96,12 @@ async def test_two_schools_the_county_board_a_receipt_and_the_report_screen(pg, 
         stop.set()
         thread.join(5)
 
+    # The bureau's board (its login, the real CLI) shows both; a school's desk, without --url, its own only.
+    got = _json(run_cli("county", "board", "--url", bureau_url, "--json"))
+    assert {(x["school"], x["incident"]) for x in got["rows"]} == {("S001", codes["S001"]), ("S002", codes["S002"])}
+    got = _json(run_cli("county", "board", "--db", dbs["S002"], "--json"))
+    assert {(x["school"], x["incident"]) for x in got["rows"]} == {("S002", codes["S002"])}
+
     # S001's report screen is open (the app's own sender runs too, as on any enrolled desk) when
     # the bureau signs for that report; the school syncs and the receipt appears on the screen.
     app = make_app(tmp_path / "S001.db", Clock())
