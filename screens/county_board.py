@@ -171,6 +171,7 @@ class CountyBoardScreen(Screen):
         Binding("d", "toggle_drills", t("county.board.key.drills"), id="county_board.drills"),
         Binding("s", "toggle_schools", t("county.board.key.schools"), id="county_board.schools"),
         Binding("r", "reload", t("county.board.key.reload"), id="county_board.reload"),
+        Binding("a", "sign", t("county.sign.key"), id="county_board.sign"),
         Binding("question_mark", "help", t("board.key.help"), id="county_board.help"),
         Binding("j", "cursor_down", t("board.key.down"), id="county_board.down", show=False),
         Binding("k", "cursor_up", t("board.key.up"), id="county_board.up", show=False),
@@ -189,6 +190,9 @@ class CountyBoardScreen(Screen):
         self._texts: dict[str, str] = {}
         self._conn = None
         self._conn_lock = threading.Lock()
+        self._io_lock = threading.Lock()         # one use of the connection at a time (read, sign)
+        self._sent: dict = {}                    # row key -> submitted reports and their receipts
+        self._signing = False
         self._reading = False
         self._want_all = True
         self._want: set[str] = set()
@@ -223,6 +227,7 @@ class CountyBoardScreen(Screen):
         yield CellTable(id="county-schools", cursor_type="row", zebra_stripes=False)
         yield Static("", id="county-empty")
         yield Static("", id="county-detail")
+        yield Static("", id="county-sent")
         yield NoticeRoom()
         yield Footer(compact=True, show_command_palette=False)
 
@@ -238,6 +243,7 @@ class CountyBoardScreen(Screen):
         self.mounted_at = time.monotonic()
         self.schools_table.display = False
         self.query_one("#county-empty").display = False
+        self.query_one("#county-sent").display = False
         self._fit_school_columns()
         self._update_header(self.app.clock.now())
         self._update_link()
@@ -339,7 +345,10 @@ class CountyBoardScreen(Screen):
         try:
             conn = self._connection()
             started = time.monotonic()
-            data = vm.read(conn, schools)
+            from models.county.signing import sent_reports
+            with self._io_lock:
+                data = vm.read(conn, schools)
+                sent = sent_reports(conn, schools)
             if self.first_read_s is None:
                 self.first_read_s = time.monotonic() - started
         except DomainError as exc:
@@ -350,7 +359,7 @@ class CountyBoardScreen(Screen):
             self._drop_connection()
             self._from_thread(self._read_failed, f"{type(exc).__name__}: {exc}", schools)
             return
-        self._from_thread(self._read_applied, data, schools)
+        self._from_thread(self._read_applied, data, schools, sent)
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -370,13 +379,20 @@ class CountyBoardScreen(Screen):
             self._want.update(schools)      # read again once the server answers
         self._update_link()
 
-    def _read_applied(self, data: vm.CountyData, schools: list[str] | None) -> None:
+    def _read_applied(self, data: vm.CountyData, schools: list[str] | None, sent: dict | None = None) -> None:
         self._reading = False
+        bureau_before = self._data is not None and self._data.own_school is None
         if schools is not None and self._data is not None:
             data = vm.merge(self._data, data, schools)
+            gone = set(schools)
+            self._sent = {k: v for k, v in self._sent.items() if k.split("/", 1)[0] not in gone}
+            self._sent.update(sent or {})
         else:
             self._last_read = time.monotonic()      # the fallback counts from the last full read
+            self._sent = dict(sent or {})
         self._data = data
+        if bureau_before != (data.own_school is None):
+            self.refresh_bindings()                 # the sign key: the bureau's login only
         self._read_wall = self.app.clock.now()
         self._link_ok, self._link_detail = True, ""
         self.reads += 1
@@ -636,6 +652,7 @@ class CountyBoardScreen(Screen):
         row = self._selected() if not self.by_school else None
         if row is None:
             self._set_text("#county-detail", "")
+            self._update_sent(None, now)
             return
         inc, nxt = row.incident, row.next
         zone = self.app.zone
@@ -649,12 +666,100 @@ class CountyBoardScreen(Screen):
         while len(parts) > 2 and school_board.cell_width(" · ".join(parts)) > room:
             parts.pop()            # the received time first, then the due: never half a time
         self._set_text("#county-detail", Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+        self._update_sent(row, now)
+
+    def _update_sent(self, row: vm.Row | None, now) -> None:
+        """The line under the detail: the highlighted incident's submitted reports, signed or not
+        (``首报 已报 21:57 · 已签收 jijiaoke 22:03``); hidden when it has none."""
+        sent = self._sent.get(row.key, ()) if row is not None else ()
+        line = self.query_one("#county-sent", Static)
+        if line.display != bool(sent):
+            line.display = bool(sent)
+        if not sent:
+            return
+        zone = self.app.zone
+        parts = []
+        for s in sent:
+            words = t("county.sign.sent", stage=vm.stage_name(s.regime, s.stage, s.seq),
+                      when=fmt_when(s.submitted_at, zone, now, with_zone=False))
+            words += " · " + (t("county.sign.signed", by=s.signed_by, when=fmt_when(s.signed_at, zone, now, with_zone=False))
+                              if s.signed else t("county.sign.unsigned"))
+            parts.append(words)
+        self._set_text("#county-sent", Text(" │ ".join(parts), no_wrap=True, overflow="ellipsis"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "county-table":
             self._update_detail(self.app.clock.now())
 
     # ------------------------------------------------------------------ keys
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "sign":
+            # The bureau's login signs; a school's (the board on a school's desk) is not offered it.
+            return self._data is not None and self._data.own_school is None
+        return True
+
+    def action_sign(self) -> None:
+        """Sign for the highlighted incident's submitted reports the bureau has not signed yet:
+        one → a line to confirm; several → a picker; none → a notice."""
+        from models.county.signing import unsigned
+        from screens.county_sign import ConfirmSign, PickSign
+        row = self._selected() if not self.by_school else None
+        if row is None:
+            self.notify(t("county.sign.no_row"), severity="warning")
+            return
+        if self._signing:
+            self.notify(t("county.sign.busy"), severity="warning")
+            return
+        inc, now, zone = row.incident, self.app.clock.now(), self.app.zone
+        choices = unsigned(self._sent.get(row.key, ()))
+        if not choices:
+            key = "county.sign.all_signed" if self._sent.get(row.key) else "county.sign.none_sent"
+            self.notify(t(key, school=inc.school, incident=inc.code), severity="warning")
+            return
+        if len(choices) == 1:
+            self.app.push_screen(ConfirmSign(choices[0], zone, now), self._sign_chosen)
+        else:
+            self.app.push_screen(PickSign(inc.school, inc.code, choices, zone, now), self._sign_chosen)
+
+    def _sign_chosen(self, sent) -> None:
+        if sent is not None:
+            self._signing = True
+            self._sign(sent)
+
+    @work(thread=True, group="county-sign", exit_on_error=False)
+    def _sign(self, sent) -> None:
+        from models.county.signing import sign
+        try:
+            conn = self._connection()
+            with self._io_lock:
+                got, before = sign(conn, sent)
+        except DomainError as exc:
+            self._from_thread(self._sign_failed, exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 — whatever it is, a message, never a traceback
+            self._drop_connection()
+            self._from_thread(self._sign_failed, f"{type(exc).__name__}: {exc}")
+            return
+        self._from_thread(self._signed, got, before)
+
+    def _sign_failed(self, message: str) -> None:
+        self._signing = False
+        self.notify(t("county.sign.failed", detail=message), severity="error")
+
+    def _signed(self, got, before: bool) -> None:
+        """The screen shows the receipt at once (its own write), then re-reads that school."""
+        self._signing = False
+        self._sent[got.key] = tuple(got if (s.regime, s.stage, s.seq) == (got.regime, got.stage, got.seq) else s
+                                    for s in self._sent.get(got.key, ()))
+        now = self.app.clock.now()
+        words = dict(school=got.school, incident=got.incident,
+                     stage=vm.stage_name(got.regime, got.stage, got.seq), by=got.signed_by,
+                     when=fmt_when(got.signed_at, self.app.zone, now, with_zone=False))
+        self.notify(t("county.sign.already" if before else "county.sign.done", **words))
+        self._update_detail(now)
+        self._want.add(got.school)
+        self.reload(full=False)
 
     def action_toggle_drills(self) -> None:
         self.drills = not self.drills

@@ -1,0 +1,84 @@
+"""Signing on the county board (issue 19 item 4): which submitted reports the county holds for
+an open incident, which of them the bureau has signed (已签收), and the signature itself.
+
+The screen calls these over its own connection; the signature is ``server.add_receipt`` with
+the login itself (``session_user``) as the signer, the same call ``county receipt`` makes. Who
+may sign is the server's business: a school's login is refused by its grants (row-level
+security), and that refusal is one ``DomainError`` (``schema.server_errors``), never a traceback.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from models.county.board import CLOSED_STATUSES
+from models.county.schema import server_errors
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A submitted report the county holds (its latest revision), and its receipt if signed."""
+
+    school: str
+    incident: str
+    regime: str
+    stage: str
+    seq: int
+    submitted_at: datetime | None
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The board row's key (``school/incident``)."""
+        return f"{self.school}/{self.incident}"
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_by is not None
+
+
+_SENT_SQL = f"""
+SELECT DISTINCT ON (r.school, r.incident_code, r.regime, r.stage, r.seq)
+       r.school, r.incident_code, r.regime, r.stage, r.seq, r.submitted_at, c.signed_by, c.signed_at
+FROM county.report r
+JOIN county.incident i ON i.school = r.school AND i.code = r.incident_code
+LEFT JOIN county.receipt c
+  ON c.school = r.school AND c.incident_code = r.incident_code AND c.regime = r.regime
+ AND c.stage = r.stage AND c.seq = r.seq
+WHERE i.status NOT IN ({", ".join(f"'{s}'" for s in CLOSED_STATUSES)}) {{only}}
+ORDER BY r.school, r.incident_code, r.regime, r.stage, r.seq, r.revision DESC
+"""
+
+
+@server_errors
+def sent_reports(conn, schools: list[str] | None = None) -> dict[str, tuple[Sent, ...]]:
+    """The submitted reports of every open incident this login sees, by board row key, in the
+    order they were submitted; ``schools``: only those schools' (what a notification names)."""
+    only, args = ("", ()) if schools is None else ("AND r.school = ANY(%s)", (list(schools),))
+    out: dict[str, list[Sent]] = {}
+    for school, code, regime, stage, seq, submitted, by, at in conn.execute(
+            _SENT_SQL.format(only=only), args).fetchall():
+        sent = Sent(school, code, regime, stage, int(seq or 1), submitted, by, at)
+        out.setdefault(sent.key, []).append(sent)
+    far = datetime.max.replace(tzinfo=None)
+    return {key: tuple(sorted(items, key=lambda s: (s.submitted_at.replace(tzinfo=None)
+                                                    if s.submitted_at else far, s.regime, s.stage, s.seq)))
+            for key, items in out.items()}
+
+
+def unsigned(sent: tuple[Sent, ...] | list[Sent]) -> list[Sent]:
+    """The submitted reports the bureau has not signed yet (what the sign key offers)."""
+    return [s for s in sent if not s.signed]
+
+
+@server_errors
+def sign(conn, sent: Sent) -> tuple[Sent, bool]:
+    """Sign for ``sent`` over ``conn`` (the board's own login): the report with its receipt, and
+    whether someone had signed it before (the first signature stands)."""
+    from models.county import server
+    who = conn.execute("SELECT session_user").fetchone()[0]
+    if not conn.autocommit:
+        conn.commit()
+    got = server.add_receipt(conn, sent.school, sent.incident, sent.regime, sent.stage, sent.seq, who)
+    return replace(sent, signed_by=got["signed_by"], signed_at=got["signed_at"]), got["signed_by"] != who
