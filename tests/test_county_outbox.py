@@ -224,6 +224,25 @@ def test_board_line_follows_the_link_state(ctx, county):
     assert link.line(ctx.store, zone) == ("县网不通，待发 1 条", "warning")
 
 
+def test_board_line_says_stopped_not_network_down_when_the_county_refuses_the_credential(ctx, county):
+    """A refused password is not the network: retrying cannot mend it, so the line must not say 县网不通."""
+    import psycopg
+    from zoneinfo import ZoneInfo
+    from models.errors import DomainError
+    zone = ZoneInfo("Asia/Shanghai")
+    _incident(ctx)
+    link.enrol(ctx.store, county["url"], "S001", county["secret"])
+    with psycopg.connect(county["admin"], autocommit=True) as admin:   # the bureau reset the school's login
+        admin.execute(f'ALTER ROLE "{county["role"]}" PASSWORD \'something-else\'')
+    _incident(ctx, title="又一件")
+    with pytest.raises(DomainError) as exc:
+        link.sync_once(ctx.store)
+    assert exc.value.key == "county.error.credential_refused"
+    text, level = link.line(ctx.store, zone)
+    assert level == "error" and text.startswith("县级同步停止，待发 2 条") and "不再接受" in text, text
+    assert "县网不通" not in text
+
+
 def test_cli_enrol_sync_status_with_clear_messages(county, tmp_path, monkeypatch):
     from tests.conftest import run_cli
     monkeypatch.setenv("XUEJI_DUTY_COUNTY_KEY", "file")

@@ -418,8 +418,8 @@ def sync_once(store, *, conn=None, batch: int | None = None, receipts: bool = Tr
     except DomainError as exc:
         with store.read():
             left = outbox.pending(store)
-        write_state(store.path, school=school, last_error=exc.message, last_attempt=_now().isoformat(),
-                    pending=left)
+        write_state(store.path, school=school, last_error=exc.message, last_error_key=exc.key,
+                    last_attempt=_now().isoformat(), pending=left)
         raise
     finally:
         if own and conn is not None:
@@ -427,7 +427,7 @@ def sync_once(store, *, conn=None, batch: int | None = None, receipts: bool = Tr
     with store.read():
         counts["pending"] = outbox.pending(store)
     write_state(store.path, school=school, last_ok=_now().isoformat(), last_error=None,
-                last_attempt=_now().isoformat(), pending=counts["pending"])
+                last_error_key=None, last_attempt=_now().isoformat(), pending=counts["pending"])
     return counts
 
 
@@ -479,14 +479,16 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
                 if stop_on_fatal and isinstance(exc, DomainError) and exc.key in FATAL:
                     raise
                 message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+                key = exc.key if isinstance(exc, DomainError) else ""
                 try:
                     school, _ = settings_of(store)
                     with store.read():
                         left = outbox.pending(store)
-                    write_state(store.path, school=school, last_error=message,
+                    write_state(store.path, school=school, last_error=message, last_error_key=key,
                                 last_attempt=_now().isoformat(), pending=left)
                 except Exception:  # noqa: BLE001 - the database itself is in trouble: the next round says
-                    write_state(store.path, last_error=message, last_attempt=_now().isoformat())
+                    write_state(store.path, last_error=message, last_error_key=key,
+                                last_attempt=_now().isoformat())
                 totals["failures"] += 1
                 if conn is not None:
                     try:
@@ -523,6 +525,9 @@ def line(store, zone, state: dict | None = None) -> tuple[str, str] | None:
     ok_at = _parse(state.get("last_ok"))
     tried = _parse(state.get("last_attempt"))
     failing = bool(state.get("last_error")) and (ok_at is None or (tried is not None and tried >= ok_at))
+    if failing and state.get("last_error_key") in FATAL:
+        # Not the network: retrying cannot mend it, and "县网不通" would send the officer to the cable.
+        return t("county.link.stopped", n=waiting, why=state.get("last_error") or ""), "error"
     if failing:
         return t("county.link.down", n=waiting), "warning"
     if ok_at is None:
