@@ -735,6 +735,9 @@ class CountyBoardScreen(Screen):
             with self._io_lock:
                 got, before = sign(conn, sent)
         except DomainError as exc:
+            conn = self._conn
+            if conn is not None and (conn.closed or conn.broken):
+                self._drop_connection()             # the server went away: the next use reconnects
             self._from_thread(self._sign_failed, exc.message)
             return
         except Exception as exc:  # noqa: BLE001 — whatever it is, a message, never a traceback

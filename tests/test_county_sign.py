@@ -91,6 +91,14 @@ def test_the_bureau_signs_one_report_and_the_screen_shows_it_at_once(county):
             await _open(pilot, app)
             footer = _fits(app)[-1]
             assert "a 签收" in footer and "? 帮助" in footer and "^q" in footer, footer
+            # In ? help and in the palette too.
+            await pilot.press("question_mark")
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == "HelpScreen" and "签收" in screen_text(app)
+            await pilot.press("escape")
+            await pilot.pause(0.05)
+            from tui.palette import BindingCommands
+            assert ("签收", "a") in [(name, key) for name, key, _run in BindingCommands(app.board)._entries()]
             await _highlight(pilot, app, "A-1")
             assert "首报 已报 11:30 · 未签收" in screen_text(app)
             await pilot.press("a")
