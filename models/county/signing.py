@@ -39,6 +39,7 @@ class Sent:
 
 
 _SENT_SQL = f"""
+SELECT * FROM (
 SELECT DISTINCT ON (r.school, r.incident_code, r.regime, r.stage, r.seq)
        r.school, r.incident_code, r.regime, r.stage, r.seq, r.submitted_at, c.signed_by, c.signed_at
 FROM county.report r
@@ -48,6 +49,8 @@ LEFT JOIN county.receipt c
  AND c.stage = r.stage AND c.seq = r.seq
 WHERE i.status NOT IN ({", ".join(f"'{s}'" for s in CLOSED_STATUSES)}) {{only}}
 ORDER BY r.school, r.incident_code, r.regime, r.stage, r.seq, r.revision DESC
+) latest
+ORDER BY school, incident_code, submitted_at NULLS LAST, regime, stage, seq
 """
 
 
@@ -57,14 +60,12 @@ def sent_reports(conn, schools: list[str] | None = None) -> dict[str, tuple[Sent
     order they were submitted; ``schools``: only those schools' (what a notification names)."""
     only, args = ("", ()) if schools is None else ("AND r.school = ANY(%s)", (list(schools),))
     out: dict[str, list[Sent]] = {}
-    for school, code, regime, stage, seq, submitted, by, at in conn.execute(
-            _SENT_SQL.format(only=only), args).fetchall():
+    with conn.cursor(binary=True) as cur:
+        rows = cur.execute(_SENT_SQL.format(only=only), args).fetchall()
+    for school, code, regime, stage, seq, submitted, by, at in rows:
         sent = Sent(school, code, regime, stage, int(seq or 1), submitted, by, at)
         out.setdefault(sent.key, []).append(sent)
-    far = datetime.max.replace(tzinfo=None)
-    return {key: tuple(sorted(items, key=lambda s: (s.submitted_at.replace(tzinfo=None)
-                                                    if s.submitted_at else far, s.regime, s.stage, s.seq)))
-            for key, items in out.items()}
+    return {key: tuple(items) for key, items in out.items()}
 
 
 def unsigned(sent: tuple[Sent, ...] | list[Sent]) -> list[Sent]:
