@@ -54,8 +54,10 @@ run: $(INSTALLED) $(COMPILED)
 	@$(BIN)/xueji-duty $(ARGS)
 
 # Installs the project with the test extras into .venv (when new or pyproject.toml changed: a fresh
-# clone installs everything), then runs the whole suite.
+# clone installs everything) and, where missing and possible (root on Debian), the Debian packages
+# the integration tests use (.ci/test-deps: LibreOffice, PostgreSQL); then runs the whole suite.
 test: $(INSTALLED_TEST)
+	@bash .ci/test-deps
 	$(BIN)/python -m pytest $(ARGS)
 
 # The app on a throwaway database with a fictional school (deleted on exit).
