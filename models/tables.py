@@ -205,6 +205,11 @@ class AuditEvent(BaseModel):
     alg = TextField(null=True)
     rows = JSONTextField(null=True)
 
+    class Meta:
+        # One entity's events (fact history, timeline, merge bases, the county outbox hook) are
+        # read on every edit: without it each read scans the whole trail. Schema step: migrations.
+        indexes = ((("entity", "entity_id"), False),)
+
 
 class AlarmState(BaseModel):
     """An alarm that fired: once per obligation and threshold, shared by every session."""
