@@ -99,14 +99,24 @@ def _bad_relative(field: str, text: str) -> ValidationError:
     return ValidationError({field: ("error.time_relative", {"text": text})})
 
 
+def time_examples() -> str:
+    """The placeholder of a time field: the first forms of the list every time message shows."""
+    return t("time.examples")
+
+
+def time_formats() -> str:
+    """Every accepted form, as the messages list them (starting with ``time_examples``)."""
+    return t("time.formats", examples=time_examples())
+
+
 def _bad(field: str, text: str) -> ValidationError:
-    return ValidationError({field: ("error.time_unreadable", {"text": text, "formats": t("time.formats")})})
+    return ValidationError({field: ("error.time_unreadable", {"text": text, "formats": time_formats()})})
 
 
 def parse_time(text: str, *, now: datetime, zone: ZoneInfo, field: str = "time") -> datetime:
     raw = (text or "").strip()
     if not raw:
-        raise ValidationError({field: ("error.time_empty", {"formats": t("time.formats")})})
+        raise ValidationError({field: ("error.time_empty", {"formats": time_formats()})})
     low = raw.lower()
     if low in ("now", "现在", "刚才", "刚刚"):
         return now.astimezone(timezone.utc)
