@@ -134,7 +134,7 @@ class IncidentScreen(ShowsPresence, Screen):
         self.render_facts()
         self.render_stages(obls, reports)
         locked = bool(self.app.locked)
-        if self._changed("timeline", (locked, [(e.kind, e.order, e.at, e.action) for e in entries])):
+        if self._changed("timeline", (locked, [(e.kind, e.order, e.at, e.action, e.actor_name) for e in entries])):
             self.render_timeline(entries)
         if self._changed("evidence", (locked, [ev.id for ev in evidence])):
             self.render_evidence(evidence)
@@ -436,7 +436,7 @@ class IncidentScreen(ShowsPresence, Screen):
             text.append(t("incident.timeline_limited", n=TIMELINE_LIMIT) + "\n", style="dim")
         for e in entries:
             text.append(fmt_local(e.at, ctx.zone, with_zone=False), style="bold")
-            text.append("  " + masked(e.actor, locked), style="cyan")
+            text.append("  " + masked(e.actor_name or e.actor, locked), style="cyan")
             if e.kind == "note":
                 text.append("  " + t("incident.tl.note") + "\n", style="bold")
                 text.append("    " + masked(e.text, locked).replace("\n", "\n    ") + "\n")
