@@ -1,6 +1,8 @@
 """A cell update repaints that cell's region only (issue 15 item 10: the board paints what changed)."""
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets._data_table import RowKey
 
 from tui.widgets.cell_table import CellTable
 
@@ -62,3 +64,89 @@ def test_a_partial_update_is_written_from_the_changed_cell_not_the_line_start():
     out = update.render_segments(Console(width=80, color_system=None, legacy_windows=False))
     assert "17m" in out and "2026-001" not in out and "学籍" not in out and "待办" not in out
     assert out.startswith("\x1b[1;23H")          # move to column 22 (1-based 23), then the cell
+
+
+def test_the_row_cache_knows_each_rows_entries_through_evictions():
+    """_RowCache drops one row's entries without scanning: its index must match the cache exactly,
+    whatever the LRU evicts."""
+    import random
+
+    from tui.widgets.cell_table import _RowCache
+    cache = _RowCache(50, lambda key: key[0])
+    rnd = random.Random(7)
+    for step in range(3000):
+        op = rnd.random()
+        key = (rnd.randrange(20), rnd.randrange(10))
+        if op < 0.6:
+            cache[key] = step
+        elif op < 0.75:
+            cache.get(key)                         # a hit moves the key to the front
+        elif op < 0.85:
+            cache.discard(key)
+        elif op < 0.97:
+            cache.forget(key[0])
+            assert all(k[0] != key[0] for k in cache.keys())
+        else:
+            cache.clear()
+        indexed = {k for keys in cache._by_row.values() for k in keys}
+        assert indexed == set(cache.keys()) and len(cache) <= 50
+        assert all(keys for keys in cache._by_row.values())
+
+
+class _Mixed(App):
+    """Rows of different heights, a header: where a cell is must not depend on the caches."""
+
+    def __init__(self, cls) -> None:
+        super().__init__()
+        self.cls = cls
+
+    def compose(self) -> ComposeResult:
+        yield self.cls()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for name, width in (("code", 9), ("title", 20), ("left", 8)):
+            table.add_column(name, key=name, width=width)
+        for i in range(40):
+            table.add_row(f"2026-{i:03d}", f"事件 {i}", f"{i}m", key=str(i), height=1 + i % 3)
+
+
+async def test_cell_and_row_regions_are_textuals_after_adds_removes_and_sorts():
+    app = _Mixed(CellTable)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CellTable)
+
+        def same() -> None:
+            for r in range(table.row_count):
+                assert table._get_row_region(r) == DataTable._get_row_region(table, r)
+                for c in range(len(table.columns)):
+                    coord = Coordinate(r, c)
+                    assert table._get_cell_region(coord) == DataTable._get_cell_region(table, coord)
+
+        same()
+        table.update_cell("5", "left", "9s")           # no structural change: the row starts stay
+        same()
+        table.remove_row("3")
+        table.add_row("2026-999", "新", "1m", key="new", height=2)
+        await pilot.pause()
+        same()
+        table.sort("left", reverse=True)
+        await pilot.pause()
+        same()
+
+
+async def test_an_update_forgets_that_rows_renderings_only_and_paints_the_new_text():
+    app = _Tables(CellTable)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CellTable)
+        held = {k[0] for k in table._cell_render_cache.keys()}
+        assert {RowKey("6"), RowKey("7"), RowKey("8")} <= held
+        table.update_cell("7", "left", "42s")
+        rows_now = {k[0] for k in table._cell_render_cache.keys()}
+        assert RowKey("7") not in rows_now and rows_now == held - {RowKey("7")}
+        assert RowKey("7") not in {k[0] for k in table._row_render_cache.keys()}
+        await pilot.pause()
+        assert "42s" in "".join(seg.text for seg in table.render_line(8))
+        assert "6m" in "".join(seg.text for seg in table.render_line(7))
