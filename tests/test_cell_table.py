@@ -1,4 +1,5 @@
 """A cell update repaints that cell's region only (issue 15 item 10: the board paints what changed)."""
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
@@ -150,3 +151,103 @@ async def test_an_update_forgets_that_rows_renderings_only_and_paints_the_new_te
         await pilot.pause()
         assert "42s" in "".join(seg.text for seg in table.render_line(8))
         assert "6m" in "".join(seg.text for seg in table.render_line(7))
+
+
+# ---------------------------------------------------------------- sync_rows: the boards' keyed diff
+
+class _Synced(App):
+    def compose(self) -> ComposeResult:
+        yield CellTable(cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(CellTable)
+        table.add_column("code", key="code", width=9)
+        table.add_column("left", key="left", width=8)
+
+
+def _rows(*pairs):
+    return [(key, {"code": key, "left": left}) for key, left in pairs]
+
+
+def _render(col, value, key):
+    return Text(value)
+
+
+def _order(table) -> list[str]:
+    return [r.key.value for r in table.ordered_rows]
+
+
+def _shown(table) -> dict[str, tuple]:
+    return {r.key.value: tuple(str(c) for c in table.get_row(r.key)) for r in table.ordered_rows}
+
+
+async def test_sync_rows_adds_removes_reorders_and_keeps_the_cursor():
+    app = _Synced()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CellTable)
+        table.sync_rows(_rows(("a", "1m"), ("b", "2m"), ("c", "3m")), _render)
+        assert _order(table) == ["a", "b", "c"] and table.shows("b") and table.cursor_key() == "a"
+        table.move_cursor(row=1)                                  # on b
+        table.sync_rows(_rows(("c", "1m"), ("d", "9m"), ("b", "2m")), _render, cursor=table.cursor_key())
+        await pilot.pause()
+        assert _order(table) == ["c", "d", "b"] and not table.shows("a")
+        assert _shown(table) == {"c": ("c", "1m"), "d": ("d", "9m"), "b": ("b", "2m")}
+        assert table.cursor_key() == "b" and table.cursor_row == 2
+        assert set(table.synced) == {"b", "c", "d"} and table.synced["c"]["left"] == "1m"
+        table.sync_rows([], _render)                               # everything gone
+        assert table.row_count == 0 and not table.synced and table.cursor_key() is None
+
+
+async def test_sync_rows_updates_only_the_cells_that_changed():
+    app = _Synced()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CellTable)
+        table.sync_rows(_rows(*[(f"r{i}", f"{i}m") for i in range(10)]), _render)
+        await pilot.pause()
+        rendered, updated = [], []
+        original = table.update_cell
+
+        def spy(row_key, column_key, value, **kw):
+            updated.append((row_key, column_key))
+            original(row_key, column_key, value, **kw)
+        table.update_cell = spy
+        table._repaint_regions.clear()
+        rows = _rows(*[(f"r{i}", f"{i}m") for i in range(10)])
+        rows[4] = ("r4", {"code": "r4", "left": "59s"})
+        table.sync_rows(rows, lambda c, v, k: rendered.append((c, v, k)) or Text(v))
+        assert updated == [("r4", "left")] and rendered == [("left", "59s", "r4")]
+        (region,) = table._repaint_regions                         # one cell's region, not the table
+        assert region.height == 1 and region.width < table.outer_size.width
+        await pilot.pause()
+        assert "59s" in "".join(seg.text for seg in table.render_line(5))
+        # Not structural: a part of the table; rows not named stay, rows not shown are not added.
+        updated.clear()
+        table.sync_rows([("r1", {"code": "r1", "left": "0s"}), ("new", {"code": "new", "left": "x"})],
+                        _render, structural=False)
+        assert updated == [("r1", "left")] and table.row_count == 10 and not table.shows("new")
+        # None: leave the row as it is (it stays, in its place, even when structural).
+        updated.clear()
+        table.sync_rows([("r2", None), ("r1", None)], _render)
+        assert updated == [] and _order(table) == ["r2", "r1"]
+
+
+async def test_sync_rows_orders_by_key_whatever_the_first_column_holds_and_removes_many_at_once():
+    app = _Synced()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(CellTable)
+        keys = [f"k{i:03d}" for i in range(300)]
+        table.sync_rows([(k, {"code": "same", "left": k}) for k in keys], _render)
+        table.move_cursor(row=250)
+        kept = keys[::-7]                                          # most rows go, the rest reversed
+        table.sync_rows([(k, {"code": "same", "left": k}) for k in kept], _render, cursor="k250")
+        await pilot.pause()
+        assert _order(table) == kept and set(table.synced) == set(kept)
+        assert [str(table.get_cell(k, "left")) for k in kept] == kept
+        assert table.cursor_key() == "k250"
+        table.clear(columns=False)
+        assert not table.synced
+        table.sync_rows(_rows(("z", "1m")), _render)
+        assert _order(table) == ["z"]

@@ -14,16 +14,22 @@ place on screen comes from the row starts, computed once per change of the rows
 
 An update that may change a column's width (``update_width=True``), and tables with fixed
 rows or columns, keep Textual's behaviour.
+
+``CellTable.sync_rows`` is the keyed row diff both boards use (the school's live board and the
+county board): given the rows wanted as ``(key, cells)``, it removes the rows gone, adds the new
+ones, updates only the cells whose value changed, puts the rows in the wanted order and the cursor
+back on its row.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, Iterable, Mapping
 
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual._two_way_dict import TwoWayDict
 from textual.widgets import DataTable
-from textual.widgets._data_table import CellDoesNotExist, ColumnKey, RowKey
+from textual.widgets._data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
 _ABSENT = object()
 
@@ -83,6 +89,119 @@ class CellTable(DataTable):
         self._row_render_cache = _RowCache(self._row_render_cache.maxsize, _first)
         self._starts_for: list | None = None     # the y-offsets list the row starts were taken from
         self._starts: list[int] = []
+        self._synced: dict[str, dict[str, Any]] = {}   # row key -> the cell values sync_rows put there
+
+    # ------------------------------------------------------------------ keyed rows
+
+    @property
+    def synced(self) -> Mapping[str, Mapping[str, Any]]:
+        """What ``sync_rows`` put in the table: row key -> {column key: value} (read only)."""
+        return self._synced
+
+    def shows(self, key: str) -> bool:
+        """Whether ``sync_rows`` put this row in the table (and it is still there)."""
+        return key in self._synced
+
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor (None: no rows)."""
+        if not self.row_count:
+            return None
+        key = self._row_locations.get_key(self.cursor_row)
+        return None if key is None else key.value
+
+    def sync_rows(self, rows: Iterable[tuple[str, Mapping[str, Any] | None]],
+                  render: Callable[[str, Any, str], Any], *, structural: bool = True,
+                  cursor: str | None = None) -> None:
+        """Make the table show ``rows``, touching only what changed.
+
+        ``rows``: ``(key, cells)`` pairs in the order wanted. ``cells`` maps every column key to a
+        value, compared with what the row shows; ``render(column, value, key)`` makes the cell
+        when it differs. ``cells`` None: leave that row as it is (the caller knows nothing in it
+        changed). ``structural``: ``rows`` is the whole table — rows not in it are removed, new
+        ones added, the rows put in its order and the cursor back on ``cursor``'s row. Otherwise
+        ``rows`` may be any part of the table, and only rows already shown are updated. A changed
+        cell repaints its own region (``update_cell``); an unchanged one is not touched.
+        """
+        synced = self._synced
+        rows = list(rows)
+        with self.app.batch_update():
+            if structural:
+                keep = {key for key, _ in rows}
+                gone = [key for key in synced if key not in keep]
+                if gone:
+                    self._remove_rows(gone)
+            columns = None
+            for key, cells in rows:
+                if cells is None:
+                    continue
+                old = synced.get(key)
+                if old is None:
+                    if not structural:
+                        continue
+                    if columns is None:
+                        columns = [c.key.value for c in self.ordered_columns]
+                    self.add_row(*[render(col, cells[col], key) for col in columns], key=key)
+                    synced[key] = dict(cells)
+                    continue
+                for col, value in cells.items():
+                    if old.get(col) != value:
+                        self.update_cell(key, col, render(col, value, key))
+                        old[col] = value
+            if structural:
+                wanted = [key for key, _ in rows if key in synced]
+                current = [row_key.value for row_key in self._ordered_row_keys()]
+                if current != wanted:
+                    self._reorder(wanted, current)
+                if cursor is not None and cursor in synced:
+                    index = self.get_row_index(cursor)
+                    if index != self.cursor_row:
+                        self.move_cursor(row=index, scroll=False)
+
+    def _ordered_row_keys(self) -> list[RowKey]:
+        get_key = self._row_locations.get_key
+        return [get_key(i) for i in range(len(self.rows))]
+
+    def _reorder(self, wanted: list[str], current: list[str]) -> None:
+        """Rows in ``wanted``'s order (rows it does not name after them, as they were), as
+        ``DataTable.sort`` reorders: by the row keys, not by what the cells hold."""
+        rank = {key: i for i, key in enumerate(wanted)}
+        last = len(rank)
+        order = sorted(current, key=lambda key: rank.get(key, last))
+        self._row_locations = TwoWayDict({RowKey(key): i for i, key in enumerate(order)})
+        self._update_count += 1
+        self.refresh()
+
+    def _remove_rows(self, keys: list[str]) -> None:
+        """``remove_row`` for many rows in one pass (Textual's renumbers every row per removal)."""
+        if len(keys) <= 4:
+            for key in keys:
+                self.remove_row(key)
+            return
+        gone = {RowKey(key) for key in keys}
+        kept = [k for k in self._ordered_row_keys() if k not in gone]
+        self._require_update_dimensions = True
+        self.check_idle()
+        self._row_locations = TwoWayDict({k: i for i, k in enumerate(kept)})
+        for row_key in gone:
+            for column_key in self._data.get(row_key, ()):
+                self._updated_cells.discard(CellKey(row_key, column_key))
+            self.rows.pop(row_key, None)
+            self._data.pop(row_key, None)
+            self._synced.pop(row_key.value, None)
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
+
+    def remove_row(self, row_key) -> None:
+        super().remove_row(row_key)
+        self._synced.pop(row_key.value if isinstance(row_key, RowKey) else row_key, None)
+
+    def clear(self, columns: bool = False):
+        self._synced.clear()
+        return super().clear(columns)
+
+    # ------------------------------------------------------------------ cells
 
     def update_cell(self, row_key, column_key, value, *, update_width: bool = False) -> None:
         if update_width or self.fixed_columns or self.fixed_rows:
