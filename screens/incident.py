@@ -298,12 +298,18 @@ class IncidentScreen(ShowsPresence, Screen):
         width = (self.size.width or self.app.size.width) - STAGES_CHROME
         need = {key: cell_len(t(f"incident.col.{key}")) for key in STAGE_COLUMNS}
         for row in self._cells.values():
-            for key in ("due", "left", "report"):
+            for key in ("due", "left"):
                 need[key] = max(need[key], cell_len(row[key]))
         need["left"] = max(need["left"], LEFT_MIN)
-        full = {key: max([need[key]] + [cell_len(r[key][0]) for r in self._cells.values()]) for key in ("stage", "state")}
-        short = {key: max([need[key]] + [cell_len(r[key][1]) for r in self._cells.values()]) for key in ("stage", "state")}
-        room = width - sum(need[k] for k in ("due", "left", "report")) - table.cell_padding * 2 * len(STAGE_COLUMNS)
+        forms = ("stage", "state", "report")
+        full = {key: max([need[key]] + [cell_len(r[key][0]) for r in self._cells.values()]) for key in forms}
+        short = {key: max([need[key]] + [cell_len(r[key][1]) for r in self._cells.values()]) for key in forms}
+        fixed = need["due"] + need["left"] + table.cell_padding * 2 * len(STAGE_COLUMNS)
+        # The report cell in full (已报 10:05 ✓签收) when the stage and state still fit in their short
+        # forms beside it; its short form (已报 10:05 ✓) otherwise: never a cell wider than its column.
+        need["report"] = full["report"] if width - fixed - full["report"] >= short["stage"] + short["state"] \
+            else short["report"]
+        room = width - fixed - need["report"]
         if room >= full["stage"] + full["state"]:
             stage = full["stage"]
         else:
@@ -320,7 +326,7 @@ class IncidentScreen(ShowsPresence, Screen):
     def _fill_cells(self) -> None:
         table = self.query_one("#stages", DataTable)
         for key, row in self._cells.items():
-            for col in ("stage", "state"):
+            for col in ("stage", "state", "report"):
                 full, short = row[col]
                 text = full if cell_len(full) <= self._widths.get(col, 0) else short
                 table.update_cell(key, col, Text(text, style=row[col + "_style"]))
@@ -388,13 +394,22 @@ class IncidentScreen(ShowsPresence, Screen):
         cells: dict[str, dict[str, Any]] = {}
         for key, ob in rows:
             report = latest.get(key)
+            receipt = None
+            if report is not None and report.status != "draft":
+                receipt = self._receipts.get((report.regime, report.stage, int(report.seq or 1)))
+                if receipt is not None and not covers(receipt, report):
+                    receipt = None      # a correction sent after the signature: not what was signed for
             if report is None:
-                rep = Text("-", style="dim")
+                rep, rep_style = ("-", "-"), "dim"
             elif report.status == "draft":
-                rep = Text(t("incident.report_draft"), style="yellow")
+                rep, rep_style = (t("incident.report_draft"),) * 2, "yellow"
             else:
-                rep = Text(t("incident.report_sent", at=fmt_when(report.submitted_at, ctx.zone, now, with_zone=False)),
-                           style="green")
+                # Every stage the county signed for says so in its row (✓签收), the final report's too;
+                # the line under the table names who signed and when.
+                sent = fmt_when(report.submitted_at, ctx.zone, now, with_zone=False)
+                rep = ((t("incident.report_signed", at=sent), t("incident.report_signed.short", at=sent))
+                       if receipt is not None else (t("incident.report_sent", at=sent),) * 2)
+                rep_style = "bold green" if receipt is not None else "green"
             if ob is None:
                 word = t("incident.no_deadline")
                 state_forms, style, detail, left = (word, word), "dim", "", Text("")
@@ -404,23 +419,18 @@ class IncidentScreen(ShowsPresence, Screen):
                 state_forms, left = (full, short), self._left(ob, style)
                 due = Text(fmt_when(ob.due_at, ctx.zone, now, with_zone=False) if ob.due_at else "-",
                            style="" if ob.due_at else "dim")
-            receipt = None
-            if report is not None and report.status != "draft":
-                receipt = self._receipts.get((report.regime, report.stage, int(report.seq or 1)))
-                if receipt is not None and not covers(receipt, report):
-                    receipt = None      # a correction sent after the signature: not what was signed for
             cells[key] = {"stage": self._stage_names(key), "state": state_forms, "state_style": style,
                           "stage_style": "", "detail": detail,
                           "receipt": t("county.receipt.line", by=receipt.signed_by,
                                        at=fmt_when(receipt.signed_at, ctx.zone, now, with_zone=False))
                           if receipt is not None else "",
-                          "due": due.plain, "left": left.plain, "report": rep.plain,
-                          "_texts": (due, left, rep)}
+                          "due": due.plain, "left": left.plain, "report": rep, "report_style": rep_style,
+                          "_texts": (due, left)}
         self._cells = cells
         for key, row in cells.items():
-            due, left, rep = row["_texts"]
-            table.add_row(Text(row["stage"][1]), due, left, Text(row["state"][1], style=row["state_style"]), rep,
-                          key=key)
+            due, left = row["_texts"]
+            table.add_row(Text(row["stage"][1]), due, left, Text(row["state"][1], style=row["state_style"]),
+                          Text(row["report"][1], style=row["report_style"]), key=key)
         self._widths = {}
         self._fit_columns()
         if keep is not None and rows:
