@@ -85,3 +85,22 @@ def test_report_show_names_the_submitter_and_json_keeps_the_login(store, clock, 
     got = run_cli("report", "show", inc.code, "--db", str(db_path), "--json")
     first = json.loads(got.stdout)["reports"][0]
     assert first["submitted_by"] == "wangli" and first["submitted_by_name"] == "王丽"
+
+
+def test_a_contact_removed_or_changed_meanwhile_names_the_colleague(ctx, store, clock):
+    import pytest
+    from models.contacts import add_contact, remove_contact, edit_contact
+    from models.errors import ConflictError, NotFound
+    create_user(ctx, "wangli", "admin", "王丽", "Xueji-duty-2026")
+    wang = make_ctx(store, clock, role="admin", username="wangli")
+    c = add_contact(ctx, {"name": "吴主任", "role": "academic_affairs", "mobile": "13900000000"})
+    edit_contact(wang, c.id, {"mobile": "13900000001"}, expected_version=c.version)
+    with pytest.raises(ConflictError) as changed:
+        remove_contact(ctx, c.id, expected_version=c.version)
+    assert "王丽" in changed.value.message and "wangli" not in changed.value.message
+    remove_contact(wang, c.id)
+    for act in (lambda: edit_contact(ctx, c, {"mobile": "13900000002"}, expected_version=c.version + 1),
+                lambda: remove_contact(ctx, c)):          # the contact as this screen still shows it
+        with pytest.raises(NotFound) as gone:
+            act()
+        assert "王丽" in gone.value.message and "wangli" not in gone.value.message, gone.value.message
