@@ -104,3 +104,33 @@ def test_a_contact_removed_or_changed_meanwhile_names_the_colleague(ctx, store, 
         with pytest.raises(NotFound) as gone:
             act()
         assert "王丽" in gone.value.message and "wangli" not in gone.value.message, gone.value.message
+
+
+async def test_warnings_and_the_ledger_name_who_acted(db_path, clock):
+    from models.ledger import UseInput, add_use
+    from models.warnings import actions_of, add_warning, lift_warning, set_action_done
+    app = make_app(db_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        admin = make_ctx(app.store, clock)
+        create_user(admin, "wangli", "officer", "王丽", "Xueji-duty-2026")
+        wang = make_ctx(app.store, clock, role="officer", username="wangli")
+        w = add_warning(wang, "red", source="县教育局", content="勒索病毒攻击预警", actions=[("教务处", "排查终端")])
+        set_action_done(wang, actions_of(w)[0].id)
+        lift_warning(wang, w.id, "县教育局通知解除")
+        add_use(wang, UseInput(who="李老师", data="在籍学生名单", purpose="保险", approved_by="校长"))
+        await pilot.pause()
+        app.open_screen("warnings")
+        await pilot.pause(0.3)
+        await pilot.press("a")                                  # lifted ones too
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "王丽 于" in text and "王丽 10:00" in text and "wangli" not in text, text
+        app.pop_screen()
+        await pilot.pause()
+        app.open_screen("ledger")
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "登记人：王丽" in text and "wangli" not in text, text
+    got = run_cli("warning", "list", "--all", "--db", str(db_path))
+    assert got.returncode == 0, got.stderr
+    assert "王丽" in got.stdout and "wangli" not in got.stdout, got.stdout
