@@ -5,7 +5,9 @@ Reading ``BINDINGS`` rather than keeping a hand-written list means the help
 can never disagree with what the keys do. As Textual's footer does, each key is asked
 ``check_action`` at the moment ``?`` is pressed: a key that is off there (``False``: a role the
 officer lacks, a key that needs an incident, a read-only incident) is left out, one that is shown
-but disabled (``None``) is listed dimmed and marked 现在不可用. The guide's section is found from the screen's
+but disabled (``None``) is listed dimmed and marked 现在不可用. A key whose action needs a role the
+officer lacks (the screen's ``ACTION_ROLES``; pressed, it is refused with a notice) is listed
+dimmed and marked with that role (结案（需领导权限）). The guide's section is found from the screen's
 ``GUIDE_SECTION`` (a screen may set it) or its module's name in ``SECTIONS``;
 ``tests/test_docs.py`` checks that every section named here is a heading of both guides.
 """
@@ -21,6 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from models.i18n import get_language, t
+from models.roles import can
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -92,6 +95,8 @@ def binding_lines(app, screen: Screen | None) -> list[tuple[str, str, bool]]:
     sources.append((app, getattr(type(app), "BINDINGS", [])))
     descriptions: dict[str, str] = {}
     state: dict[str, bool | None] = {}
+    roles = getattr(screen, "ACTION_ROLES", {}) if screen is not None else {}
+    actor = getattr(app, "actor", None)
     for node, bindings in sources:
         for b in bindings:
             if not isinstance(b, Binding):
@@ -115,6 +120,11 @@ def binding_lines(app, screen: Screen | None) -> list[tuple[str, str, bool]]:
     for action in order:
         desc = descriptions[action] or action
         works = state.get(action) is not None
+        needed = roles.get(action.rpartition(".")[2])
+        if works and needed and actor is not None and not can(actor.role, needed):
+            lines.append((" ".join(groups[action]), t("help.needs_role", action=desc, role=t("role." + needed)),
+                          False))
+            continue
         lines.append((" ".join(groups[action]), desc if works else t("help.unavailable", action=desc), works))
     if "command_palette" not in groups:            # the app's own palette binding is listed already
         lines.append(("ctrl+p", t("help.palette"), True))

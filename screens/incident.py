@@ -69,6 +69,10 @@ class IncidentScreen(ShowsPresence, Screen):
 
     # What a read-only view (the history screen's) leaves out: every key that changes the record.
     WRITE_ACTIONS = ("edit", "grade", "note", "evidence", "handled", "withdraw", "close_incident")
+    # The role each key's action needs: a key pressed without it is refused with a notice, and ?
+    # marks it (screens/help.py), as the services check the role again.
+    ACTION_ROLES = {"edit": "officer", "note": "officer", "evidence": "officer", "handled": "officer",
+                    "grade": "leader", "withdraw": "leader", "close_incident": "leader"}
 
     def __init__(self, incident_id: Any, read_only: bool = False) -> None:
         super().__init__()
@@ -522,7 +526,7 @@ class IncidentScreen(ShowsPresence, Screen):
         self.app.open_screen("drill", self.inc.id)
 
     def action_edit(self) -> None:
-        if self._guard("officer"):
+        if self._guard(self.ACTION_ROLES["edit"]):
             from screens.edit_incident import EditIncidentScreen
             self.app.push_screen(EditIncidentScreen(self.inc.id), lambda _r: self.reload())
 
@@ -532,7 +536,7 @@ class IncidentScreen(ShowsPresence, Screen):
             self.app.push_screen(GradeScreen(self.inc.id), lambda _r: self.reload())
 
     def action_note(self) -> None:
-        if not self._guard("officer"):
+        if not self._guard(self.ACTION_ROLES["note"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -543,7 +547,7 @@ class IncidentScreen(ShowsPresence, Screen):
                                        save), self._done)
 
     def action_evidence(self) -> None:
-        if not self._guard("officer"):
+        if not self._guard(self.ACTION_ROLES["evidence"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -562,7 +566,7 @@ class IncidentScreen(ShowsPresence, Screen):
                                        t("incident.evidence_intro", folder=str(ctx.store.evidence_dir))), self._done)
 
     def action_handled(self) -> None:
-        if not self._guard("officer"):
+        if not self._guard(self.ACTION_ROLES["handled"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -575,7 +579,7 @@ class IncidentScreen(ShowsPresence, Screen):
                              self._done)
 
     def action_withdraw(self) -> None:
-        if not self._guard("leader"):
+        if not self._guard(self.ACTION_ROLES["withdraw"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -587,7 +591,7 @@ class IncidentScreen(ShowsPresence, Screen):
 
     def action_close_incident(self) -> None:
         """The close dialog lists what is still owed (statutory first); closing over it needs a reason."""
-        if not self._guard("leader"):
+        if not self._guard(self.ACTION_ROLES["close_incident"]):
             return
         from models.incidents import close_checklist
         from tui.present import obligation_line

@@ -29,6 +29,8 @@ class LedgerScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     GUIDE_SECTION = "prevention"
+    # The role each key's action needs (the service refuses it without); ? marks it (screens/help.py).
+    ACTION_ROLES = {"add": "officer"}
     BINDINGS = [
         Binding("n", "add", t("ledger_screen.key.add"), id="ledger.add"),
         Binding("escape", "back", t("stats.key.back"), id="ledger.back"),

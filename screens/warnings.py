@@ -34,6 +34,8 @@ LEVEL_STYLE = {"red": "bold reverse red", "orange": "bold #ff8700", "yellow": "b
 class WarningsScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
+    # The role each key's action needs (the services refuse it without); ? marks them (screens/help.py).
+    ACTION_ROLES = {"toggle_action": "officer", "new_warning": "officer", "lift": "officer"}
     BINDINGS = [
         Binding("space", "toggle_action", t("prevention.key.tick"), id="warnings.tick"),
         Binding("n", "new_warning", t("prevention.key.new_warning"), id="warnings.new"),

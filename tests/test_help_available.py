@@ -97,3 +97,41 @@ async def test_a_greyed_key_is_marked_as_the_footer_marks_it(db_path, clock):
         table = app.screen.query_one("#help-table", DataTable)
         cell = table.get_row_at([k for k, _ in help_rows(app)].index("x"))[1]
         assert "dim" in str(cell.style)
+
+
+async def test_keys_of_a_role_the_officer_lacks_are_marked_with_the_role(db_path, clock):
+    """The incident's leader keys stay (pressed, they say a leader is needed) but ? marks them."""
+    app = make_app(db_path, clock, role="officer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        inc = incident(app, clock)
+        await pilot.pause()
+        app.open_screen("incident", inc.id)
+        await open_help(pilot)
+        rows = dict(help_rows(app))
+        assert rows["c"] == "结案（需领导权限）" and rows["w"].endswith("（需领导权限）"), rows
+        assert rows["e"] == "修改" and rows["n"] == "备注"          # the officer's own keys, unmarked
+        await pilot.press("escape")
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        app.open_screen("warnings")
+        await open_help(pilot)
+        assert "需" not in "".join(d for _, d in help_rows(app))    # an officer may do all of these
+
+
+async def test_a_viewer_sees_every_write_key_marked(db_path, clock):
+    app = make_app(db_path, clock, role="viewer", username="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for name in ("warnings", "ledger", "checks"):
+            app.open_screen(name)
+            await open_help(pilot)
+            rows = dict(help_rows(app))
+            marked = {k for k, d in rows.items() if "权限）" in d}
+            expected = {"warnings": {"space", "n", "l"}, "ledger": {"n"}, "checks": {"⏎", "e", "n"}}[name]
+            assert expected <= marked, (name, rows)
+            assert "esc" not in marked
+            await pilot.press("escape")
+            await pilot.pause()
+            app.pop_screen()
+            await pilot.pause()
