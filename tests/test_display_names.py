@@ -134,3 +134,15 @@ async def test_warnings_and_the_ledger_name_who_acted(db_path, clock):
     got = run_cli("warning", "list", "--all", "--db", str(db_path))
     assert got.returncode == 0, got.stderr
     assert "王丽" in got.stdout and "wangli" not in got.stdout, got.stdout
+
+
+def test_check_show_names_who_did_the_check(ctx, store, clock, db_path):
+    from models.cadence import local_day
+    from models.checks import add_check, complete_check
+    from tests.conftest import SH
+    create_user(ctx, "wangli", "officer", "王丽", "Xueji-duty-2026")
+    chk = add_check(ctx, "安全检查", "weekly", checklist=["杀毒软件"], first_due=local_day(T0, SH))
+    complete_check(make_ctx(store, clock, role="officer", username="wangli"), chk.id, findings="正常")
+    got = run_cli("check", "show", str(chk.id), "--db", str(db_path))
+    assert got.returncode == 0, got.stderr
+    assert "王丽" in got.stdout and "wangli" not in got.stdout, got.stdout
