@@ -408,6 +408,27 @@ class _Firsts:
         return out
 
 
+def _latest(ids: list[int], ones: list[dict], mores: list[dict]) -> list[datetime | None]:
+    """Per incident of ``ids``, the latest first submission among some stages (any report number):
+    ``ones`` their report number 1 ({incident: time}), ``mores`` the others ({incident: {n: time}})."""
+    if not ones:
+        top: list = [None] * len(ids)
+    else:
+        top = list(map(ones[0].get, ids))
+        for d in ones[1:]:
+            top = [b if a is None or (b is not None and b > a) else a for a, b in zip(top, map(d.get, ids))]
+    if any(mores):
+        where = {iid: j for j, iid in enumerate(ids)}
+        for d in mores:
+            for iid, seqs in d.items():
+                j = where.get(iid)
+                if j is not None:
+                    t = max(seqs.values())
+                    if top[j] is None or t > top[j]:
+                        top[j] = t
+    return top
+
+
 def _stage_dues(st: _StageRule, cols: _Cols, firsts: _Firsts, zone, memo, depth: int = 0) -> list:
     """The deadline of ``st`` for every incident of ``cols``: the engine's ``due_of`` column-wise
     (the anchor, the offset, the cap to three levels as the engine caps)."""
@@ -425,25 +446,8 @@ def _stage_dues(st: _StageRule, cols: _Cols, firsts: _Firsts, zone, memo, depth:
         anchors = [None] * len(cols.ids)
     else:
         # The latest first submission of the anchor stages, any report number.
-        ones = [firsts.one[p] for p in st.anchor_pairs if p in firsts.one]
-        mores = [firsts.more[p] for p in st.anchor_pairs if p in firsts.more]
-        if not mores and len(ones) <= 1:
-            anchors = list(map(ones[0].get, cols.ids)) if ones else [None] * len(cols.ids)
-        else:
-            anchors = []
-            for iid in cols.ids:
-                top = None
-                for d in ones:
-                    t = d.get(iid)
-                    if t is not None and (top is None or t > top):
-                        top = t
-                for d in mores:
-                    seqs = d.get(iid)
-                    if seqs:
-                        t = max(seqs.values())
-                        if top is None or t > top:
-                            top = t
-                anchors.append(top)
+        anchors = _latest(cols.ids, [firsts.one[p] for p in st.anchor_pairs if p in firsts.one],
+                          [firsts.more[p] for p in st.anchor_pairs if p in firsts.more])
     off = st.offset
     if off is not None:
         dues = [x + off if x is not None else None for x in anchors]
@@ -458,7 +462,7 @@ def _stage_dues(st: _StageRule, cols: _Cols, firsts: _Firsts, zone, memo, depth:
 
 
 def _judge_columns(cols: _Cols, firsts: _Firsts, stage_rules: list[_StageRule], now: datetime, zone,
-                   shapes: _Shapes) -> dict[str, list[str | None]]:
+                   shapes: _Shapes) -> dict[str, list]:
     """``judge_fast`` for many incidents at once, one stage at a time: per stage key, the
     verdicts in ``cols`` order — for a repeatable stage (续报) a list of each incident's
     verdicts, else each incident's one verdict or None (the stage does not apply or is not counted).
@@ -470,37 +474,40 @@ def _judge_columns(cols: _Cols, firsts: _Firsts, stage_rules: list[_StageRule], 
     out: dict[str, list] = {}
     empty: dict = {}
     ids, handled, closed_at, closed, over = cols.ids, cols.handled, cols.closed_at, cols.closed, cols.over
+    n = len(ids)
     for st in stage_rules:
         table = shapes.table(st)
         dues = _stage_dues(st, cols, firsts, zone, memo)
-        key, while_open = st.key, st.while_open
         if st.repeatable:
-            out[key] = _judge_series(st, cols, firsts, dues, table, now, zone)
+            out[st.key] = _judge_series(st, cols, firsts, dues, table, now, zone)
             continue
+        key, while_open = st.key, st.while_open
         # A stage sent once: its report number 1 (the engine's ``originals.get((regime, stage, 1))``).
         mine = firsts.one.get(st.pair, empty)
-        verdicts: list[str | None] = []
-        add = verdicts.append
-        for j, (iid, due, shape) in enumerate(zip(ids, dues, cols.shape)):
+        verdicts: list[str | None] = [None] * n
+        for j, shape in enumerate(cols.shape):
             applies = table[shape]
             if applies == _SKIP:
-                add(None)
                 continue
-            sub = mine.get(iid)
+            due = dues[j]
+            sub = mine.get(ids[j])
             if sub is not None:
-                add("met_late" if due is not None and sub > due else "met")
+                verdicts[j] = "met_late" if due is not None and sub > due else "met"
             elif applies == _UNDECIDED_SHAPE:
-                add(None if closed[j] else "open")   # its clock runs while the leaders decide
+                if not closed[j]:
+                    verdicts[j] = "open"    # its clock runs while the leaders decide
             elif while_open and handled[j] is not None:
-                add("missed" if due is not None and due < handled[j] else None)
+                if due is not None and due < handled[j]:
+                    verdicts[j] = "missed"
             elif closed[j]:
                 # Owed at the close and never sent (or closed over with a leader's reason): missed.
-                add("missed" if due is not None and ((closed_at[j] is not None and due < closed_at[j])
-                                                     or (j in over and key in over[j])) else None)
+                if due is not None and ((closed_at[j] is not None and due < closed_at[j])
+                                        or (j in over and key in over[j])):
+                    verdicts[j] = "missed"
             elif due is None or due >= now:
-                add("open")
+                verdicts[j] = "open"
             else:
-                add("missed")
+                verdicts[j] = "missed"
         out[key] = verdicts
     return out
 
@@ -522,27 +529,30 @@ def _judge_series(st: _StageRule, cols: _Cols, firsts: _Firsts, dues, table, now
         one = mine.get(iid)
         many = mine_more.get(iid) if mine_more else None
         if one is not None or many:
-            times = [t for d in ones if (t := d.get(iid)) is not None]
-            for d in mores:
-                times.extend(d.get(iid, empty).values())
-            if many:
-                both = dict(many)
+            if many or mores:
+                times = [t for d in ones if (t := d.get(iid)) is not None]
+                for d in mores:
+                    times.extend(d.get(iid, empty).values())
+                both = dict(many or {})
                 if one is not None:
                     both[1] = one
                 sent = [at for _, at in sorted(both.items())]
             else:
-                sent = [one]
+                times, sent = [t for d in ones if (t := d.get(iid)) is not None], (one,)
             for at in sent:
-                before = max((t for t in times if t < at), default=None)
+                before = None
+                for t in times:
+                    if t < at and (before is None or t > before):
+                        before = t
                 if before is not None:
                     sdue = before + off if off is not None else st.spec.due_from(before, zone)
                     verdicts.append("met" if at <= sdue else "met_late")
         applies = table[shape]
-        if applies == _UNDECIDED_SHAPE:
+        if applies == _SKIP:
+            pass
+        elif applies == _UNDECIDED_SHAPE:
             if not closed[j]:
                 verdicts.append("open")
-        elif applies == _SKIP:
-            pass
         elif while_open and handled[j] is not None:
             if due is not None and due < handled[j]:
                 verdicts.append("missed")
