@@ -124,7 +124,10 @@ class Report(BaseModel):
     version = IntegerField(default=1)
 
     class Meta:
-        indexes = ((("incident", "regime", "stage", "seq", "revision"), True),)
+        indexes = ((("incident", "regime", "stage", "seq", "revision"), True),
+                   # The statistics read every submitted report of a period from this index alone
+                   # (models.stats._fetch), never the rows with their fields (~2 KB each).
+                   (("status", "incident", "regime", "stage", "seq", "submitted_at"), False))
 
 
 class Evidence(BaseModel):

@@ -162,3 +162,40 @@ def test_a_new_database_has_the_audit_entity_index(tmp_path, clock, caplog):
             assert f"USING INDEX {AUDIT_ENTITY_INDEX}" in plan and "SCAN" not in plan, plan
     finally:
         store.close()
+
+
+def _stats_report_plan(store, caplog) -> str:
+    """SQLite's plan for the statistics' read of a period's submitted reports (models.stats._fetch)."""
+    import logging
+    from models.config import Settings
+    from models.stats import _fetch, period
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        _fetch(store.db, period(Settings(), 2026))
+    sent = [r.msg for r in caplog.records if isinstance(r.msg, tuple) and "FROM report" in r.msg[0]]
+    assert len(sent) == 1
+    sql, params = sent[0]
+    return " | ".join(str(r[-1]) for r in store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+
+
+def test_release_0_1_reports_get_the_index_the_statistics_read(tmp_path, caplog):
+    """The statistics read each period's submitted reports from one index (status, incident,
+    stage, number, time): SQLite never reads the report rows with their fields."""
+    from models.migrations import REPORT_SUBMITTED_INDEX, _report_submitted_index
+    columns = ["status", "incident_id", "regime", "stage", "seq", "submitted_at"]
+    db = tmp_path / "duty.db"
+    shutil.copy(DATA / "release-0.1.db", db)
+    store = open_store(db)
+    try:
+        assert _index_columns(store.db, "report")[REPORT_SUBMITTED_INDEX] == columns
+        assert f"USING COVERING INDEX {REPORT_SUBMITTED_INDEX}" in _stats_report_plan(store, caplog)
+        _report_submitted_index(store.db)      # re-run (a crash before the version bump): no change
+        assert REPORT_SUBMITTED_INDEX in _index_columns(store.db, "report")
+    finally:
+        store.close()
+    new = open_store(tmp_path / "new.db")
+    try:
+        assert _index_columns(new.db, "report")[REPORT_SUBMITTED_INDEX] == columns
+        assert f"USING COVERING INDEX {REPORT_SUBMITTED_INDEX}" in _stats_report_plan(new, caplog)
+    finally:
+        new.close()
