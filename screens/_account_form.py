@@ -47,20 +47,16 @@ def keyring_line(reason: str) -> str:
     return t("keyring.no_secure", reason=t(reason))
 
 
-async def keys_delivered(screen, limit_s: float = 0.5) -> None:
-    """Wait until every widget of ``screen`` has handled the keys already handed to it.
+async def keys_delivered(screen) -> None:
+    """Wait until every widget of ``screen`` has handled the keys already handed to it, and the
+    messages they caused.
 
-    In a burst the app hands out keys faster than the fields take them: a ctrl+s read right
-    after ``u⇥李老师⇥凌晨发现`` ran before the answer widget had taken its ``u``, and the form
-    was refused as unanswered. A save bound with priority awaits this first (the app reads no
-    further key meanwhile)."""
-    import asyncio
-    import time
-    end = time.monotonic() + limit_s
-    while time.monotonic() < end:
-        if all(node._message_queue.empty() for node in screen.walk_children(with_self=True)):
-            return
-        await asyncio.sleep(0)
+    A save bound with priority runs as soon as the app reads its key: a ctrl+s read right after
+    ``u⇥李老师⇥凌晨发现`` ran before the answer widget had taken its ``u``, and the form was
+    refused as unanswered. It awaits this first (the app reads no further key meanwhile); the
+    wait is for the work itself, not for a length of time (``tui.type_ahead.settle``)."""
+    from tui.type_ahead import settle
+    await settle(screen)
 
 
 class FieldsInOrder(Screen):

@@ -27,17 +27,22 @@ def step(app, keys: str, marker: str, timeout: float = 30.0) -> None:
     assert app.wait_for(marker, timeout=timeout, since=mark) is not None, marker
 
 
-def _settle(app, quiet: float = 0.4, timeout: float = 2.0) -> None:
-    """Wait until the app has drawn nothing new for ``quiet`` seconds."""
+def _report_saved(db, text: str, timeout: float) -> bool:
+    """Poll the database (read-only, beside the running app) until a report's fields hold ``text``."""
+    import sqlite3
     end = time.monotonic() + timeout
-    last, since = app.size(), time.monotonic()
     while time.monotonic() < end:
-        time.sleep(0.05)
-        now = app.size()
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)
+            try:
+                if any(text in (row[0] or "") for row in con.execute("SELECT fields FROM report")):
+                    return True
+            finally:
+                con.close()
+        except sqlite3.Error:
+            pass
+        time.sleep(0.1)
+    return False
 
 
 def test_bursts_land_in_their_fields_of_setup_new_incident_and_report(tmp_path):
@@ -47,8 +52,7 @@ def test_bursts_land_in_their_fields_of_setup_new_incident_and_report(tmp_path):
                  env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
                       "XUEJI_DUTY_CONFIG": str(tmp_path / "none.toml"), "XUEJI_DUTY_AUTO_BACKUP": "0"})
     try:
-        assert app.wait_for(t("setup.school"), timeout=60) is not None
-        _settle(app)
+        assert app.wait_for(t("setup.school"), timeout=60) is not None   # typed at once: no pause
         # Setup: school, bureau, timezone (kept), user, name, password, again, Enter saves.
         step(app, f"海峰中学\t县教育局\t\tduty\t张老师\t{PASSWORD}\t{PASSWORD}\r", "新建")
         step(app, "n", "登记（先确认）")                # the board's new-incident form
@@ -57,12 +61,12 @@ def test_bursts_land_in_their_fields_of_setup_new_incident_and_report(tmp_path):
         _send(app, "\r\t\t")                          # pick, past subcategory and grade
         step(app, "u\t李老师\t凌晨发现\x13", "确认登记")   # 不确定, reporter, description, ctrl+s
         step(app, "\r", "概况与报告")                  # the one-line summary confirmed
-        step(app, "\x1b[B\r", "事件发生时间")                # the written first report (second stage)
-        _settle(app)
-        # From its first field (the time of occurrence, replaced): time⇥(discovery kept)⇥place⇥
-        # source⏎category — one burst.
-        _send(app, "2026年12月1日17时20分\t\t机房A\t值班电话\r网络攻击")
-        time.sleep(2.5)                               # the report saves itself
+        # The written first report (second stage) opened by Enter, and in the same burst, from
+        # its first field (the time of occurrence, replaced): time⇥(discovery kept)⇥place⇥
+        # source⏎category. The report screen focuses its first field only after its first
+        # repaint: the keys wait for that (tui.type_ahead.KeysInOrder).
+        _send(app, "\x1b[B\r2026年12月1日17时20分\t\t机房A\t值班电话\r网络攻击")
+        assert _report_saved(db, "网络攻击", timeout=30.0)   # the report saves itself (its autosave)
         app.quit()
     finally:
         if app.proc.poll() is None:

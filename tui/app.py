@@ -23,7 +23,7 @@ from models.roles import can
 from tui import safe_text
 from tui.env import Env
 from tui.session import SessionMixin
-from tui.type_ahead import TypeAheadFocus
+from tui.type_ahead import KeysInOrder, TypeAheadFocus
 from tui.textual_strings import TextualStrings, palette_binding
 
 safe_text.install()   # stored text on the terminal: shown escaped, never raw (tui/safe_text.py)
@@ -34,7 +34,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 
-class DutyApp(TextualStrings, TypeAheadFocus, SessionMixin, App):
+class DutyApp(TextualStrings, TypeAheadFocus, KeysInOrder, SessionMixin, App):
     TITLE = "学籍应急值守台"
     CSS_PATH = [ASSETS / "tcss" / "app.tcss"]
     ENABLE_COMMAND_PALETTE = True
