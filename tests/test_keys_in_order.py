@@ -1,6 +1,7 @@
 """Keys typed ahead in one burst keep their order (issue 15 item 3): a key the focused Input does not
 take itself (Home, Ctrl+K, /, Enter, a screen's letter) runs its action before the keys typed after
-it are read (tui.type_ahead.KeysInOrder); a key typed alone is never held."""
+it are read, and a screen a key opens gets the keys typed behind it (tui.type_ahead.KeysInOrder).
+Each burst is queued at once, as one read of a laggy SSH link delivers it."""
 import time
 from datetime import timedelta
 
