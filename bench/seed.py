@@ -65,12 +65,30 @@ CATEGORIES = ("malware", "network_attack", "data_security", "facility_failure", 
 TITLE_WORDS = ("勒索病毒", "异常登录", "数据外传", "服务器宕机", "网页篡改", "弱口令", "钓鱼邮件", "停电")
 
 
-def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_000) -> tuple[int, int]:
+# What an officer writes: a report's fields (~2 KB of Chinese, as a first report's sixteen fields
+# hold) and an incident's description (~0.5 KB). The rows are as long as a school's, so SQLite
+# reads as many pages as it would there.
+REPORT_TEXT = {name: ("学籍系统服务器出现异常登录，已断网隔离并保全日志，正在核查受影响的学生记录。" * 2)[:length]
+               for name, length in (("summary", 70), ("affected_scope", 50), ("damage", 30), ("threat", 40),
+                                    ("trend", 40), ("measures_taken", 80), ("scene_preservation", 50),
+                                    ("next_steps", 60), ("support_requested", 40), ("location", 20),
+                                    ("info_source", 30), ("event_category", 10), ("event_level", 6),
+                                    ("police_reported", 4), ("contact", 20), ("signed_by", 10))}
+DESCRIPTION = ("值班员巡检时发现学籍系统后台存在异常登录记录，来源地址不明，涉及部分学生的学籍信息；"
+               "已按预案断开网络、保全日志并报告分管领导，正在会同技术人员核查影响范围。") * 2
+
+
+def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_000,
+              full_rows: bool = True) -> tuple[int, int]:
     """A year of history: ``incidents`` spread over the year (mostly closed, some withdrawn, some
     drills, a few open), and ``reports`` submitted reports among them — oral, first, follow-up,
-    continuing, final — some on time, some late. Returns (incidents, reports) written."""
+    continuing, final — some on time, some late. ``full_rows``: the reports' fields and the
+    incidents' descriptions filled as an officer fills them (else empty). Returns (incidents,
+    reports) written."""
     import random
     rnd = random.Random(year)
+    fields = REPORT_TEXT if full_rows else {}
+    description = DESCRIPTION if full_rows else ""
     store = open_store(path)
     start = datetime(year, 1, 1, tzinfo=timezone.utc)
     span = 365 * 24 * 60
@@ -90,7 +108,7 @@ def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_
                              status=status, is_drill=rnd.random() < 0.03,
                              handling_closed_at=at + timedelta(days=1) if status == "closed" else None,
                              closed_at=at + timedelta(days=3) if status == "closed" else None,
-                             created_at=at, updated_at=at, grade_decided=True))
+                             created_at=at, updated_at=at, grade_decided=True, description=description))
         for s in range(0, len(rows), 500):
             Incident.insert_many(rows[s:s + 500]).execute()
         ids = [r[0] for r in Incident.select(Incident.id, Incident.occurred_at).where(
@@ -104,7 +122,7 @@ def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_
                 if written >= reports:
                     break
                 at = occ + timedelta(minutes=rnd.randrange(lo, hi))
-                batch.append(dict(incident=iid, regime="school_plan", stage=stage, seq=1, fields={},
+                batch.append(dict(incident=iid, regime="school_plan", stage=stage, seq=1, fields=fields,
                                   status="submitted", submitted_at=at, created_at=at, updated_at=at))
                 written += 1
             if len(batch) >= 1000:

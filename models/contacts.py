@@ -393,13 +393,19 @@ def edit_contact(ctx, ref: Any, changes: Mapping[str, Any], expected_version: in
     return row
 
 
+def _person(username: str) -> str:
+    """Who changed or removed a contact, as every message names a person (王丽, not wangli)."""
+    from models.profiles import display_name as profile_name
+    return profile_name(username)
+
+
 def _deleted_by(contact_id: int) -> str:
     from models.tables import AuditEvent
     ev = (AuditEvent.select(AuditEvent.actor).where((AuditEvent.entity == "contact")
                                                     & (AuditEvent.entity_id == str(contact_id))
                                                     & (AuditEvent.action == "contact.delete"))
           .order_by(AuditEvent.id.desc()).first())
-    return ev.actor if ev else ""
+    return _person(ev.actor) if ev else ""
 
 
 def remove_contact(ctx, ref: Any, expected_version: int | None = None) -> dict[str, Any]:
@@ -439,7 +445,7 @@ def _last_actor(contact_id: int) -> str:
     ev = (AuditEvent.select(AuditEvent.actor).where((AuditEvent.entity == "contact")
                                                     & (AuditEvent.entity_id == str(contact_id)))
           .order_by(AuditEvent.id.desc()).first())
-    return ev.actor if ev else ""
+    return _person(ev.actor) if ev else ""
 
 
 def seed_if_possible(ctx) -> None:

@@ -224,6 +224,10 @@ def import_into(store, data: dict[str, Any], source: str = "", *, audit_key: byt
         with audit.unsealed(), store.write():
             db = store.db
             db.execute_sql("PRAGMA defer_foreign_keys = ON")
+            # The steps this database was made with are its own, not the export's (an export by an
+            # earlier build has no record: the next open would re-run every step, with a backup).
+            from models.migrations import STEPS_KEY
+            steps = db.execute_sql("SELECT value FROM schema_meta WHERE key=?", (STEPS_KEY,)).fetchone()
             db.execute_sql('DELETE FROM "schema_meta"')
             for name in known:  # ALL_MODELS order: referenced tables first
                 if name not in tables:
@@ -253,6 +257,8 @@ def import_into(store, data: dict[str, Any], source: str = "", *, audit_key: byt
                                   supported=CURRENT_SCHEMA)
             if schema != CURRENT_SCHEMA:
                 db.execute_sql("UPDATE schema_meta SET value=? WHERE key='schema_version'", (str(CURRENT_SCHEMA),))
+            if steps:
+                db.execute_sql("INSERT OR REPLACE INTO schema_meta (key, value) VALUES (?, ?)", (STEPS_KEY, steps[0]))
             # Every row through the services' own validators: a file anyone could edit (issue 13).
             from models.import_check import validate_imported
             validate_imported(store)

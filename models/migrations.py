@@ -9,16 +9,33 @@ there does nothing). A feature adds its step to the list of the release being bu
 ``playhouse.migrate`` for the change; new tables need no step (``create_tables(safe=True)``
 adds them after the migrations). ``tests/test_migrations.py`` opens ``tests/data/release-0.1.db``,
 written by release 0.1.0, and checks that every row it held is still there, unchanged.
+
+A step added during a release must also reach databases already *at* that release's schema
+(made by an earlier build of it): ``schema_meta.schema_steps`` records the names of the steps a
+database has had (a JSON list; a new database records every step at creation), and
+``models.store`` runs, on open, each step of the file's own version it does not list, with the
+same backup and transaction as a migration. So a step's function name is its identity: never
+rename or remove a step once it has landed. A step that only makes reads faster (an index) is
+marked ``@speed_only``: a read-only file lacking it still opens for reading; any other missing
+step refuses a read-only file with a clear message (its queries would fail).
 """
 from __future__ import annotations
 
 import copy
+import json
 from typing import Callable
 
 from peewee import Field, IntegerField, SqliteDatabase, TextField
 from playhouse.migrate import SqliteMigrator, migrate
 
 Step = Callable[[SqliteDatabase], None]
+STEPS_KEY = "schema_steps"      # schema_meta key: JSON list of the step names the database has had
+
+
+def speed_only(step: Step) -> Step:
+    """Mark a step reads do not need (an index): a read-only file without it still opens."""
+    step.speed_only = True  # type: ignore[attr-defined]
+    return step
 
 
 def columns(db: SqliteDatabase, table: str) -> set[str]:
@@ -87,6 +104,33 @@ def _user_profile(db: SqliteDatabase) -> None:
 V2_STEPS.append(_user_profile)
 
 
+AUDIT_ENTITY_INDEX = "audit_event_entity_entity_id"   # the name peewee gives AuditEvent's Meta index
+
+
+@speed_only
+def _audit_entity_index(db: SqliteDatabase) -> None:
+    """One entity's audit events are read on every edit (fact history, timeline, merge, the county
+    outbox hook): an index on (entity, entity_id) instead of a scan of the whole trail."""
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{AUDIT_ENTITY_INDEX}" '
+                   'ON "audit_event" ("entity", "entity_id")')
+
+
+V2_STEPS.append(_audit_entity_index)
+
+
+REPORT_SUBMITTED_INDEX = "report_status_incident_id_regime_stage_seq_submitted_at"   # Report's Meta index
+
+
+def _report_submitted_index(db: SqliteDatabase) -> None:
+    """Issue 17: the statistics read each period's submitted reports (incident, stage, number,
+    time) from an index holding just those, instead of every report row with its fields."""
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{REPORT_SUBMITTED_INDEX}" ON "report" '
+                   '("status", "incident_id", "regime", "stage", "seq", "submitted_at")')
+
+
+V2_STEPS.append(_report_submitted_index)
+
+
 def _run(steps: list[Step]) -> Callable[[SqliteDatabase], None]:
     def apply(db: SqliteDatabase) -> None:
         for step in steps:
@@ -95,4 +139,51 @@ def _run(steps: list[Step]) -> Callable[[SqliteDatabase], None]:
 
 
 CURRENT_SCHEMA = 2
-MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {2: _run(V2_STEPS)}
+# Each schema version's steps; ``MIGRATIONS[v]`` runs all of them (a file below v).
+STEPS: dict[int, list[Step]] = {2: V2_STEPS}
+MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {v: _run(steps) for v, steps in STEPS.items()}
+
+
+def step_name(step: Step) -> str:
+    return step.__name__
+
+
+def all_step_names(upto: int | None = None) -> list[str]:
+    """Every step of every version up to ``upto`` (default: this program's schema), in order."""
+    top = CURRENT_SCHEMA if upto is None else upto
+    return [step_name(s) for v in sorted(STEPS) if v <= top for s in STEPS[v]]
+
+
+def parse_applied(value: str | None) -> set[str]:
+    """The recorded step names; a missing or unreadable record means none (every step is idempotent)."""
+    if not value:
+        return set()
+    try:
+        names = json.loads(value)
+    except ValueError:
+        return set()
+    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+
+
+def format_applied(names: set[str]) -> str:
+    """Known steps in their order, then any a newer build of this release recorded (kept)."""
+    known = all_step_names(max(STEPS))
+    return json.dumps([n for n in known if n in names] + sorted(names - set(known)))
+
+
+def pending_steps(version: int | None, applied: set[str]) -> list[Step]:
+    """The steps of the file's own version (and below) it has not had, in order. Versions above
+    the file's are ``MIGRATIONS``' business."""
+    if version is None:
+        return []
+    return [s for v in sorted(STEPS) if v <= version for s in STEPS[v] if step_name(s) not in applied]
+
+
+def _check_unique() -> None:
+    names = all_step_names(max(STEPS))
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RuntimeError(f"migration steps need unique names: {dupes}")
+
+
+_check_unique()

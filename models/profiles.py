@@ -106,6 +106,17 @@ def display_name(username: str | None) -> str:
     return name or username
 
 
+def display_name_map(usernames) -> dict[str, str]:
+    """``display_name`` of each of many people in one query (a timeline of 200 entries): the
+    profile's name, or the login name when there is none."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    found = {u.username: (u.display_name or "").strip()
+             for u in User.select(User.username, User.display_name).where(User.username.in_(list(wanted)))}
+    return {u: found.get(u) or u for u in wanted}
+
+
 def display_names(usernames, joiner: str) -> str:
     """Several people, each by ``display_name``, sorted and without repeats."""
     return joiner.join(sorted({display_name(u) for u in usernames if u}))

@@ -606,13 +606,19 @@ def report_json(ctx: Context, r: Report) -> dict:
         "id": r.id, "incident": r.incident.code, "regime": r.regime, "stage": r.stage, "seq": r.seq,
         "stage_name": stage_title(ctx, r.regime, r.stage, r.seq), "revision": r.revision,
         "status": r.status, "fields": r.fields or {}, "submitted_at": iso_local(r.submitted_at, ctx.zone),
-        "submitted_by": r.submitted_by, "channel": r.channel, "recipient": r.recipient,
+        "submitted_by": r.submitted_by, "submitted_by_name": _name(r.submitted_by), "channel": r.channel, "recipient": r.recipient,
         "receipt_confirmed_by": r.receipt_confirmed_by, "late_reason": r.late_reason,
         "correction_reason": r.correction_reason, "supersedes": r.supersedes_id, "version": r.version,
         "missing": [m.field for m in check(ctx, r)] if r.status == "draft" else [],
         "before_oral_reason": before_oral_reason(r),
         "county_receipt": _receipt_json(ctx, r),
     }
+
+
+def _name(username: str | None) -> str | None:
+    """The submitter as the screens name them (the login stays in ``submitted_by``)."""
+    from models.profiles import display_name
+    return display_name(username) if username else None
 
 
 def _receipt_json(ctx: Context, r: Report) -> dict | None:

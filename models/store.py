@@ -22,6 +22,7 @@ from peewee import SqliteDatabase
 
 from models.errors import StoreError
 from models.migrations import CURRENT_SCHEMA, MIGRATIONS  # noqa: F401  (CURRENT_SCHEMA re-exported)
+from models.migrations import STEPS_KEY, all_step_names, format_applied, parse_applied, pending_steps, step_name
 from models.tables import ALL_MODELS, SchemaMeta, database
 
 APP_MARKER = "xueji-duty"
@@ -118,8 +119,8 @@ def _ro_uris(path: Path) -> list[str]:
     return [base + "?mode=ro", base + "?mode=ro&immutable=1"]
 
 
-def _read_only_probe(path: Path) -> tuple[int, int | None, bool]:
-    """(application_id, schema_version, has_tables) read through a read-only connection."""
+def _read_only_probe(path: Path) -> tuple[int, int | None, bool, set[str]]:
+    """(application_id, schema_version, has_tables, steps applied) read through a read-only connection."""
     last: BaseException | None = None
     for uri in _ro_uris(path):
         try:
@@ -133,15 +134,19 @@ def _read_only_probe(path: Path) -> tuple[int, int | None, bool]:
     raise last  # type: ignore[misc]
 
 
-def _probe(con: sqlite3.Connection, path: Path) -> tuple[int, int | None, bool]:
+_META_SQL = "SELECT key, value FROM schema_meta WHERE key IN ('schema_version', ?)"
+
+
+def _probe(con: sqlite3.Connection, path: Path) -> tuple[int, int | None, bool, set[str]]:
     try:
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        version = None
+        version, applied = None, set()
         if "schema_meta" in names:
-            row = con.execute("SELECT value FROM schema_meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else None
-        return app_id, version, bool(names)
+            meta = dict(con.execute(_META_SQL, (STEPS_KEY,)).fetchall())
+            version = int(meta["schema_version"]) if "schema_version" in meta else None
+            applied = parse_applied(meta.get(STEPS_KEY))
+        return app_id, version, bool(names), applied
     except sqlite3.DatabaseError as exc:
         raise _map_sqlite_error(exc, path) from exc
     finally:
@@ -155,6 +160,8 @@ class Store:
         self.path = path
         self.db = db
         self.backup_made: Path | None = None
+        # Speed-only steps (indexes) a read-only file lacks: it opened for reading without them.
+        self.schema_pending: list[str] = []
         # True when the file (or its folder) cannot be written: reads work, every write is
         # refused up front with a clear message, and the board shows a banner.
         self.read_only = False
@@ -289,13 +296,18 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     inspect_file(path)
     exists = path.exists() and path.stat().st_size > 0
     backup = None
+    writable = True
     if exists:
-        app_id, version, has_tables = _read_only_probe(path)
+        app_id, version, has_tables, applied = _read_only_probe(path)
         if has_tables and app_id != APPLICATION_ID:
             raise StoreError("error.db_not_ours", path=str(path))
         if version is not None and version > CURRENT_SCHEMA:
             raise StoreError("error.db_newer", path=str(path), found=version, supported=CURRENT_SCHEMA)
-        if version is not None and version < CURRENT_SCHEMA:
+        writable = _writable(path)
+        # An older release's file, or one made by an earlier build of this release that lacks
+        # steps added since: a copy first, then the steps (a file we cannot write gets neither).
+        behind = version is not None and (version < CURRENT_SCHEMA or bool(pending_steps(version, applied)))
+        if behind and writable:
             with store_errors(path):
                 backup = _backup_before_migration(path, version)
     elif not create:
@@ -317,15 +329,15 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     try:
         with store_errors(path):
             db.connect(reuse_if_open=True)
-            _ensure_schema(db)
+            store.schema_pending = _ensure_schema(db, writable=writable, path=path)
     except StoreError as exc:
         if exc.key not in _READ_ONLY_KEYS or not exists:
             raise
         db.close()
-        store.db = _open_read_only(path)
+        store.db, store.schema_pending = _open_read_only(path)
     if exists and not os.access(path, os.W_OK):
         store.read_only = True
-    store.read_only = store.read_only or store.db.database.startswith("file:")
+    store.read_only = store.read_only or store.db.database.startswith("file:") or bool(store.schema_pending)
     # The county outbox's write hook (issue 19): a primary-key read per write unless enrolled.
     from models.county import outbox as _county_outbox  # noqa: F401
     _active = store
@@ -359,7 +371,12 @@ def _create_private(path: Path) -> None:
         raise StoreError("error.db_unopenable", path=str(path)) from exc
 
 
-def _open_read_only(path: Path) -> SqliteDatabase:
+def _writable(path: Path) -> bool:
+    """The file and its folder (the -wal and -shm files, the backup copy) may be written."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _open_read_only(path: Path) -> tuple[SqliteDatabase, list[str]]:
     """A database we may read but not write still opens, so the officer can look things up."""
     last: StoreError | None = None
     for uri in _ro_uris(path):
@@ -368,8 +385,8 @@ def _open_read_only(path: Path) -> SqliteDatabase:
         try:
             with store_errors(path):
                 db.connect(reuse_if_open=True)
-                _ensure_schema(db)
-            return db
+                pending = _ensure_schema(db, writable=False, path=path)
+            return db, pending
         except StoreError as exc:
             db.close()
             last = exc
@@ -378,15 +395,36 @@ def _open_read_only(path: Path) -> SqliteDatabase:
     raise last  # type: ignore[misc]
 
 
-def _ensure_schema(db: SqliteDatabase) -> None:
+def _schema_state(db: SqliteDatabase) -> tuple[int | None, set[str], set[str]]:
+    """(schema_version, steps applied, tables missing): one read of sqlite_master, one of schema_meta."""
     names = set(db.get_tables())
-    version = None
-    if "schema_meta" in names:
-        version = int(SchemaMeta.get(SchemaMeta.key == "schema_version").value)
-        missing = {m._meta.table_name for m in ALL_MODELS} - names
-        if version == CURRENT_SCHEMA and not missing:
-            return  # nothing to write: a read-only file still opens for reading
+    if "schema_meta" not in names:
+        return None, set(), set()
+    meta = dict(db.execute_sql(_META_SQL, (STEPS_KEY,)).fetchall())
+    if "schema_version" not in meta:
+        raise StoreError("error.db_not_ours", path=db.database)
+    missing = {m._meta.table_name for m in ALL_MODELS} - names
+    return int(meta["schema_version"]), parse_applied(meta.get(STEPS_KEY)), missing
+
+
+def _ensure_schema(db: SqliteDatabase, *, writable: bool = True, path: Path | None = None) -> list[str]:
+    """Create, migrate, or run the steps of this release the file has not had (each idempotent).
+
+    Returns the speed-only steps a read-only file lacks (it opens for reading without them); a
+    read-only file that lacks anything else is refused with a clear message, untouched.
+    """
+    version, applied, missing = _schema_state(db)
+    pending = pending_steps(version, applied)
+    if version == CURRENT_SCHEMA and not missing and not pending:
+        return []  # nothing to write: a read-only file still opens for reading
+    if not writable:
+        if version == CURRENT_SCHEMA and not missing and all(getattr(s, "speed_only", False) for s in pending):
+            return [step_name(s) for s in pending]
+        raise StoreError("error.db_readonly_outdated", path=str(path or db.database))
     with db.atomic():
+        # Looked at again under the write lock: another session may have just done it.
+        version, applied, missing = _schema_state(db)
+        pending = pending_steps(version, applied)
         if version is None:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
             db.create_tables(ALL_MODELS)
@@ -395,13 +433,22 @@ def _ensure_schema(db: SqliteDatabase) -> None:
                 {"key": "schema_version", "value": str(CURRENT_SCHEMA)},
                 {"key": "db_uuid", "value": str(uuid.uuid4())},
                 {"key": "created_at", "value": datetime.now(timezone.utc).isoformat()},
+                # Made by today's tables: every step's effect is already there.
+                {"key": STEPS_KEY, "value": format_applied(set(all_step_names()))},
             ]).execute()
-            return
+            return []
+        if version == CURRENT_SCHEMA and not missing and not pending:
+            return []
+        for step in pending:     # steps of the file's own version added since it was made
+            step(db)
         for target in range(version + 1, CURRENT_SCHEMA + 1):
             MIGRATIONS[target](db)
             SchemaMeta.update(value=str(target)).where(SchemaMeta.key == "schema_version").execute()
+        if pending or version < CURRENT_SCHEMA:
+            SchemaMeta.replace(key=STEPS_KEY, value=format_applied(applied | set(all_step_names()))).execute()
         # Tables added without a schema bump (new, independent tables) appear here.
         db.create_tables(ALL_MODELS, safe=True)
+    return []
 
 
 def active_store() -> Store:

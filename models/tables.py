@@ -124,7 +124,10 @@ class Report(BaseModel):
     version = IntegerField(default=1)
 
     class Meta:
-        indexes = ((("incident", "regime", "stage", "seq", "revision"), True),)
+        indexes = ((("incident", "regime", "stage", "seq", "revision"), True),
+                   # The statistics read every submitted report of a period from this index alone
+                   # (models.stats._fetch), never the rows with their fields (~2 KB each).
+                   (("status", "incident", "regime", "stage", "seq", "submitted_at"), False))
 
 
 class Evidence(BaseModel):
@@ -204,6 +207,11 @@ class AuditEvent(BaseModel):
     hash = TextField()
     alg = TextField(null=True)
     rows = JSONTextField(null=True)
+
+    class Meta:
+        # One entity's events (fact history, timeline, merge bases, the county outbox hook) are
+        # read on every edit: without it each read scans the whole trail. Schema step: migrations.
+        indexes = ((("entity", "entity_id"), False),)
 
 
 class AlarmState(BaseModel):

@@ -6,10 +6,11 @@ the note itself is on the list.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from models.profiles import display_name_map
 from models.tables import AuditEvent, CallLog, Incident, Note, Report
 
 # A note's and a call's own audit events are left out (the note or call itself is listed, in the
@@ -29,6 +30,7 @@ class Entry:
     text: str = ""
     order: int = 0
     subject: tuple[str, str, int] | None = None   # (regime, stage, seq) of a report event
+    actor_name: str = ""       # how the screen names the actor (models.profiles.display_name)
 
 
 def timeline(inc: Incident, limit: int = 500) -> list[Entry]:
@@ -63,4 +65,6 @@ def timeline(inc: Incident, limit: int = 500) -> list[Entry]:
                          text="\n".join(x for x in (call.said, call.instructions) if x),
                          order=order_of.get(("call", call.id), 0)))
     out.sort(key=lambda e: (e.at, e.order), reverse=True)
-    return out[:limit]
+    out = out[:limit]
+    names = display_name_map(e.actor for e in out)
+    return [replace(e, actor_name=names.get(e.actor, e.actor)) for e in out]

@@ -1,7 +1,9 @@
 """One parser for every time a user types, in the CLI or the TUI.
 
 Accepted: ISO 8601 with an offset; ``YYYY-MM-DD HH:MM`` and ``HH:MM`` (today)
-in the school's zone; ``now``; relative ``-90m``, ``-2h``, ``-1d``; and the Chinese an officer
+in the school's zone; ``now``; relative ``-90m``, ``-2h``, ``-1d`` and compounds of them, largest unit
+first (``-2h50m``, ``-1d2h``, ``+1h30m``), also as ``2h50m前`` / ``2小时50分钟前`` / ``2h50m ago``
+(``后`` for later); and the Chinese an officer
 types under stress: ``现在``/``刚才``, ``昨天15:00``, ``今天9点``, ``下午3点``, ``15点40``, ``3点半``,
 ``前天 8:30``, ``晚上十点一刻`` (a day word, a part of the day, an hour with 点/时/: and
 minutes, 半 or 刻). Results are aware UTC datetimes; display goes through ``fmt_local``.
@@ -15,7 +17,12 @@ from zoneinfo import ZoneInfo
 from models.errors import ValidationError
 from models.i18n import t
 
-_REL = re.compile(r"^([+-])\s*(\d+)\s*(m|min|h|d)$", re.IGNORECASE)
+# One relative amount: a number and its unit. Units go largest first, each at most once
+# ("-2h50m", "1天2小时前"); "-2h50" (a number without a unit), "-50m2h", "-2h-50m" are refused.
+_REL_PART = re.compile(r"\s*(\d+|[零〇一二两三四五六七八九十]{1,3})\s*(min|个小时|小时|分钟|天|分|d|h|m)", re.IGNORECASE)
+_REL_UNITS = {"d": 1440, "天": 1440, "h": 60, "小时": 60, "个小时": 60, "m": 1, "min": 1, "分": 1, "分钟": 1}
+_REL_SUFFIX = re.compile(r"^(?P<body>.*?)\s*(?P<when>以前|之前|前|ago|以后|之后|后)$", re.IGNORECASE)
+_REL_MAX_MINUTES = 60 * 24 * 3660
 _HM = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 _LOCAL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2})[:：](\d{2})(?::(\d{2}))?$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -61,25 +68,61 @@ def _chinese(raw: str, now: datetime, zone: ZoneInfo, field: str) -> datetime | 
     return _localize(datetime.combine(day, time(hour, minute)), zone, field, raw)
 
 
+def _relative(raw: str, now: datetime, field: str) -> datetime | None:
+    """``-2h50m`` / ``+7d`` / ``2小时50分钟前`` / ``2h50m ago``; None when ``raw`` is no relative time
+    at all, a clear refusal when it starts like one but does not follow the rule."""
+    low = raw.lower()
+    if low[:1] in "+-":
+        sign, body = low[0], low[1:]
+    else:
+        m = _REL_SUFFIX.match(low)
+        if not m or not m["body"] or not _REL_PART.match(m["body"]):
+            return None
+        sign, body = ("+" if "后" in m["when"] else "-"), m["body"]
+    minutes, pos, last = 0, 0, None
+    body = body.rstrip()
+    while pos < len(body):
+        part = _REL_PART.match(body, pos)
+        size = _REL_UNITS.get(part[2].lower()) if part else None
+        amount = _number(part[1]) if part else None
+        if part is None or size is None or amount is None or (last is not None and size >= last):
+            raise _bad_relative(field, raw)
+        minutes += amount * size
+        last, pos = size, part.end()
+    if last is None or minutes > _REL_MAX_MINUTES:
+        raise _bad_relative(field, raw)
+    delta = timedelta(minutes=minutes)
+    return (now - delta if sign == "-" else now + delta).astimezone(timezone.utc)
+
+
+def _bad_relative(field: str, text: str) -> ValidationError:
+    return ValidationError({field: ("error.time_relative", {"text": text})})
+
+
+def time_examples() -> str:
+    """The placeholder of a time field: the first forms of the list every time message shows."""
+    return t("time.examples")
+
+
+def time_formats() -> str:
+    """Every accepted form, as the messages list them (starting with ``time_examples``)."""
+    return t("time.formats", examples=time_examples())
+
+
 def _bad(field: str, text: str) -> ValidationError:
-    return ValidationError({field: ("error.time_unreadable", {"text": text, "formats": t("time.formats")})})
+    return ValidationError({field: ("error.time_unreadable", {"text": text, "formats": time_formats()})})
 
 
 def parse_time(text: str, *, now: datetime, zone: ZoneInfo, field: str = "time") -> datetime:
     raw = (text or "").strip()
     if not raw:
-        raise ValidationError({field: ("error.time_empty", {"formats": t("time.formats")})})
+        raise ValidationError({field: ("error.time_empty", {"formats": time_formats()})})
     low = raw.lower()
     if low in ("now", "现在", "刚才", "刚刚"):
         return now.astimezone(timezone.utc)
-    m = _REL.match(low)
-    if m:
-        sign, amount, unit = m.groups()
-        minutes = int(amount) * {"m": 1, "min": 1, "h": 60, "d": 1440}[unit]
-        if minutes > 60 * 24 * 3660:
-            raise _bad(field, raw)
-        delta = timedelta(minutes=minutes)
-        return (now - delta if sign == "-" else now + delta).astimezone(timezone.utc)
+    rel = _relative(raw, now, field)
+    if rel is not None:
+        return rel
     m = _HM.match(raw)
     if m:
         hh, mm = int(m.group(1)), int(m.group(2))

@@ -50,18 +50,6 @@ BANNER_STYLE = {"info": "", "warning": "bold yellow", "error": "bold reverse red
                 "orange": "bold #ff8700", "yellow": "bold yellow", "blue": "bold blue"}
 
 
-class KeyedText(Text):
-    """The first cell of a row carries its row key, so ``DataTable.sort`` can order rows by key."""
-
-    row_key: str = ""
-
-
-def _keyed(text: str, key: str, style: str = "") -> KeyedText:
-    cell = KeyedText(text, style=style)
-    cell.row_key = key
-    return cell
-
-
 @dataclass
 class ReadResult:
     seq: int                # reads are numbered as they start: a later read saw at least as much
@@ -96,7 +84,6 @@ class BoardScreen(Screen):
         super().__init__()
         self._data = vm.BoardData()
         self._rows: list[vm.BoardRow] = []
-        self._rendered: dict[str, dict[str, tuple[str, str]]] = {}
         self._columns: list[str] = []
         self._title_width = 0
         self._due_width = 0
@@ -215,7 +202,6 @@ class BoardScreen(Screen):
         table = self.table
         cursor = self._cursor_key()
         table.clear(columns=True)
-        self._rendered.clear()
         self._columns, self._title_width = shown, title_w
         for col in shown:
             table.add_column(t(vm.COLUMN_LABEL[col]), key=col, width=title_w if col == "title" else widths[col])
@@ -375,7 +361,7 @@ class BoardScreen(Screen):
 
     def _rebuild(self, now) -> None:
         rows = vm.build_rows(self._data, self._expanded, self._query, self.app.locked)
-        if not self._rendered and len(rows) > FIRST_PAINT_ROWS:
+        if not self.table.synced and len(rows) > FIRST_PAINT_ROWS:
             # First paint: the rows a screen can show now, the rest a moment later. Measuring
             # 200 rows' cells would otherwise delay the first paint. A timer, not
             # call_after_refresh: while the app is still starting, Textual holds its output
@@ -394,67 +380,46 @@ class BoardScreen(Screen):
             empty.update(t("board.no_match") if self._query else t("app.no_incidents"))
 
     def _cursor_key(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        except Exception:
-            return None
+        return self.table.cursor_key()
 
     def _sync_rows(self, rows: list[vm.BoardRow], now, cursor: str | None, structural: bool = True) -> None:
-        """Keyed diff: remove gone rows, update changed cells, add new rows, reorder; keep the cursor."""
+        """The cells of each row whose text may have changed, then the table's keyed diff
+        (``CellTable.sync_rows``: gone rows removed, changed cells updated, new rows added, the
+        order and the cursor kept). The tick (not ``structural``) looks only at rows shown whose
+        text can have changed since it last looked (``vm.next_change``)."""
         settings = self.app.settings
         zone = settings.zone
         locked = self.app.locked
         table = self.table
-        wanted = [r.key for r in rows]
-        with self.app.batch_update():
-            if structural:
-                for key in [k for k in self._rendered if k not in set(wanted)]:
-                    table.remove_row(key)
-                    del self._rendered[key]
-                    self._row_valid.pop(key, None)
-            for row in rows:
-                if not structural and self._still_valid(self._row_valid.get(row.key), now):
-                    continue
-                c = vm.cells(row, now, zone, settings.due_soon_minutes, settings.urgent_minutes, locked)
-                here = self._here.get(row.incident.id) if not (row.sub or locked) else None
-                if here:
-                    c.values["title"] = here + " " + c.values["title"]
-                until = vm.next_change(row, now, settings.due_soon_minutes, settings.urgent_minutes)
-                self._row_valid[row.key] = (now, until or FOREVER)
-                if "due" in self._columns and vm.cell_width(c.values["due"]) > self._due_width:
-                    # Past midnight a deadline of today reads 昨 23:30: the column widens for it.
-                    self.call_later(lambda: self._setup_columns(self.size.width or self.app.size.width))
-                styled = {col: (c.values[col], self._style(col, row, c.level)) for col in self._columns}
-                old = self._rendered.get(row.key)
-                if old is None:
-                    if not structural:
-                        continue
-                    table.add_row(*[self._cell(col, text, style, row.key)
-                                    for col, (text, style) in styled.items()], key=row.key)
-                    self._rendered[row.key] = styled
-                    continue
-                for col, value in styled.items():
-                    if old.get(col) != value:
-                        table.update_cell(row.key, col, self._cell(col, value[0], value[1], row.key))
-                        old[col] = value
-            if structural:
-                self._rows = rows
-                current = [r.key.value for r in table.ordered_rows]
-                if current != wanted:
-                    rank = {k: i for i, k in enumerate(wanted)}
-                    table.sort(key=lambda values: rank.get(getattr(values[0], "row_key", ""), 1 << 30))
-                if cursor is not None and cursor in self._rendered:
-                    index = table.get_row_index(cursor)
-                    if index != table.cursor_row:
-                        table.move_cursor(row=index, scroll=False)
+        wanted = []
+        for row in rows:
+            if not structural and (not table.shows(row.key)
+                                   or self._still_valid(self._row_valid.get(row.key), now)):
+                continue
+            c = vm.cells(row, now, zone, settings.due_soon_minutes, settings.urgent_minutes, locked)
+            here = self._here.get(row.incident.id) if not (row.sub or locked) else None
+            if here:
+                c.values["title"] = here + " " + c.values["title"]
+            until = vm.next_change(row, now, settings.due_soon_minutes, settings.urgent_minutes)
+            self._row_valid[row.key] = (now, until or FOREVER)
+            if "due" in self._columns and vm.cell_width(c.values["due"]) > self._due_width:
+                # Past midnight a deadline of today reads 昨 23:30: the column widens for it.
+                self.call_later(lambda: self._setup_columns(self.size.width or self.app.size.width))
+            wanted.append((row.key, {col: (c.values[col], self._style(col, row, c.level)) for col in self._columns}))
+        if structural:
+            keep = {r.key for r in rows}
+            for key in [k for k in self._row_valid if k not in keep]:
+                del self._row_valid[key]
+            self._rows = rows
+        table.sync_rows(wanted, self._make_cell, structural=structural, cursor=cursor)
+
+    def _make_cell(self, col: str, value: tuple[str, str], key: str) -> Text:
+        return self._cell(col, value[0], value[1], key)
 
     @staticmethod
     def _cell(col: str, text: str, style: str, key: str) -> Text:
         if col == "code":
-            return _keyed(text, key, style)
+            return Text(text, style=style)
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
     @staticmethod

@@ -45,6 +45,8 @@ def state_text(v) -> str:
 class ChecksScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
+    # The role each key's action needs (the services refuse it without); ? marks them (screens/help.py).
+    ACTION_ROLES = {"complete": "officer", "edit": "leader", "new": "leader"}
     BINDINGS = [
         Binding("enter", "complete", t("prevention.key.complete"), id="checks.complete", priority=True),
         Binding("e", "edit", t("prevention.key.edit"), id="checks.edit"),

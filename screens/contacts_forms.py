@@ -491,11 +491,14 @@ class CallHistory(LockAware):
         table = self.query_one("#history-table", DataTable)
         for key, width in (("at", 11), ("who", 18), ("number", 17), ("outcome", 8), ("by", 8)):
             table.add_column(t(f"contacts.history.{key}"), key=key, width=width)
+        from models.profiles import display_name_map
         with ctx.store.read():
             self.calls = calls_for(self.incident.id)
+            names = display_name_map(c.logged_by for c in self.calls)
         for c in self.calls:
             table.add_row(fmt_when(c.at, ctx.zone, ctx.now(), with_zone=False), Text(call_label(c)),
-                          Text(c.number or "—"), t(f"call_outcome.{c.outcome}"), Text(c.logged_by), key=str(c.id))
+                          Text(c.number or "—"), t(f"call_outcome.{c.outcome}"),
+                          Text(names.get(c.logged_by, c.logged_by or "")), key=str(c.id))
         if not self.calls:
             self.query_one("#history-detail", Static).update(t("contacts.no_calls"))
         table.focus()

@@ -75,18 +75,6 @@ class FixedTable(CellTable):
         self.virtual_size = Size(width, self._total_row_height + (self.header_height if self.show_header else 0))
 
 
-class KeyedText(Text):
-    """The first cell carries its row key, so ``DataTable.sort`` can order rows by key."""
-
-    row_key: str = ""
-
-
-def _keyed(text: str, key: str, style: str = "") -> KeyedText:
-    cell = KeyedText(text, style=style, no_wrap=True, overflow="ellipsis")
-    cell.row_key = key
-    return cell
-
-
 def cell_texts(row: vm.Row, now: datetime, zone) -> tuple[dict[str, str], str | None]:
     """Every column's text for one row at ``now``, and its level (``late``: overdue statutory)."""
     inc, nxt = row.incident, row.next
@@ -184,7 +172,6 @@ class CountyBoardScreen(Screen):
         self.by_school = False
         self._data: vm.CountyData | None = None
         self._rows: list[vm.Row] = []
-        self._rendered: dict[str, dict[str, tuple[str, str]]] = {}
         self._columns: list[str] = []
         self._title_width = 0
         self._texts: dict[str, str] = {}
@@ -301,7 +288,6 @@ class CountyBoardScreen(Screen):
         table = self.table
         cursor = self._cursor_key()
         table.clear(columns=True)
-        self._rendered.clear()
         self._valid.clear()
         self._columns, self._title_width, self._widths = shown, title_w, widths
         for col in shown:
@@ -475,89 +461,66 @@ class CountyBoardScreen(Screen):
             self._fill_schools(now)
 
     def _cursor_key(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        except Exception:  # noqa: BLE001
-            return None
+        return self.table.cursor_key()
 
     def _sync_rows(self, rows: list[vm.Row], now, cursor: str | None, structural: bool = True) -> None:
-        """Keyed diff: remove gone rows, update changed cells, add new rows, reorder; keep the cursor.
+        """The cells of the rows that may have changed, then the table's keyed diff
+        (``CellTable.sync_rows``: gone rows removed, changed cells updated, new rows added, the
+        order and the cursor kept).
 
         A row is looked at only when its incident changed (a new read of its school) or time may
         have changed its text (``valid_until``); the first paint adds a screenful of rows and the
         rest a moment later, so 2,000 rows do not hold up the first screen."""
         table = self.table
         zone = self.app.zone
-        if structural and not self._rendered and self._limit is None and len(rows) > FIRST_ROWS:
+        if structural and not table.synced and self._limit is None and len(rows) > FIRST_ROWS:
             self._limit = FIRST_ROWS
             rows = rows[:FIRST_ROWS]
             self.set_timer(CHUNK_AFTER_S, self._grow)
-        wanted = [r.key for r in rows]
         valid = self._valid
         # Only the rows in view (and a few either side) are kept up to date; a row scrolled into
         # view is brought up to date then (``_scrolled``). At a minute boundary every countdown
         # moves: 2,000 rows' cells recomputed and repainted held the screen for over a second.
         top = int(table.scroll_y)
         lo, hi = max(0, top - WINDOW_MARGIN), top + max(table.size.height, 24) + WINDOW_MARGIN
-        with self.app.batch_update():
-            if structural:
-                keep = set(wanted)
-                for key in [k for k in self._rendered if k not in keep]:
-                    table.remove_row(key)
-                    del self._rendered[key]
-                    valid.pop(key, None)
-            indexes = range(len(rows)) if structural else range(lo, min(hi, len(rows)))
-            until = FOREVER
-            for index in indexes:
-                row = rows[index]
-                old = self._rendered.get(row.key)
-                if old is None and not structural:
-                    continue
-                in_view = lo <= index < hi
-                if old is not None and not in_view:
-                    continue
-                seen = valid.get(row.key)
-                if (old is not None and seen is not None and seen[0] is row.incident
-                        and seen[1] == (row.next, row.overdue) and seen[2] > now):
-                    until = min(until, seen[2])
-                    continue
-                texts, level = cell_texts(row, now, zone)
-                styled = {col: (texts[col], self._style(col, row, level)) for col in self._columns}
-                if old is None:
-                    table.add_row(*[self._cell(col, text, style, row.key) for col, (text, style) in styled.items()],
-                                  key=row.key)
-                    self._rendered[row.key] = styled
-                else:
-                    for col, value in styled.items():
-                        if old.get(col) != value:
-                            table.update_cell(row.key, col, self._cell(col, value[0], value[1], row.key))
-                            old[col] = value
-                valid[row.key] = (row.incident, (row.next, row.overdue), valid_until(row, now, zone))
+        if structural:
+            keep = {r.key for r in rows}
+            for key in [k for k in valid if k not in keep]:
+                del valid[key]
+        indexes = range(len(rows)) if structural else range(lo, min(hi, len(rows)))
+        until = FOREVER
+        wanted: list[tuple[str, dict | None]] = []
+        for index in indexes:
+            row = rows[index]
+            shown = table.shows(row.key)
+            in_view = lo <= index < hi
+            seen = valid.get(row.key)
+            if not shown and not structural:
+                continue
+            if shown and (not in_view or (seen is not None and seen[0] is row.incident
+                                          and seen[1] == (row.next, row.overdue) and seen[2] > now)):
                 if in_view:
-                    until = min(until, valid[row.key][2])
-            self._window_until = until
-            if structural:
-                current = [r.key.value for r in table.ordered_rows]
-                if current != wanted[:len(current)] or len(current) != len(wanted):
-                    rank = {k: i for i, k in enumerate(wanted)}
-                    table.sort(key=lambda values: rank.get(getattr(values[0], "row_key", ""), 1 << 30))
-                if cursor is not None and cursor in self._rendered:
-                    index = table.get_row_index(cursor)
-                    if index != table.cursor_row:
-                        table.move_cursor(row=index, scroll=False)
+                    until = min(until, seen[2])
+                wanted.append((row.key, None))          # as it is: nothing in it changed
+                continue
+            texts, level = cell_texts(row, now, zone)
+            wanted.append((row.key, {col: (texts[col], self._style(col, row, level)) for col in self._columns}))
+            valid[row.key] = (row.incident, (row.next, row.overdue), valid_until(row, now, zone))
+            if in_view:
+                until = min(until, valid[row.key][2])
+        self._window_until = until
+        table.sync_rows(wanted, self._make_cell, structural=structural, cursor=cursor)
         if structural and self._data is not None:
             if self.ready_at is None:
                 self.ready_at = time.monotonic()
-            if self.complete_at is None and self._limit is None and len(self._rendered) == len(self._rows):
+            if self.complete_at is None and self._limit is None and len(table.synced) == len(self._rows):
                 self.complete_at = time.monotonic()
+
+    def _make_cell(self, col: str, value: tuple[str, str], key: str) -> Text:
+        return self._cell(col, value[0], value[1], key)
 
     @staticmethod
     def _cell(col: str, text: str, style: str, key: str) -> Text:
-        if col == "school":
-            return _keyed(text, key, style)
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
     @staticmethod

@@ -2,7 +2,12 @@
 section of the user guide that covers that screen.
 
 Reading ``BINDINGS`` rather than keeping a hand-written list means the help
-can never disagree with what the keys do. The guide's section is found from the screen's
+can never disagree with what the keys do. As Textual's footer does, each key is asked
+``check_action`` at the moment ``?`` is pressed: a key that is off there (``False``: a role the
+officer lacks, a key that needs an incident, a read-only incident) is left out, one that is shown
+but disabled (``None``) is listed dimmed and marked 现在不可用. A key whose action needs a role the
+officer lacks (the screen's ``ACTION_ROLES``; pressed, it is refused with a notice) is listed
+dimmed and marked with that role (结案（需领导权限）). The guide's section is found from the screen's
 ``GUIDE_SECTION`` (a screen may set it) or its module's name in ``SECTIONS``;
 ``tests/test_docs.py`` checks that every section named here is a heading of both guides.
 """
@@ -18,6 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from models.i18n import get_language, t
+from models.roles import can
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -61,18 +67,43 @@ def guide_line(screen: Screen | None) -> str:
     return t("help.guide_line", path=path, section=t(f"help.guide.{section}"))
 
 
-def binding_lines(app, screen: Screen | None) -> list[tuple[str, str]]:
-    """(keys, description) for the screen's bindings and the app's, grouped by action."""
+def action_state(app, node, action: str) -> bool | None:
+    """What ``check_action`` says of ``action`` bound on ``node`` (the screen or the app), as the
+    footer asks it: True works now, None is shown disabled, False is hidden."""
+    from textual.actions import ActionError, parse
+    try:
+        namespace, name, params = parse(action)
+    except ActionError:
+        return True
+    target = app if namespace == "app" else (node if not namespace or namespace == "screen" else None)
+    if target is None:
+        return True
+    try:
+        return target.check_action(name, params)
+    except Exception:      # a check that cannot answer now must not keep ? from opening
+        return True
+
+
+def binding_lines(app, screen: Screen | None) -> list[tuple[str, str, bool]]:
+    """(keys, description, works now) for the screen's bindings and the app's, grouped by action; only the
+    keys that work now, and those the footer would grey out marked (``help.unavailable``)."""
     groups: dict[str, list] = {}
     order: list[str] = []
     sources = []
     if screen is not None:
-        sources.append(getattr(type(screen), "BINDINGS", []))
-    sources.append(getattr(type(app), "BINDINGS", []))
+        sources.append((screen, getattr(type(screen), "BINDINGS", [])))
+    sources.append((app, getattr(type(app), "BINDINGS", [])))
     descriptions: dict[str, str] = {}
-    for bindings in sources:
+    state: dict[str, bool | None] = {}
+    roles = getattr(screen, "ACTION_ROLES", {}) if screen is not None else {}
+    actor = getattr(app, "actor", None)
+    for node, bindings in sources:
         for b in bindings:
             if not isinstance(b, Binding):
+                continue
+            if b.action not in state:
+                state[b.action] = action_state(app, node, b.action)
+            if state[b.action] is False:
                 continue
             for key in b.key.split(","):
                 single = Binding(key.strip(), b.action, b.description)
@@ -85,11 +116,18 @@ def binding_lines(app, screen: Screen | None) -> list[tuple[str, str]]:
                     groups[b.action].append(display)
     lines = []
     if screen is not None and screen.query(DataTable):
-        lines.append(("↑ ↓ PgUp PgDn", t("help.arrows")))
+        lines.append(("↑ ↓ PgUp PgDn", t("help.arrows"), True))
     for action in order:
-        lines.append((" ".join(groups[action]), descriptions[action] or action))
+        desc = descriptions[action] or action
+        works = state.get(action) is not None
+        needed = roles.get(action.rpartition(".")[2])
+        if works and needed and actor is not None and not can(actor.role, needed):
+            lines.append((" ".join(groups[action]), t("help.needs_role", action=desc, role=t("role." + needed)),
+                          False))
+            continue
+        lines.append((" ".join(groups[action]), desc if works else t("help.unavailable", action=desc), works))
     if "command_palette" not in groups:            # the app's own palette binding is listed already
-        lines.append(("ctrl+p", t("help.palette")))
+        lines.append(("ctrl+p", t("help.palette"), True))
     return lines
 
 
@@ -117,8 +155,8 @@ class HelpScreen(ModalScreen):
         table = self.query_one("#help-table", DataTable)
         table.add_column(t("help.key"), key="key")
         table.add_column(t("help.action"), key="action")
-        for keys, desc in binding_lines(self.app, self.source):
-            table.add_row(Text(keys, style="bold"), Text(desc))
+        for keys, desc, works in binding_lines(self.app, self.source):
+            table.add_row(Text(keys, style="bold" if works else "dim"), Text(desc, style="" if works else "dim"))
         table.focus()
 
     def action_close(self) -> None:

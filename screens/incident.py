@@ -69,6 +69,10 @@ class IncidentScreen(ShowsPresence, Screen):
 
     # What a read-only view (the history screen's) leaves out: every key that changes the record.
     WRITE_ACTIONS = ("edit", "grade", "note", "evidence", "handled", "withdraw", "close_incident")
+    # The role each key's action needs: a key pressed without it is refused with a notice, and ?
+    # marks it (screens/help.py), as the services check the role again.
+    ACTION_ROLES = {"edit": "officer", "note": "officer", "evidence": "officer", "handled": "officer",
+                    "grade": "leader", "withdraw": "leader", "close_incident": "leader"}
 
     def __init__(self, incident_id: Any, read_only: bool = False) -> None:
         super().__init__()
@@ -134,7 +138,7 @@ class IncidentScreen(ShowsPresence, Screen):
         self.render_facts()
         self.render_stages(obls, reports)
         locked = bool(self.app.locked)
-        if self._changed("timeline", (locked, [(e.kind, e.order, e.at, e.action) for e in entries])):
+        if self._changed("timeline", (locked, [(e.kind, e.order, e.at, e.action, e.actor_name) for e in entries])):
             self.render_timeline(entries)
         if self._changed("evidence", (locked, [ev.id for ev in evidence])):
             self.render_evidence(evidence)
@@ -298,12 +302,18 @@ class IncidentScreen(ShowsPresence, Screen):
         width = (self.size.width or self.app.size.width) - STAGES_CHROME
         need = {key: cell_len(t(f"incident.col.{key}")) for key in STAGE_COLUMNS}
         for row in self._cells.values():
-            for key in ("due", "left", "report"):
+            for key in ("due", "left"):
                 need[key] = max(need[key], cell_len(row[key]))
         need["left"] = max(need["left"], LEFT_MIN)
-        full = {key: max([need[key]] + [cell_len(r[key][0]) for r in self._cells.values()]) for key in ("stage", "state")}
-        short = {key: max([need[key]] + [cell_len(r[key][1]) for r in self._cells.values()]) for key in ("stage", "state")}
-        room = width - sum(need[k] for k in ("due", "left", "report")) - table.cell_padding * 2 * len(STAGE_COLUMNS)
+        forms = ("stage", "state", "report")
+        full = {key: max([need[key]] + [cell_len(r[key][0]) for r in self._cells.values()]) for key in forms}
+        short = {key: max([need[key]] + [cell_len(r[key][1]) for r in self._cells.values()]) for key in forms}
+        fixed = need["due"] + need["left"] + table.cell_padding * 2 * len(STAGE_COLUMNS)
+        # The report cell in full (已报 10:05 ✓签收) when the stage and state still fit in their short
+        # forms beside it; its short form (已报 10:05 ✓) otherwise: never a cell wider than its column.
+        need["report"] = full["report"] if width - fixed - full["report"] >= short["stage"] + short["state"] \
+            else short["report"]
+        room = width - fixed - need["report"]
         if room >= full["stage"] + full["state"]:
             stage = full["stage"]
         else:
@@ -320,7 +330,7 @@ class IncidentScreen(ShowsPresence, Screen):
     def _fill_cells(self) -> None:
         table = self.query_one("#stages", DataTable)
         for key, row in self._cells.items():
-            for col in ("stage", "state"):
+            for col in ("stage", "state", "report"):
                 full, short = row[col]
                 text = full if cell_len(full) <= self._widths.get(col, 0) else short
                 table.update_cell(key, col, Text(text, style=row[col + "_style"]))
@@ -388,13 +398,22 @@ class IncidentScreen(ShowsPresence, Screen):
         cells: dict[str, dict[str, Any]] = {}
         for key, ob in rows:
             report = latest.get(key)
+            receipt = None
+            if report is not None and report.status != "draft":
+                receipt = self._receipts.get((report.regime, report.stage, int(report.seq or 1)))
+                if receipt is not None and not covers(receipt, report):
+                    receipt = None      # a correction sent after the signature: not what was signed for
             if report is None:
-                rep = Text("-", style="dim")
+                rep, rep_style = ("-", "-"), "dim"
             elif report.status == "draft":
-                rep = Text(t("incident.report_draft"), style="yellow")
+                rep, rep_style = (t("incident.report_draft"),) * 2, "yellow"
             else:
-                rep = Text(t("incident.report_sent", at=fmt_when(report.submitted_at, ctx.zone, now, with_zone=False)),
-                           style="green")
+                # Every stage the county signed for says so in its row (✓签收), the final report's too;
+                # the line under the table names who signed and when.
+                sent = fmt_when(report.submitted_at, ctx.zone, now, with_zone=False)
+                rep = ((t("incident.report_signed", at=sent), t("incident.report_signed.short", at=sent))
+                       if receipt is not None else (t("incident.report_sent", at=sent),) * 2)
+                rep_style = "bold green" if receipt is not None else "green"
             if ob is None:
                 word = t("incident.no_deadline")
                 state_forms, style, detail, left = (word, word), "dim", "", Text("")
@@ -404,23 +423,18 @@ class IncidentScreen(ShowsPresence, Screen):
                 state_forms, left = (full, short), self._left(ob, style)
                 due = Text(fmt_when(ob.due_at, ctx.zone, now, with_zone=False) if ob.due_at else "-",
                            style="" if ob.due_at else "dim")
-            receipt = None
-            if report is not None and report.status != "draft":
-                receipt = self._receipts.get((report.regime, report.stage, int(report.seq or 1)))
-                if receipt is not None and not covers(receipt, report):
-                    receipt = None      # a correction sent after the signature: not what was signed for
             cells[key] = {"stage": self._stage_names(key), "state": state_forms, "state_style": style,
                           "stage_style": "", "detail": detail,
                           "receipt": t("county.receipt.line", by=receipt.signed_by,
                                        at=fmt_when(receipt.signed_at, ctx.zone, now, with_zone=False))
                           if receipt is not None else "",
-                          "due": due.plain, "left": left.plain, "report": rep.plain,
-                          "_texts": (due, left, rep)}
+                          "due": due.plain, "left": left.plain, "report": rep, "report_style": rep_style,
+                          "_texts": (due, left)}
         self._cells = cells
         for key, row in cells.items():
-            due, left, rep = row["_texts"]
-            table.add_row(Text(row["stage"][1]), due, left, Text(row["state"][1], style=row["state_style"]), rep,
-                          key=key)
+            due, left = row["_texts"]
+            table.add_row(Text(row["stage"][1]), due, left, Text(row["state"][1], style=row["state_style"]),
+                          Text(row["report"][1], style=row["report_style"]), key=key)
         self._widths = {}
         self._fit_columns()
         if keep is not None and rows:
@@ -436,7 +450,7 @@ class IncidentScreen(ShowsPresence, Screen):
             text.append(t("incident.timeline_limited", n=TIMELINE_LIMIT) + "\n", style="dim")
         for e in entries:
             text.append(fmt_local(e.at, ctx.zone, with_zone=False), style="bold")
-            text.append("  " + masked(e.actor, locked), style="cyan")
+            text.append("  " + masked(e.actor_name or e.actor, locked), style="cyan")
             if e.kind == "note":
                 text.append("  " + t("incident.tl.note") + "\n", style="bold")
                 text.append("    " + masked(e.text, locked).replace("\n", "\n    ") + "\n")
@@ -512,7 +526,7 @@ class IncidentScreen(ShowsPresence, Screen):
         self.app.open_screen("drill", self.inc.id)
 
     def action_edit(self) -> None:
-        if self._guard("officer"):
+        if self._guard(self.ACTION_ROLES["edit"]):
             from screens.edit_incident import EditIncidentScreen
             self.app.push_screen(EditIncidentScreen(self.inc.id), lambda _r: self.reload())
 
@@ -522,7 +536,7 @@ class IncidentScreen(ShowsPresence, Screen):
             self.app.push_screen(GradeScreen(self.inc.id), lambda _r: self.reload())
 
     def action_note(self) -> None:
-        if not self._guard("officer"):
+        if not self._guard(self.ACTION_ROLES["note"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -533,7 +547,7 @@ class IncidentScreen(ShowsPresence, Screen):
                                        save), self._done)
 
     def action_evidence(self) -> None:
-        if not self._guard("officer"):
+        if not self._guard(self.ACTION_ROLES["evidence"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -552,7 +566,7 @@ class IncidentScreen(ShowsPresence, Screen):
                                        t("incident.evidence_intro", folder=str(ctx.store.evidence_dir))), self._done)
 
     def action_handled(self) -> None:
-        if not self._guard("officer"):
+        if not self._guard(self.ACTION_ROLES["handled"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -565,7 +579,7 @@ class IncidentScreen(ShowsPresence, Screen):
                              self._done)
 
     def action_withdraw(self) -> None:
-        if not self._guard("leader"):
+        if not self._guard(self.ACTION_ROLES["withdraw"]):
             return
         ctx, inc = self.app.ctx, self.inc
 
@@ -577,7 +591,7 @@ class IncidentScreen(ShowsPresence, Screen):
 
     def action_close_incident(self) -> None:
         """The close dialog lists what is still owed (statutory first); closing over it needs a reason."""
-        if not self._guard("leader"):
+        if not self._guard(self.ACTION_ROLES["close_incident"]):
             return
         from models.incidents import close_checklist
         from tui.present import obligation_line

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from models.errors import DomainError
 from models.i18n import t
+from models.profiles import display_name
 from models.timeparse import fmt_local, parse_time
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
@@ -28,6 +29,8 @@ class LedgerScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     GUIDE_SECTION = "prevention"
+    # The role each key's action needs (the service refuses it without); ? marks it (screens/help.py).
+    ACTION_ROLES = {"add": "officer"}
     BINDINGS = [
         Binding("n", "add", t("ledger_screen.key.add"), id="ledger.add"),
         Binding("escape", "back", t("stats.key.back"), id="ledger.back"),
@@ -79,7 +82,7 @@ class LedgerScreen(FollowsOtherSessions, Screen):
         rid = int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
         r = next((x for x in self._rows if x.id == rid), None)
         if r is not None:
-            detail.update(Text(t("ledger_screen.detail", recipient=r.recipient or "—", by=r.recorded_by or "—")))
+            detail.update(Text(t("ledger_screen.detail", recipient=r.recipient or "—", by=display_name(r.recorded_by) or "—")))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail()

@@ -25,7 +25,7 @@ from models.errors import DomainError, ValidationError
 from models.i18n import t
 from models.incidents import IncidentInput, create_incident
 from models.taxonomy import load_taxonomy
-from models.timeparse import fmt_local, fmt_when, parse_time
+from models.timeparse import fmt_local, fmt_when, parse_time, time_examples
 from screens._account_form import FieldsInOrder, keys_delivered
 from screens._presence import ShowsPresence
 from screens._incident_fields import (category_choices, category_shown, grade_choices,
@@ -140,7 +140,8 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
             yield Static("", id="conflict")
             for name in self.FIELDS:
                 if name in TEXT_FIELDS:
-                    widget = SafeInput(id=name, placeholder=t(f"incident.ph.{name}"))
+                    widget = SafeInput(id=name, placeholder=time_examples() if name in TIME_FIELDS
+                                       else t(f"incident.ph.{name}"))
                 elif name == "category":
                     widget = Picker(category_choices, id="category", placeholder=t("incident.ph.category"))
                 elif name == "subcategory":

@@ -177,7 +177,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         if r.status == "superseded":
             text.append(t("report.superseded_note") + "\n", style="bold")
         text.append(t("cli.report.submitted_line", at=fmt_local(r.submitted_at, self.ctx.zone),
-                      by=r.submitted_by or "", channel=t(f"report.channel.{r.channel or 'phone'}"),
+                      by=display_name(r.submitted_by), channel=t(f"report.channel.{r.channel or 'phone'}"),
                       recipient=r.recipient or ""))
         if r.receipt_confirmed_by:
             text.append("\n" + t("field.submit_confirmed_by") + ": " + r.receipt_confirmed_by)

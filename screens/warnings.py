@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static, Tex
 from screens._follow import FollowsOtherSessions
 from models.errors import DomainError
 from models.i18n import t
+from models.profiles import display_name
 from models.timeparse import fmt_local, fmt_when, parse_time
 from tui.palette import BindingCommands
 from tui.widgets.notice_room import NoticeRoom
@@ -33,6 +34,8 @@ LEVEL_STYLE = {"red": "bold reverse red", "orange": "bold #ff8700", "yellow": "b
 class WarningsScreen(FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
+    # The role each key's action needs (the services refuse it without); ? marks them (screens/help.py).
+    ACTION_ROLES = {"toggle_action": "officer", "new_warning": "officer", "lift": "officer"}
     BINDINGS = [
         Binding("space", "toggle_action", t("prevention.key.tick"), id="warnings.tick"),
         Binding("n", "new_warning", t("prevention.key.new_warning"), id="warnings.new"),
@@ -130,12 +133,12 @@ class WarningsScreen(FollowsOtherSessions, Screen):
         until = fmt_local(w.valid_until, ctx.zone) if w.valid_until else t("prevention.warning.until_lifted")
         text = Text(t("prevention.warnings.detail", received=fmt_local(w.received_at, ctx.zone), until=until))
         if w.lifted_at:
-            text.append("  " + t("prevention.warnings.lifted", by=w.lifted_by,
+            text.append("  " + t("prevention.warnings.lifted", by=display_name(w.lifted_by),
                                  at=fmt_local(w.lifted_at, ctx.zone)), style="dim")
         text.append("\n" + w.content)
         detail.update(text)
         for a in acts:
-            who = f"{a.done_by} {fmt_when(a.done_at, ctx.zone, ctx.now(), with_zone=False)}" if a.done_at else ""
+            who = f"{display_name(a.done_by)} {fmt_when(a.done_at, ctx.zone, ctx.now(), with_zone=False)}" if a.done_at else ""
             table.add_row(Text("✓" if a.done_at else "·", style="green" if a.done_at else ""),
                           Text(a.department), Text(a.action), Text(who), key=str(a.id))
         if keep is not None and keep in {str(a.id) for a in acts}:

@@ -141,3 +141,31 @@ def pg():
         yield cluster
     finally:
         cluster.destroy()
+
+
+SCHOOL_NAMES = {"S001": "海峰中学", "S002": "金龙中学", "S003": "龙华小学"}
+
+
+def make_county(cluster: Cluster, schools: tuple[str, ...] = ("S001",), bureau: str | None = "jijiaoke") -> dict:
+    """A county database of its own with ``schools`` registered (in that order; names from
+    ``SCHOOL_NAMES``) and then the ``bureau``'s login, as ``county init``, ``add-school`` and
+    ``add-bureau`` make them. Returns:
+
+    ``db`` (its name), ``admin`` (the superuser's URL of it), ``url`` (host, port and database,
+    no credential: what a school enrols against), ``pg`` (the cluster), ``bureau`` (the
+    bureau's login URL), for each school code its login URL with the one-time secret, and
+    ``secrets`` / ``roles``: {code: secret / role}.
+    """
+    from models.county import schema
+    db = cluster.new_database()
+    admin = cluster.admin_url(db)
+    schema.init(admin)
+    county = {"db": db, "admin": admin, "url": f"postgresql://{cluster.host}:{cluster.port}/{db}",
+              "pg": cluster, "secrets": {}, "roles": {}}
+    for code in schools:
+        got = schema.add_school(admin, code, SCHOOL_NAMES[code])
+        county["secrets"][code], county["roles"][code] = got["secret"], got["role"]
+        county[code] = cluster.url_for(got["role"], got["secret"], db)
+    if bureau is not None:
+        county["bureau"] = cluster.url_for(bureau, schema.add_bureau(admin, bureau)["secret"], db)
+    return county

@@ -50,6 +50,8 @@ async def _open(app, pilot, name, inc):
     elif name == "contacts":
         app.open_screen("contacts", inc.id)
     elif name == "help":
+        # ? lists the keys that work at that moment: `a` (确认警报) once the alarm is there.
+        await _open(app, pilot, "board", inc)
         app.action_help()
     else:
         app.open_screen(name)

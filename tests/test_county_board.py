@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from models.county import board, schema, server
+from models.county import board, server
 from tests.conftest import run_cli
+from tests.pgcluster import make_county
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=timezone.utc)
 
@@ -34,15 +35,7 @@ def change(code, version=1, *, now=NOW, title="勒索病毒", drill=False, statu
 
 @pytest.fixture
 def county(pg):
-    db = pg.new_database()
-    admin = pg.admin_url(db)
-    schema.init(admin)
-    a = schema.add_school(admin, "S001", "海峰中学")
-    b = schema.add_school(admin, "S002", "金龙中学")
-    c = schema.add_school(admin, "S003", "龙华小学")
-    bureau = schema.add_bureau(admin, "jijiaoke")
-    return {"db": db, "S001": pg.url_for(a["role"], a["secret"], db), "S002": pg.url_for(b["role"], b["secret"], db),
-            "S003": pg.url_for(c["role"], c["secret"], db), "bureau": pg.url_for("jijiaoke", bureau["secret"], db)}
+    return make_county(pg, ("S001", "S002", "S003"))
 
 
 def put(url, school, *changes):

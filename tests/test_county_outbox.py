@@ -8,11 +8,12 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from models.county import link, outbox, schema, server
+from models.county import link, outbox, server
 from models.incidents import IncidentInput, create_incident, set_grade, update_incident
 from models.reports import Submission, open_report, save_draft, submit
 from models.tables import CountyReceipt, Incident, Outbox, Setting
 from tests.conftest import T0
+from tests.pgcluster import make_county
 
 FIRST_FULL = {"affected_scope": "约 120 名学生记录", "damage": "无", "threat": "较低", "trend": "已控制",
               "measures_taken": "已修改口令、断网", "next_steps": "配合排查", "contact_phone": "0874-1234567"}
@@ -142,13 +143,10 @@ def test_write_overhead_with_and_without_enrolment(ctx, capsys):
 
 @pytest.fixture
 def county(pg):
-    db = pg.new_database()
-    schema.init(pg.admin_url(db))
-    a = schema.add_school(pg.admin_url(db), "S001", "海峰中学")
-    bureau = schema.add_bureau(pg.admin_url(db), "jijiaoke")
-    return {"db": db, "url": f"postgresql://{pg.host}:{pg.port}/{db}", "secret": a["secret"],
-            "role": a["role"], "admin": pg.admin_url(db),
-            "bureau": pg.url_for("jijiaoke", bureau["secret"], db), "pg": pg}
+    county = make_county(pg, ("S001",))
+    # The one school's one-time secret and role, as enrolment and the tests below use them.
+    county["secret"], county["role"] = county["secrets"]["S001"], county["roles"]["S001"]
+    return county
 
 
 def test_enrol_changes_the_password_snapshots_and_syncs_with_receipts_back(ctx, county, memory_keyring):

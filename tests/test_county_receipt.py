@@ -5,8 +5,9 @@ import json
 import psycopg
 import pytest
 
-from models.county import schema, server
+from models.county import server
 from tests.conftest import run_cli
+from tests.pgcluster import make_county
 
 SENT = {"regime": "school_plan", "stage": "first", "seq": 1, "revision": 1,
         "submitted_at": "2026-11-25T03:00:00+00:00", "submitted_by": "wangli",
@@ -30,14 +31,10 @@ def _incident(code, reports=(), obligations=None):
 
 @pytest.fixture(scope="module")
 def county(pg):
-    db = pg.new_database()
-    schema.init(pg.admin_url(db))
-    a = schema.add_school(pg.admin_url(db), "S001", "海峰中学")
-    bureau = schema.add_bureau(pg.admin_url(db), "jijiaoke")
-    school_url = pg.url_for(a["role"], a["secret"], db)
-    with psycopg.connect(school_url) as conn:
+    county = make_county(pg, ("S001",))
+    with psycopg.connect(county["S001"]) as conn:
         server.apply_changes(conn, "S001", [_incident("XJ-1", reports=[SENT]), _incident("XJ-2")])
-    return {"bureau": pg.url_for("jijiaoke", bureau["secret"], db), "school": school_url}
+    return county
 
 
 def _out(r):
@@ -51,7 +48,7 @@ def test_the_bureau_signs_with_its_login_and_the_servers_time(county):
     assert (got["school"], got["incident"], got["regime"], got["stage"], got["seq"]) == (
         "S001", "XJ-1", "school_plan", "first", 1)
     assert got["signed_by"] == "jijiaoke" and got["already"] is False
-    with psycopg.connect(county["school"]) as conn:   # the school reads it back (its own row)
+    with psycopg.connect(county["S001"]) as conn:   # the school reads it back (its own row)
         rows = server.receipts_for(conn)
     assert [(x["incident_code"], x["signed_by"]) for x in rows] == [("XJ-1", "jijiaoke")]
     assert rows[0]["signed_at"].isoformat() == got["signed_at"]
@@ -87,7 +84,7 @@ def test_ambiguous_stage_is_settled_by_what_the_county_holds(county):
 
 
 def test_a_school_login_cannot_sign(county):
-    r = run_cli("county", "receipt", "S001", "XJ-1", "school_plan.first", "--url", county["school"])
+    r = run_cli("county", "receipt", "S001", "XJ-1", "school_plan.first", "--url", county["S001"])
     assert r.returncode == 1 and "拒绝" in _out(r) and "Traceback" not in _out(r)
     r = run_cli("county", "receipt", "S001", "XJ-1", "school_plan.first")
     assert r.returncode == 2 or (r.returncode == 1 and "--url" in _out(r))

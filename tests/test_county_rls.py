@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from models.county import schema, server
+from tests.pgcluster import make_county
 
 
 def _incident(code, version=1, **extra):
@@ -23,13 +24,7 @@ def _incident(code, version=1, **extra):
 
 @pytest.fixture
 def county(pg):
-    db = pg.new_database()
-    schema.init(pg.admin_url(db))
-    a = schema.add_school(pg.admin_url(db), "S001", "海峰中学")
-    b = schema.add_school(pg.admin_url(db), "S002", "金龙中学")
-    bureau = schema.add_bureau(pg.admin_url(db), "jijiaoke")
-    return {"db": db, "a": pg.url_for(a["role"], a["secret"], db), "b": pg.url_for(b["role"], b["secret"], db),
-            "bureau": pg.url_for("jijiaoke", bureau["secret"], db)}
+    return make_county(pg, ("S001", "S002"))
 
 
 def test_init_is_idempotent_and_versioned(pg):
@@ -41,9 +36,9 @@ def test_init_is_idempotent_and_versioned(pg):
 
 
 def test_a_school_sees_and_writes_only_its_own_rows(county):
-    with psycopg.connect(county["a"]) as a:
+    with psycopg.connect(county["S001"]) as a:
         assert server.apply_changes(a, "S001", [_incident("XJ-1")]) == {"applied": 1, "duplicate": 0, "stale": 0}
-    with psycopg.connect(county["b"]) as b:
+    with psycopg.connect(county["S002"]) as b:
         server.apply_changes(b, "S002", [_incident("XJ-9")])
         # B sees only its own incident and obligation rows.
         assert b.execute("SELECT school, code FROM county.incident").fetchall() == [("S002", "XJ-9")]
@@ -51,7 +46,7 @@ def test_a_school_sees_and_writes_only_its_own_rows(county):
         # B cannot write rows as A: the server refuses (WITH CHECK).
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             server.apply_changes(b, "S001", [_incident("XJ-2")])
-    with psycopg.connect(county["b"]) as b:
+    with psycopg.connect(county["S002"]) as b:
         # Nor change or delete A's rows: they are invisible, so nothing is touched.
         assert b.execute("UPDATE county.incident SET title = 'x' WHERE school = 'S001'").rowcount == 0
         assert b.execute("DELETE FROM county.incident WHERE school = 'S001'").rowcount == 0
@@ -60,7 +55,7 @@ def test_a_school_sees_and_writes_only_its_own_rows(county):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             b.execute("INSERT INTO county.receipt (school, incident_code, regime, stage, seq, signed_by) "
                       "VALUES ('S002', 'XJ-9', 'school_plan', 'first', 1, 'me')")
-    with psycopg.connect(county["a"]) as a:
+    with psycopg.connect(county["S001"]) as a:
         assert a.execute("SELECT title FROM county.incident").fetchall() == [("勒索病毒",)]
 
 
@@ -68,9 +63,9 @@ def test_the_bureau_reads_everything_and_writes_only_receipts(county):
     sent = _incident("XJ-1", reports=[{"regime": "school_plan", "stage": "first", "seq": 1, "revision": 1,
                                        "submitted_at": "2026-11-25T03:00:00+00:00", "submitted_by": "wangli",
                                        "channel": "fax", "recipient": "县教育局"}])
-    with psycopg.connect(county["a"]) as a:
+    with psycopg.connect(county["S001"]) as a:
         server.apply_changes(a, "S001", [sent])
-    with psycopg.connect(county["b"]) as b:
+    with psycopg.connect(county["S002"]) as b:
         server.apply_changes(b, "S002", [_incident("XJ-9")])
     with psycopg.connect(county["bureau"]) as bureau:
         assert sorted(bureau.execute("SELECT school, code FROM county.incident").fetchall()) == [
@@ -85,14 +80,14 @@ def test_the_bureau_reads_everything_and_writes_only_receipts(county):
         from models.errors import DomainError
         with pytest.raises(DomainError):   # nothing sent: nothing to sign for
             server.add_receipt(bureau, "S002", "XJ-9", "school_plan", "first", 1, "jijiaoke")
-    with psycopg.connect(county["a"]) as a:
+    with psycopg.connect(county["S001"]) as a:
         assert [r["incident_code"] for r in server.receipts_for(a)] == ["XJ-1"]
-    with psycopg.connect(county["b"]) as b:
+    with psycopg.connect(county["S002"]) as b:
         assert server.receipts_for(b) == []
 
 
 def test_the_same_batch_twice_changes_nothing_and_old_versions_are_stale(county):
-    with psycopg.connect(county["a"]) as a:
+    with psycopg.connect(county["S001"]) as a:
         batch = [_incident("XJ-1", 1), _incident("XJ-1", 2, title="二版")]
         assert server.apply_changes(a, "S001", batch) == {"applied": 2, "duplicate": 0, "stale": 0}
         assert server.apply_changes(a, "S001", batch) == {"applied": 0, "duplicate": 2, "stale": 0}

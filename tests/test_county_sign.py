@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from models.county import schema, server
+from models.county import server
+from tests.pgcluster import make_county
 from tests.ui_helpers import screen_text, wait_for
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=timezone.utc)     # 12:00 in Asia/Shanghai
@@ -31,13 +32,7 @@ def change(code, *, reports=(), version=1):
 
 @pytest.fixture
 def county(pg):
-    db = pg.new_database()
-    admin = pg.admin_url(db)
-    schema.init(admin)
-    a = schema.add_school(admin, "S001", "海峰中学")
-    bureau = schema.add_bureau(admin, "jijiaoke")
-    url = {"admin": admin, "S001": pg.url_for(a["role"], a["secret"], db),
-           "bureau": pg.url_for("jijiaoke", bureau["secret"], db)}
+    url = make_county(pg, ("S001",))
     with psycopg.connect(url["S001"]) as conn:
         server.apply_changes(conn, "S001", [
             change("A-1", reports=[("first", 1, 30)]),

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from textual.widgets import Static
 
-from models.i18n import t
 from models.incidents import get_incident
+from models.timeparse import time_formats
 from tests.conftest import T0, make_app
 from tests.test_incident_screen import open_incident, seed
 from tests.ui_helpers import rendered, type_text
@@ -55,7 +55,7 @@ async def test_an_unreadable_or_empty_time_gets_the_one_parser_message(db_path, 
         await pilot.pause()
         assert app.screen is dialog
         empty = _message(dialog)
-        formats = "".join(t("time.formats").split())
+        formats = "".join(time_formats().split())
         assert formats in unreadable and formats in empty, (unreadable, empty)
         assert "abc" in unreadable
         for text in (unreadable, empty):

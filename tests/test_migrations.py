@@ -87,3 +87,120 @@ def test_migration_never_rebuilds_a_table_that_others_reference(tmp_path):
         assert [u["lockouts"] for u in users] == [0, 0] and [u["title"] for u in users] == ["", ""]
     finally:
         store.close()
+
+
+def _index_columns(db, table: str) -> dict[str, list[str]]:
+    names = [row[1] for row in db.execute_sql(f'PRAGMA index_list("{table}")').fetchall()]
+    return {n: [c[2] for c in db.execute_sql(f'PRAGMA index_info("{n}")').fetchall()] for n in names}
+
+
+def _fact_history_plans(store, clock, caplog) -> list[str]:
+    """Edit the newest incident's grade, read its fact history through the real function, and
+    return SQLite's plan for each audit_event query that read sent (captured from peewee's log)."""
+    import logging
+    from models.incidents import _HISTORY_CACHE, fact_history, get_incident, update_incident
+    from models.tables import Incident
+    from tests.conftest import make_ctx
+    ctx = make_ctx(store, clock)
+    inc = Incident.select().order_by(Incident.id.desc()).get()
+    update_incident(ctx, inc.id, inc.version, {"location": inc.location + " 机房"})
+    inc = get_incident(inc.id)
+    assert inc.version > 1
+    _HISTORY_CACHE.clear()
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        fact_history([inc])
+    sent = [r.msg for r in caplog.records if isinstance(r.msg, tuple) and '"audit_event"' in r.msg[0]]
+    assert sent, "fact_history read no audit events"
+    plans = []
+    for sql, params in sent:
+        rows = store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        plans.append(" | ".join(str(r[-1]) for r in rows))
+    return plans
+
+
+def test_release_0_1_audit_trail_gets_the_entity_index_and_fact_history_uses_it(tmp_path, clock, caplog):
+    """fact_history runs after every edit (and in the county outbox hook, and on the incident
+    screen): it must find one incident's events through (entity, entity_id), not scan the trail."""
+    from models.migrations import AUDIT_ENTITY_INDEX
+    db = tmp_path / "duty.db"
+    shutil.copy(DATA / "release-0.1.db", db)
+    before = json.loads((DATA / "release-0.1.json").read_text(encoding="utf-8"))["audit_event"]
+    store = open_store(db)
+    try:
+        assert _index_columns(store.db, "audit_event")[AUDIT_ENTITY_INDEX] == ["entity", "entity_id"]
+        rows = _rows(store, "audit_event")
+        assert len(rows) == len(before)                          # every event intact
+        assert json.loads(json.dumps([{k: r[k] for k in old} for r, old in zip(rows, before)],
+                                     default=str)) == before
+        for plan in _fact_history_plans(store, clock, caplog):
+            # SEARCH … USING INDEX: a lookup; SCAN (even of an index) reads the whole trail.
+            assert f"USING INDEX {AUDIT_ENTITY_INDEX}" in plan and "SCAN" not in plan, plan
+    finally:
+        store.close()
+    # Re-running the step (a crash between it and the version bump) changes nothing.
+    from models.migrations import _audit_entity_index
+    store = open_store(db)
+    try:
+        _audit_entity_index(store.db)
+        assert AUDIT_ENTITY_INDEX in _index_columns(store.db, "audit_event")
+    finally:
+        store.close()
+
+
+def test_a_new_database_has_the_audit_entity_index(tmp_path, clock, caplog):
+    from models.migrations import AUDIT_ENTITY_INDEX
+    from models.incidents import IncidentInput, create_incident
+    from tests.conftest import make_ctx
+    store = open_store(tmp_path / "new.db")
+    try:
+        assert _index_columns(store.db, "audit_event")[AUDIT_ENTITY_INDEX] == ["entity", "entity_id"]
+        create_incident(make_ctx(store, clock), IncidentInput(
+            title="学籍系统弱口令", category="security_hazard", occurred_at=clock.now(),
+            discovered_at=clock.now()))
+        for plan in _fact_history_plans(store, clock, caplog):
+            assert f"USING INDEX {AUDIT_ENTITY_INDEX}" in plan and "SCAN" not in plan, plan
+    finally:
+        store.close()
+
+
+def _stats_report_plan(store, caplog) -> str:
+    """SQLite's plan for the statistics' read of a period's submitted reports (models.stats._fetch)."""
+    import logging
+    from models.config import Settings
+    from models.stats import _fetch, period
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        _fetch(store.db, period(Settings(), 2026))
+    sent = [r.msg for r in caplog.records if isinstance(r.msg, tuple) and "FROM report" in r.msg[0]]
+    assert len(sent) == 1
+    sql, params = sent[0]
+    return " | ".join(str(r[-1]) for r in store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+
+
+def test_release_0_1_reports_get_the_index_the_statistics_read(tmp_path, clock, caplog):
+    """The statistics read each period's submitted reports from one index (status, incident,
+    stage, number, time): SQLite never reads the report rows with their fields."""
+    from models.migrations import REPORT_SUBMITTED_INDEX, _report_submitted_index
+    columns = ["status", "incident_id", "regime", "stage", "seq", "submitted_at"]
+    db = tmp_path / "duty.db"
+    shutil.copy(DATA / "release-0.1.db", db)
+    store = open_store(db)
+    try:
+        assert _index_columns(store.db, "report")[REPORT_SUBMITTED_INDEX] == columns
+        assert f"USING COVERING INDEX {REPORT_SUBMITTED_INDEX}" in _stats_report_plan(store, caplog)
+        _report_submitted_index(store.db)      # re-run (a crash before the version bump): no change
+        assert REPORT_SUBMITTED_INDEX in _index_columns(store.db, "report")
+    finally:
+        store.close()
+    from models.incidents import IncidentInput, create_incident
+    from tests.conftest import make_ctx
+    new = open_store(tmp_path / "new.db")
+    try:
+        assert _index_columns(new.db, "report")[REPORT_SUBMITTED_INDEX] == columns
+        create_incident(make_ctx(new, clock), IncidentInput(
+            title="学籍系统弱口令", category="security_hazard", occurred_at=clock.now(),
+            discovered_at=clock.now()))
+        assert f"USING COVERING INDEX {REPORT_SUBMITTED_INDEX}" in _stats_report_plan(new, caplog)
+    finally:
+        new.close()

@@ -14,6 +14,7 @@ from models.checks import (FollowUp, cadence_text, responsible_text, complete_ch
 from models.cadence import local_day
 from models.errors import DomainError, StoreError
 from models.i18n import t
+from models.profiles import display_name
 from models.timeparse import fmt_local, iso_local, parse_time
 from tui.env import print_json
 
@@ -146,7 +147,7 @@ def cmd_show(env) -> int:
         print(t("prevention.cli.check.history"))
     for r in runs:
         unticked = [k for k, ok in (r.items or {}).items() if not ok]
-        line = f"  {fmt_local(r.done_at, ctx.zone)}  {r.done_by}"
+        line = f"  {fmt_local(r.done_at, ctx.zone)}  {display_name(r.done_by)}"
         if r.findings:
             line += f"  {r.findings}"
         if unticked:

@@ -91,11 +91,12 @@ def _target(env, write: bool):
 
 
 def _print_report(ctx, r) -> None:
+    from models.profiles import display_name
     print(f"{r.incident.code}  {stage_title(ctx, r.regime, r.stage, r.seq)}  "
           f"{t('cli.report.revision', n=r.revision)}  " + t(f"report.status.{r.status}"))
     if r.submitted_at:
         print("  " + t("cli.report.submitted_line", at=fmt_local(r.submitted_at, ctx.zone),
-                       by=r.submitted_by or "", channel=t(f"report.channel.{r.channel or 'phone'}"),
+                       by=display_name(r.submitted_by), channel=t(f"report.channel.{r.channel or 'phone'}"),
                        recipient=r.recipient or ""))
     from models.reports import before_oral_reason
     why_first = before_oral_reason(r)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from models.i18n import t
+from models.profiles import display_name
 from models.timeparse import fmt_local, iso_local, parse_time
 from models.warnings import (actions_of, add_warning, parse_actions, level_words, lift_warning, list_warnings,
                              progress, set_action_done, status_of)
@@ -89,7 +90,7 @@ def cmd_list(env) -> int:
               f"{w.source}: {w.content}  ({p.done}/{p.total})  → {until}")
         for act in actions_of(w):
             mark = "✓" if act.done_at else "·"
-            who = f"  {act.done_by} {fmt_local(act.done_at, ctx.zone)}" if act.done_at else ""
+            who = f"  {display_name(act.done_by)} {fmt_local(act.done_at, ctx.zone)}" if act.done_at else ""
             print(f"     {mark} [{act.id}] {act.department}: {act.action}{who}")
     return 0
 
@@ -97,7 +98,7 @@ def cmd_list(env) -> int:
 def cmd_lift(env) -> int:
     ctx = env.context(write=True)
     w = lift_warning(ctx, env.args.id, env.args.reason)
-    print(t("prevention.cli.warning.lifted", id=w.id, by=w.lifted_by, at=fmt_local(w.lifted_at, ctx.zone)))
+    print(t("prevention.cli.warning.lifted", id=w.id, by=display_name(w.lifted_by), at=fmt_local(w.lifted_at, ctx.zone)))
     return 0
 
 
