@@ -32,6 +32,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -197,9 +198,9 @@ class _StageRule:
     """A stage's figures, looked up once per computation rather than once per incident."""
 
     __slots__ = ("spec", "key", "regime", "id", "grades", "personal_info", "repeatable", "anchor",
-                 "anchor_pairs", "anchor_stages", "while_open", "pair", "cap", "offset")
+                 "anchor_pairs", "anchor_stages", "while_open", "pair", "cap", "offset", "window")
 
-    def __init__(self, spec, policy, fixed_zone: bool = False) -> None:
+    def __init__(self, spec, policy, window: tuple[datetime, datetime] | None = None) -> None:
         self.spec = spec
         self.key, self.regime, self.id = spec.key, spec.regime, spec.id
         self.grades = frozenset(spec.grades)
@@ -209,32 +210,53 @@ class _StageRule:
         self.anchor_stages = spec.anchor_stages       # a property of the spec: split once here
         self.anchor_pairs = tuple((spec.regime, a) for a in self.anchor_stages)
         # Minutes only: a plain addition; calendar days or months go through the policy's own rule.
-        # Calendar days are 24 h in a zone without clock changes around the period (Asia/Shanghai).
-        plain = not spec.offset_months and (fixed_zone or not spec.offset_days)
+        # Calendar days are 24 h while the zone's clock does not change (``window``: Asia/Shanghai
+        # keeps +08:00 all year): a plain addition for a deadline from an anchor to a due time
+        # both inside the window (``due``), the policy's rule otherwise.
+        plain = not spec.offset_months and (window is not None or not spec.offset_days)
         self.offset = timedelta(minutes=spec.offset_minutes, days=spec.offset_days) if plain else None
+        self.window = window if plain and spec.offset_days else None
         self.cap = None
         if spec.capped_by:
             try:
-                self.cap = _StageRule(policy.stage(spec.regime, spec.capped_by), policy, fixed_zone)
+                self.cap = _StageRule(policy.stage(spec.regime, spec.capped_by), policy, window)
             except KeyError:
                 self.cap = None
 
-
-    def due_from(self, anchor: datetime, zone=None) -> datetime:
+    def due(self, anchor: datetime, zone) -> datetime:
+        """``spec.due_from(anchor, zone)``; a plain addition where that is the same."""
+        off = self.offset
+        if off is not None:
+            w = self.window
+            if w is None or (w[0] <= anchor and anchor + off < w[1]):
+                return anchor + off
         return self.spec.due_from(anchor, zone)
 
 
-def _fixed_offset(zone, year: int) -> bool:
-    """True when ``zone`` keeps one UTC offset from the year before to the year after ``year``."""
+@lru_cache(maxsize=32)
+def _fixed_window(zone, year: int) -> tuple[datetime, datetime] | None:
+    """The UTC instants from the start of the year before ``year`` to the start of the third year
+    after it, if ``zone`` keeps one UTC offset all that time (looked at twice a day), else None."""
+    lo, hi = datetime(year - 1, 1, 1, tzinfo=timezone.utc), datetime(year + 3, 1, 1, tzinfo=timezone.utc)
     if zone is None:
-        return True
-    offsets = {zone.utcoffset(datetime(y, m, 15)) for y in (year - 1, year, year + 1) for m in range(1, 13)}
-    return len(offsets) == 1
+        return lo, hi
+    first = lo.astimezone(zone).utcoffset()
+    at, step = lo, timedelta(hours=12)
+    while at < hi:
+        if at.astimezone(zone).utcoffset() != first:
+            return None
+        at += step
+    return lo, hi
+
+
+def _fixed_offset(zone, year: int) -> bool:
+    """True when ``zone`` keeps one UTC offset from the year before ``year`` to two years after."""
+    return _fixed_window(zone, year) is not None
 
 
 def rules(policy, year: int | None = None) -> list[_StageRule]:
-    fixed = year is not None and _fixed_offset(policy.zone, year)
-    return [_StageRule(s, policy, fixed) for s in policy.stages() if not s.optional]
+    window = _fixed_window(policy.zone, year) if year is not None else None
+    return [_StageRule(s, policy, window) for s in policy.stages() if not s.optional]
 
 
 def _needs_engine(row: _Row, now: datetime) -> bool:
@@ -453,11 +475,11 @@ def _stage_dues(st: _StageRule, cols: _Cols, firsts: _Firsts, zone, memo, depth:
         anchors = _latest(cols.ids, [firsts.one[p] for p in st.anchor_pairs if p in firsts.one],
                           [firsts.more[p] for p in st.anchor_pairs if p in firsts.more])
     off = st.offset
-    if off is not None:
+    if off is not None and st.window is None:
         dues = [x + off if x is not None else None for x in anchors]
     else:
-        due_from = st.spec.due_from
-        dues = [due_from(x, zone) if x is not None else None for x in anchors]
+        due = st.due
+        dues = [due(x, zone) if x is not None else None for x in anchors]
     if st.cap is not None and depth < 3:
         caps = _stage_dues(st.cap, cols, firsts, zone, memo, depth + 1)
         dues = [c if c is not None and (d is None or c < d) else d for d, c in zip(dues, caps)]
@@ -549,7 +571,7 @@ def _judge_series(st: _StageRule, cols: _Cols, firsts: _Firsts, dues, table, now
                     if t < at and (before is None or t > before):
                         before = t
                 if before is not None:
-                    sdue = before + off if off is not None else st.spec.due_from(before, zone)
+                    sdue = before + off if off is not None and st.window is None else st.due(before, zone)
                     verdicts.append("met" if at <= sdue else "met_late")
         applies = table[shape]
         if applies == _SKIP:
@@ -763,7 +785,8 @@ def compute(ctx, p: Period, now: datetime | None = None, engine: bool = False) -
     keys = [FIRST_KEY] + [s.key for s in policy.stages() if not s.optional and s.key != FIRST_KEY]
     stage_rules = rules(policy, p.year)
     real, occurred, firsts, counts, drills, withdrawn = _judged(ctx, p, now, policy, stage_rules, keys, engine)
-    local = _local_minutes(zone, p.year)
+    # The reference converts each time with the zone itself.
+    local = _local_minutes(zone, p.year) if not engine else (lambda at: _local_text(at, zone))
     texts = [local(at) for at in occurred]
 
     by_class = {k: 0 for k in dict.fromkeys(class_order)}

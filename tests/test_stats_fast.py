@@ -50,6 +50,8 @@ SETTINGS = {
     # not a plain addition); school targets change the school plan's minutes.
     "nis2+targets": Settings(school_name="海峰中学", regimes=["school_plan", "cac_2025", "pipl", "nis2"],
                              targets={"school_plan.first": 120, "school_plan.continuing": 720}),
+    # A zone whose clocks change: calendar days are not 24 h across the change (the engine's rule).
+    "Europe/Berlin": Settings(school_name="海峰中学", timezone="Europe/Berlin"),
 }
 VARIANT = "variant policy"   # the shipped policies, with a stage sent once that ends with the handling
 
