@@ -22,7 +22,7 @@ from peewee import SqliteDatabase
 
 from models.errors import StoreError
 from models.migrations import CURRENT_SCHEMA, MIGRATIONS  # noqa: F401  (CURRENT_SCHEMA re-exported)
-from models.migrations import STEPS_KEY, all_step_names, format_applied, parse_applied, pending_steps, step_name
+from models.migrations import STEPS, STEPS_KEY, all_step_names, format_applied, parse_applied, pending_steps, step_name
 from models.tables import ALL_MODELS, SchemaMeta, database
 
 APP_MARKER = "xueji-duty"
@@ -433,9 +433,13 @@ def _ensure_schema(db: SqliteDatabase, *, writable: bool = True, path: Path | No
                 {"key": "schema_version", "value": str(CURRENT_SCHEMA)},
                 {"key": "db_uuid", "value": str(uuid.uuid4())},
                 {"key": "created_at", "value": datetime.now(timezone.utc).isoformat()},
-                # Made by today's tables: every step's effect is already there.
                 {"key": STEPS_KEY, "value": format_applied(set(all_step_names()))},
             ]).execute()
+            # Today's tables already have every step's effect; each step runs anyway (idempotent,
+            # an empty file: a few PRAGMAs) so the record holds even where a model forgot one.
+            for _, steps in sorted(STEPS.items()):
+                for step in steps:
+                    step(db)
             return []
         if version == CURRENT_SCHEMA and not missing and not pending:
             return []

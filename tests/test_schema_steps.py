@@ -81,6 +81,23 @@ def test_a_new_database_records_every_step(tmp_path):
     con.close()
 
 
+def test_a_new_database_has_each_steps_effect_even_if_a_model_lacks_it(tmp_path, monkeypatch):
+    """The record says a new file had every step: each runs at creation (idempotent), so a
+    step whose column or index a model forgot to declare is there all the same."""
+    def _incident_test_note(db_):
+        add_columns(db_, "incident", test_note=TextField(default="-"))
+
+    monkeypatch.setitem(migrations.STEPS, 2, [*migrations.STEPS[2], _incident_test_note])
+    db = tmp_path / "duty.db"
+    store = open_store(db)
+    try:
+        cols = [r[1] for r in store.db.execute_sql('PRAGMA table_info("incident")').fetchall()]
+        assert "test_note" in cols
+        assert json.loads(store.meta(STEPS_KEY))[-1] == "_incident_test_note"
+    finally:
+        store.close()
+
+
 def test_a_release_0_1_database_records_every_step_after_its_migration(tmp_path):
     db = tmp_path / "duty.db"
     shutil.copy(DATA / "release-0.1.db", db)
