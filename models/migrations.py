@@ -121,6 +121,7 @@ V2_STEPS.append(_audit_entity_index)
 REPORT_SUBMITTED_INDEX = "report_status_incident_id_regime_stage_seq_submitted_at"   # Report's Meta index
 
 
+@speed_only
 def _report_submitted_index(db: SqliteDatabase) -> None:
     """Issue 17: the statistics read each period's submitted reports (incident, stage, number,
     time) from an index holding just those, instead of every report row with its fields."""
