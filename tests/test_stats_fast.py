@@ -202,6 +202,19 @@ def _changed_over_time(store, rnd, i: int):
     _add_reports(rnd, inc, occ, occ, inc.handling_closed_at)
 
 
+def _graded_after_now(store, grade_then: str, grade_later: str):
+    """Recorded before ``NOW`` with one grade, graded otherwise after it: at ``NOW`` the record
+    still reads the first grade (as the engine reads it), later the second."""
+    occ = NOW - timedelta(days=10)
+    clock = FixedClock(occ + timedelta(hours=1))
+    ctx = make_ctx(store, clock)
+    inc = create_incident(ctx, IncidentInput(title=f"事后定级 {grade_then}→{grade_later}", category="malware",
+                                             occurred_at=occ, discovered_at=occ, grade=grade_then,
+                                             personal_info=False))
+    clock.set(NOW + timedelta(days=5))
+    set_grade(ctx, inc.id, grade_later, "领导小组定级")
+
+
 @pytest.fixture(scope="module")
 def random_db(tmp_path_factory):
     from models.store import open_store
@@ -211,8 +224,10 @@ def random_db(tmp_path_factory):
     with store.db.atomic():
         for i in range(500):
             _random_incident(rnd, i)
-    for i in range(16):
+    for i in range(40):
         _changed_over_time(store, rnd, i)
+    _graded_after_now(store, "IV", "III")
+    _graded_after_now(store, "III", "IV")
     yield store
     store.close()
 
@@ -259,8 +274,11 @@ def test_quick_pass_gives_the_engines_verdicts_per_incident(random_db, name, now
     assert got.keys() == expected.keys()
     for iid in expected:
         assert got[iid] == expected[iid], (Incident.get_by_id(iid).code, got[iid], expected[iid])
-    # The quick pass did most of the judging, over every outcome and a 续报 series.
+    # The quick pass did most of the judging, over every outcome and a 续报 series, and judged
+    # incidents whose grade or personal-information answer changed without changing what applies.
     judged_quickly = set(got) - set(engine_calls)
+    changed = {i.id for i in Incident.select(Incident.id, Incident.code) if not i.code.startswith("R-")}
+    assert changed & judged_quickly and changed & set(engine_calls)
     assert len(judged_quickly) > (0.4 if now == NOW else 0.75) * len(got) and engine_calls, len(judged_quickly) / len(got)
     outcomes = {o for iid in judged_quickly for v in got[iid].values() for o in v}
     assert outcomes == {"met", "met_late", "missed", "open"}
