@@ -83,8 +83,10 @@ def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_
     """A year of history: ``incidents`` spread over the year (mostly closed, some withdrawn, some
     drills, a few open), and ``reports`` submitted reports among them — oral, first, follow-up,
     continuing, final — some on time, some late. ``full_rows``: the reports' fields and the
-    incidents' descriptions filled as an officer fills them (else empty). Returns (incidents,
-    reports) written."""
+    incidents' descriptions filled as an officer fills them (else empty), and the audit trail the
+    services write for the facts: each incident's creation (its whole row) and, for 85 %, the
+    leaders' decision on the grade (the same grade or another). Returns (incidents, reports)
+    written."""
     import random
     rnd = random.Random(year)
     fields = REPORT_TEXT if full_rows else {}
@@ -113,6 +115,8 @@ def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_
             Incident.insert_many(rows[s:s + 500]).execute()
         ids = [r[0] for r in Incident.select(Incident.id, Incident.occurred_at).where(
             Incident.code.startswith(f"{year}-")).order_by(Incident.id).tuples()]
+        if full_rows:
+            _audit_trail(rnd, ids, rows)
         occurred = {r["code"]: r["occurred_at"] for r in rows}
         codes = [r["code"] for r in rows]
         batch = []
@@ -132,3 +136,27 @@ def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_
             Report.insert_many(batch).execute()
     store.close()
     return len(rows), written
+
+
+def _audit_trail(rnd, ids: list[int], rows: list[dict]) -> None:
+    """``incident.create`` with the row (as ``create_incident`` records it) and, for most, an
+    ``incident.grade`` a day later (as ``set_grade`` records it), written in bulk (unchained:
+    the benches do not verify the trail)."""
+    from models.tables import AuditEvent
+    from models.versioning import _json_default
+    events, decided = [], []
+    for iid, row in zip(ids, rows):
+        at = row["created_at"]
+        created = {k: [None, _json_default(v) if isinstance(v, datetime) else v] for k, v in row.items()}
+        created["grade"] = [None, rnd.choice([row["grade"], None, "IV"])]    # the officer's first guess
+        events.append(dict(at=at, actor="officer", origin="local", action="incident.create", entity="incident",
+                           entity_id=str(iid), changes=created, prev_hash="", hash=""))
+        if rnd.random() < 0.85:
+            events.append(dict(at=at + timedelta(days=1), actor="leader", origin="local", action="incident.grade",
+                               entity="incident", entity_id=str(iid), changes={"grade": [created["grade"][1], row["grade"]]},
+                               reason="领导小组定级", prev_hash="", hash=""))
+            decided.append(iid)
+    for s in range(0, len(events), 500):
+        AuditEvent.insert_many(events[s:s + 500]).execute()
+    for s in range(0, len(decided), 500):
+        Incident.update(version=2).where(Incident.id.in_(decided[s:s + 500])).execute()

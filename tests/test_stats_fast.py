@@ -297,3 +297,15 @@ def test_figures_equal_the_engines_for_every_period(random_db, name, now):
             if year == 2026 and not kw:
                 assert quick["incidents"]["real"] > 300 and quick["incidents"]["drills"] > 10
                 assert quick["incidents"]["withdrawn"] > 10 and quick["first_report"]["count"] > 50
+
+
+def test_fact_history_of_a_years_incidents_reads_as_that_of_a_few(random_db):
+    """``_read_history`` reads every incident's fact events for many incidents (the statistics
+    ask for a year's) instead of a list of ids: the same history as asked a few at a time."""
+    from models.incidents import _read_history
+    incs = list(Incident.select())
+    assert len(incs) > 500
+    few: dict = {}
+    for start in range(0, len(incs), 400):
+        few.update(_read_history(incs[start:start + 400]))
+    assert _read_history(incs) == few and len(few) >= 30
