@@ -28,6 +28,7 @@ from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Callable
 
+from models.county import schema
 from models.county.schema import NOTIFY_CHANNEL, server_errors
 
 # The states in which a report is still owed (the school's engine at commit time; the county
@@ -131,7 +132,13 @@ def read(conn, schools: list[str] | None = None) -> CountyData:
     data = CountyData()
     only, args = ("", ()) if schools is None else ("AND i.school = ANY(%s)", (list(schools),))
     with conn.transaction():
-        data.own_school = conn.execute("SELECT county.my_school()").fetchone()[0]
+        # The login's school and the server's record of schema steps in one round trip: a
+        # server behind this program (``county init`` not run since an upgrade) is one clear
+        # message here, not a missing table later.
+        data.own_school, version, steps = conn.execute(
+            "SELECT county.my_school(), (SELECT value FROM county.schema_meta WHERE key = 'version'), "
+            "(SELECT value FROM county.schema_meta WHERE key = %s)", (schema.STEPS_KEY,)).fetchone()
+        schema.require_current(int(version or 0), steps)
         data.schools = [(c, n) for c, n in conn.execute(
             "SELECT code, name FROM county.school" + (" WHERE code = ANY(%s)" if schools is not None else "")
             + " ORDER BY code", args)]

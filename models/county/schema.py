@@ -1,8 +1,14 @@
 """The county server's schema on PostgreSQL: versioned steps, roles and row-level security.
 
-Like the school store (``models.migrations``), the schema is a list of steps; ``schema_meta``
-holds the version reached, and ``init`` applies the missing ones in one transaction, so
-running it twice, or on a server of the previous release, is safe.
+Like the school store (``models.migrations``), the schema is a list of named steps, each
+idempotent (``IF NOT EXISTS``, ``CREATE OR REPLACE``, ``ON CONFLICT DO NOTHING``).
+``schema_meta`` holds the version reached and, under ``steps``, the names of the steps the
+database has had (a JSON list). ``init`` applies every step the record does not list, in one
+transaction, so a step appended to an already-released version still reaches a county
+database initialised before it; running it twice, or on a server of the previous release, is
+safe. A step's name is its identity: never rename or remove one once it has landed.
+``check(conn)`` tells a board or a school's link, as it connects, that the server lacks steps
+this program needs (run ``county init``), instead of failing later on a missing table.
 
 Who may do what is enforced by the server, not by this program (a school's credential can be
 used with ``psql`` as well as with us):
@@ -27,8 +33,11 @@ NOTIFY_CHANNEL = "xj_county"
 # Tables a school writes (its own rows only) and the bureau reads.
 SCHOOL_TABLES = ("incident", "obligation", "report")
 
-STEPS: list[tuple[int, list[str]]] = [
-    (1, [
+STEPS_KEY = "steps"     # schema_meta key: JSON list of the names of the steps applied
+
+# (version, name, statements). Append new steps at the end; never rename or remove one.
+STEPS: list[tuple[int, str, list[str]]] = [
+    (1, "base", [
         "CREATE SCHEMA IF NOT EXISTS county",
         """CREATE TABLE IF NOT EXISTS county.schema_meta (key text PRIMARY KEY, value text NOT NULL)""",
         """CREATE TABLE IF NOT EXISTS county.school (
@@ -108,6 +117,23 @@ STEPS: list[tuple[int, list[str]]] = [
             END $$""",
     ]),
 ]
+
+import json as _json  # noqa: E402
+
+
+def step_names(upto: int | None = None) -> list[str]:
+    top = SCHEMA_VERSION if upto is None else upto
+    return [name for version, name, _ in STEPS if version <= top]
+
+
+def _check_unique() -> None:
+    names = [name for _, name, _ in STEPS]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RuntimeError(f"county schema steps named twice: {dupes}")
+
+
+_check_unique()
 
 
 def _roles_sql() -> list[str]:
@@ -202,23 +228,87 @@ def version_of(conn) -> int:
     return int(got[0]) if got else 0
 
 
+def _parse_steps(value: str | None) -> set[str]:
+    """The recorded step names; missing or unreadable means none (every step is idempotent)."""
+    if not value:
+        return set()
+    try:
+        names = _json.loads(value)
+    except ValueError:
+        return set()
+    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+
+
+def _format_steps(names: set[str]) -> str:
+    """Known steps in their order, then any a newer build of this release recorded (kept)."""
+    known = [name for _, name, _ in STEPS]
+    return _json.dumps([n for n in known if n in names] + sorted(names - set(known)))
+
+
+def state_of(conn) -> tuple[int, set[str]]:
+    """(version, names of the steps applied) as the server records them; (0, ∅) if not initialised."""
+    row = conn.execute("SELECT to_regclass('county.schema_meta')").fetchone()
+    if row[0] is None:
+        return 0, set()
+    meta = dict(conn.execute("SELECT key, value FROM county.schema_meta WHERE key IN ('version', %s)",
+                             (STEPS_KEY,)).fetchall())
+    return int(meta.get("version") or 0), _parse_steps(meta.get(STEPS_KEY))
+
+
+def pending(conn) -> list[str]:
+    """The names of this program's steps the server has not had, in order."""
+    version, applied = state_of(conn)
+    if version > SCHEMA_VERSION:
+        raise DomainError("county.error.schema_newer", found=version, known=SCHEMA_VERSION)
+    return [name for name in step_names() if name not in applied]
+
+
+@server_errors
+def check(conn) -> None:
+    """On connecting (a board, a school's link): a clear message if the server's schema is
+    behind this program (``county init`` not yet run since an upgrade) or not initialised."""
+    version, applied = state_of(conn)
+    require_current(version, applied)
+
+
+def require_current(version: int, applied: set[str] | str | None) -> None:
+    """``check`` on what was read: ``applied`` the names, or the record's JSON text."""
+    if not isinstance(applied, set):
+        applied = _parse_steps(applied)
+    if version == 0:
+        raise DomainError("county.error.not_initialised")
+    if version > SCHEMA_VERSION:
+        raise DomainError("county.error.schema_newer", found=version, known=SCHEMA_VERSION)
+    missing = [name for name in step_names() if name not in applied]
+    if missing:
+        raise DomainError("county.error.schema_behind", steps=", ".join(missing))
+
+
 @server_errors
 def init(url: str) -> int:
-    """Create or upgrade the county schema and its roles (a superuser's URL); the version reached."""
+    """Create or upgrade the county schema and its roles (a superuser's URL); the version reached.
+
+    Every step the server's record lacks runs (each is idempotent), then the roles, grants and
+    policies are re-applied, and the record written: all in one transaction, so a failure
+    leaves the server as it was."""
     with connect(url) as conn:
-        current = version_of(conn)
-        if current > SCHEMA_VERSION:
-            raise DomainError("county.error.schema_newer", found=current, known=SCHEMA_VERSION)
         with conn.transaction():
-            for version, statements in STEPS:
-                if version <= current:
+            # Taken under a lock, so two ``init`` at once do not both run the steps.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('xueji county schema'))")
+            version, applied = state_of(conn)
+            if version > SCHEMA_VERSION:
+                raise DomainError("county.error.schema_newer", found=version, known=SCHEMA_VERSION)
+            for _version, name, statements in STEPS:
+                if name in applied:
                     continue
                 for stmt in statements:
                     conn.execute(stmt)
+                applied.add(name)
             for stmt in _roles_sql():
                 conn.execute(stmt)
-            conn.execute("INSERT INTO county.schema_meta (key, value) VALUES ('version', %s) "
-                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
+            conn.execute("INSERT INTO county.schema_meta (key, value) VALUES ('version', %s), (%s, %s) "
+                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                         (str(SCHEMA_VERSION), STEPS_KEY, _format_steps(applied)))
     return SCHEMA_VERSION
 
 
