@@ -363,7 +363,8 @@ class Outbox(BaseModel):
     """A change for the county (issue 19): one record's whole state at one version.
 
     Written in the same transaction as the change (``models.county.outbox``); ``sent_at`` is set
-    once the county server has it. Sent rows stay, so a record's versions never repeat.
+    once the county server has it. A record's newest row always stays, so its versions never
+    repeat; older rows the county acknowledged are pruned (``models.county.outbox.prune_sent``).
     """
 
     record = TextField()                 # incident:<code>

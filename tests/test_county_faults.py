@@ -159,17 +159,21 @@ def test_the_same_batch_delivered_twice_applies_nothing_the_second_time(county, 
     ctx = _school(county, tmp_path, "S001", clock)
     store = ctx.store
     _changes(store, 40)
-    first = link.sync_once(store)
-    assert first["applied"] + first["stale"] == 50 and first["duplicates"] == 0
-    with psycopg.connect(county["admin"]) as conn:
-        state = conn.execute("SELECT code, version, title, received_at FROM county.incident ORDER BY code").fetchall()
-    # The sender died after the server's commit, before the local mark: every row goes again.
-    with store.write():
-        store.db.execute_sql("UPDATE outbox SET sent_at = NULL")
-    again = link.sync_once(store)
-    # And once more straight through the server function, with the same batch.
     rows = [(r, v, json.loads(p)) for r, v, p in store.db.execute_sql(
         "SELECT record, version, payload FROM outbox ORDER BY id").fetchall()]
+
+    def killed(_n):
+        raise RuntimeError("killed after the server's commit")
+    # The sender dies after the server's commit, before the local mark: every row goes again.
+    with pytest.raises(RuntimeError):
+        link.sync_once(store, on_batch=killed)
+    assert outbox.pending(store) == 50
+    with psycopg.connect(county["admin"]) as conn:
+        state = conn.execute("SELECT code, version, title, received_at FROM county.incident ORDER BY code").fetchall()
+    assert _server_counts(county, "S001")[0] == 50
+    again = link.sync_once(store)
+    # And once more straight through the server function, with the same batch (the rows as
+    # they were before the marking pruned the acknowledged older versions).
     with link.connect(store) as conn:
         direct = server.apply_changes(conn, "S001", rows)
     with psycopg.connect(county["admin"]) as conn:

@@ -14,6 +14,10 @@
   as duplicates and does not apply.
 - ``run(store, stop)`` loops: sends when something is pending, pulls receipts now and then,
   and backs off 1 s → 60 s while the server is unreachable.
+- Acknowledged rows are pruned as they are acknowledged (``outbox.prune_sent``, in the batch's
+  marking transaction, for its records; once per ``run`` over the whole table): a record keeps
+  its newest row and its unsent ones, so a school syncing for years keeps about one row per
+  incident instead of one per change.
 
 The link's state (last success, last error, pending count) is a small JSON file beside the
 database (``duty-county.json``), never a row: a failing link must not move ``PRAGMA
@@ -313,7 +317,7 @@ def batch_size() -> int:
 def push(store, conn, school: str, batch: int | None = None, on_batch: Callable | None = None) -> dict:
     from models.county import server
     batch = batch or batch_size()
-    counts = {"sent": 0, "applied": 0, "duplicates": 0, "stale": 0}
+    counts = {"sent": 0, "applied": 0, "duplicates": 0, "stale": 0, "pruned": 0}
     while True:
         rows = _unsent(store, batch)
         if not rows:
@@ -333,6 +337,8 @@ def push(store, conn, school: str, batch: int | None = None, on_batch: Callable 
                 chunk = ids[k:k + 500]
                 store.db.execute_sql(f"UPDATE outbox SET sent_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
                                      [at, *chunk])
+            # In the same transaction: the batch's records lose their acknowledged older rows.
+            counts["pruned"] += outbox.prune_sent(store, {r for _, r, _, _ in rows})
         counts["sent"] += len(rows)
         counts["applied"] += got["applied"]
         counts["duplicates"] += got["duplicate"]
@@ -442,8 +448,9 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
     receipts_every_s = RECEIPTS_EVERY_S if receipts_every_s is None else receipts_every_s
     backoff_max_s = BACKOFF_MAX_S if backoff_max_s is None else backoff_max_s
     totals = totals if totals is not None else {}
-    for k in ("sent", "applied", "duplicates", "stale", "receipts", "failures"):
+    for k in ("sent", "applied", "duplicates", "stale", "receipts", "failures", "pruned"):
         totals.setdefault(k, 0)
+    swept = False
     backoff = BACKOFF_START_S
     conn = None
     last_pull = 0.0
@@ -465,9 +472,15 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
                 if conn is None or conn.closed:
                     conn = connect(store)
                 counts = sync_once(store, conn=conn, receipts=due_pull or drain)
+                if not swept:
+                    # Once per start: acknowledged rows the per-batch pruning never saw (a file
+                    # from before it, a record not changed since). A scan by the sent_at index.
+                    with store.write():
+                        counts["pruned"] += outbox.prune_sent(store)
+                    swept = True
                 if due_pull or drain:
                     last_pull = time.monotonic()
-                for k in ("sent", "applied", "duplicates", "stale", "receipts"):
+                for k in ("sent", "applied", "duplicates", "stale", "receipts", "pruned"):
                     totals[k] += counts[k]
                 backoff = BACKOFF_START_S
                 wait = 0.0 if counts["pending"] else idle_s

@@ -3,7 +3,8 @@
 On an enrolled database (the ``county.school`` setting), every ``store.write()`` that touches
 an incident, one of its reports or one of its obligation notes writes, inside the same
 transaction, one ``Outbox`` row per incident touched: record ``incident:<code>``, version =
-1 + the last version of that record in the outbox (sent rows stay, so versions never repeat),
+1 + the last version of that record in the outbox (its newest row always stays, so versions
+never repeat; older rows the county acknowledged are pruned by ``prune_sent``),
 and the incident's whole state as the county wants it (its obligations from
 ``models.deadlines`` at commit time, its submitted reports). A write that rolls back leaves no
 outbox row; a change that commits cannot lack one.
@@ -191,6 +192,36 @@ def queue_all(store) -> int:
     from models.tables import Incident
     _tx.state = {**_state(), "all_done": True}
     return queue(store, [i for (i,) in Incident.select(Incident.id).tuples()])
+
+
+def prune_sent(store, records: Iterable[str] | None = None) -> int:
+    """Delete the rows the county acknowledged that are no longer any record's newest; the count.
+
+    Inside the caller's ``store.write()``. What stays, and why:
+
+    - every unsent row (``sent_at`` NULL): it is still to go;
+    - the newest row of each record, sent or not: the next version is 1 + its version (versions
+      never repeat, so the county never takes a new state for a duplicate), ``queue`` compares
+      the new state with its payload (an unchanged state makes no version), and after a restore
+      from a backup ``link._catch_up_versions`` compares the county's highest version with the
+      highest this file ever wrote. Each row is the record's whole state, so that one row is also
+      all a full resend would need.
+
+    An older row the county acknowledged is needed by nothing: the county has it (or a newer
+    one), and a backup restored later carries its own rows. ``records`` limits the work to those
+    records (the sender passes the batch it just marked: one indexed look-up per row); None
+    looks at every acknowledged row (once per sender start, for rows from before pruning).
+    """
+    where = "sent_at IS NOT NULL AND version < (SELECT max(o.version) FROM outbox o WHERE o.record = outbox.record)"
+    if records is None:
+        return store.db.execute_sql(f"DELETE FROM outbox WHERE {where}").rowcount
+    records = sorted(set(records))
+    removed = 0
+    for i in range(0, len(records), 500):
+        chunk = records[i:i + 500]
+        removed += store.db.execute_sql(
+            f"DELETE FROM outbox WHERE record IN ({','.join('?' * len(chunk))}) AND {where}", chunk).rowcount
+    return removed
 
 
 def pending(store) -> int:
