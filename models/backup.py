@@ -656,6 +656,64 @@ def prune(folder: Path, school: str, keep_daily: int, keep_monthly: int, zone) -
     return removed
 
 
+# --- the copies made before a schema catch-up --------------------------------------------------
+
+MIGRATION_KEEP = 3
+MIGRATION_KEEP_DAYS = 7
+_MIGRATION_RE = re.compile(r"^(?P<stem>.+)\.v(?P<version>\d+)-(?P<stamp>\d{8}T\d{6}Z)\.bak$")
+
+
+def prune_migration_backups(db_path: Path, just_made: Path | None = None, *, keep: int = MIGRATION_KEEP,
+                            keep_days: int = MIGRATION_KEEP_DAYS, now: datetime | None = None) -> list[Path]:
+    """Delete the older copies ``open_store`` makes beside the database before each schema catch-up
+    (``<stem>.v<N>-<UTC stamp>.bak``); returns what went.
+
+    Kept: the ``keep`` (3) newest and every copy younger than ``keep_days`` (7 days), and always
+    ``just_made``. Why these: such a copy is the way back to the release before an upgrade that
+    went wrong, and that is noticed within the first days of work with the new release; a week
+    keeps every copy of a burst of upgrades (a release and its quick fixes) however many, and
+    the three newest still go three upgrades back after it. Older states are the daily archives'
+    job (``run_auto_backup``, which keeps days and months), so a school upgrading for years keeps
+    three full copies here instead of one per upgrade. Age is read from the name (the time the
+    copy was made, in UTC), not the file's time, which a copy to a stick and back changes; a copy
+    stamped in the future (a clock that was wrong) counts as new and is kept. Only this
+    database's copies are looked at: another database's in the same folder, and any file that is
+    not named exactly so, are never touched. A copy that cannot be deleted is left, silently: the
+    next catch-up tries again, and an upgrade never fails for it.
+    """
+    db_path = Path(db_path)
+    now = now or datetime.now(timezone.utc)
+    found: list[tuple[datetime, Path]] = []
+    try:
+        names = list(db_path.parent.iterdir())
+    except OSError:
+        return []
+    for p in names:
+        m = _MIGRATION_RE.match(p.name)
+        if not m or m.group("stem") != db_path.stem or not p.is_file():
+            continue
+        try:
+            at = datetime.strptime(m.group("stamp"), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+        found.append((at, p))
+    found.sort(key=lambda item: (item[0], item[1].name), reverse=True)
+    just = Path(just_made).resolve() if just_made is not None else None
+    removed = []
+    for rank, (at, p) in enumerate(found):
+        if rank < keep or now - at < timedelta(days=keep_days) or (just is not None and p.resolve() == just):
+            continue
+        try:
+            p.unlink()
+        except OSError:
+            continue
+        for suffix in ("-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                Path(str(p) + suffix).unlink()
+        removed.append(p)
+    return removed
+
+
 # --- the passphrase in the OS keyring ---------------------------------------------------------
 
 def _keyring_call(fn_name: str, *args, timeout: float = KEYRING_TIMEOUT_S):

@@ -310,6 +310,8 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
         if behind and writable:
             with store_errors(path):
                 backup = _backup_before_migration(path, version)
+            from models.backup import prune_migration_backups
+            prune_migration_backups(path, backup)     # the older copies: the newest 3 and a week's kept
     elif not create:
         raise StoreError("error.db_missing", path=str(path))
     else:
