@@ -17,7 +17,9 @@ urgent first:
 ``listen(url, callback, stop_event)`` runs in a thread: ``LISTEN xj_county`` and a callback
 with the school's code on every change that reaches the server (and with ``None`` after every
 (re)connect, when changes may have been missed); it reconnects, with back-off, whenever the
-server goes away.
+server goes away. A notice carries the school's opaque token, not its code (NOTIFY is not under
+row-level security: any login may listen); the bureau's login maps tokens back from
+``county.notice_token``, a school's login knows only its own and hears nothing of the others.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from typing import Callable
 
 from models.county import schema
 from models.county.schema import NOTIFY_CHANNEL, server_errors
+from models.errors import DomainError
 
 # The states in which a report is still owed (the school's engine at commit time; the county
 # decides overdue from due_at and now, since time moves on after the school's last change).
@@ -291,17 +294,28 @@ def listen(url: str, callback: Callable[[str | None], None], stop_event: threadi
             continue
         try:
             conn.autocommit = True
+            schema.check(conn)
             conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            # After LISTEN: a school registered meanwhile is either in the map or noticed.
+            tokens = Tokens(conn)
             delay = RETRY_FIRST_S
             state(True, "")
             _call(callback, None)
             alive = time.monotonic()
             while not stop_event.is_set():
                 for note in conn.notifies(timeout=wait_s):
-                    _call(callback, note.payload)
+                    school = tokens.school(note.payload)
+                    if school is not Tokens.OTHER:
+                        _call(callback, school)
+                for school in tokens.late():
+                    _call(callback, school)
                 if time.monotonic() - alive >= KEEPALIVE_S:
                     conn.execute("SELECT 1")
                     alive = time.monotonic()
+        except DomainError as exc:
+            state(False, exc.message)
+            stop_event.wait(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
         except psycopg.Error as exc:
             state(False, _unreachable(exc))
             stop_event.wait(delay)
@@ -311,6 +325,53 @@ def listen(url: str, callback: Callable[[str | None], None], stop_event: threadi
                 conn.close()
             except Exception:  # noqa: BLE001
                 pass
+
+
+class Tokens:
+    """A notice's token → the school's code, for the login of ``conn``.
+
+    The bureau's login reads every school's token (``county.notice_token``: only the bureau may)
+    and, for a token it does not know (a school registered since), reads them again, at most
+    once a second; still unknown: ``OTHER``, ignored (any login may NOTIFY anything on the
+    channel: made-up payloads must not make the board re-read everything). A school's login
+    knows only its own token: any other is ``OTHER`` (another school's change, nothing it sees)."""
+
+    OTHER = object()
+    RELOAD_S = 1.0
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        school, token = conn.execute("SELECT county.my_school(), county.my_notice_token()").fetchone()
+        self.bureau = school is None
+        self.waiting: set[str] = set()
+        self.loaded = 0.0
+        self.map = self._all() if self.bureau else {token: school}
+
+    def _all(self) -> dict[str, str]:
+        self.loaded = time.monotonic()
+        return dict(self.conn.execute("SELECT token, school FROM county.notice_token").fetchall())
+
+    def school(self, token: str):
+        got = self.map.get(token)
+        if got is not None:
+            return got
+        if not self.bureau:
+            return self.OTHER
+        if time.monotonic() - self.loaded < self.RELOAD_S:
+            if len(self.waiting) < 64:
+                self.waiting.add(token)     # looked up again by ``late()`` once a second is up
+            return self.OTHER
+        self.map = self._all()
+        return self.map.get(token, self.OTHER)
+
+    def late(self) -> list[str]:
+        """Schools of tokens unknown when they came (rate-limited), once the map is read again."""
+        if not self.waiting or time.monotonic() - self.loaded < self.RELOAD_S:
+            return []
+        self.map = self._all()
+        found = sorted({self.map[t] for t in self.waiting if t in self.map})
+        self.waiting = set()
+        return found
 
 
 def _unreachable(exc: BaseException) -> str:

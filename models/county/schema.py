@@ -16,6 +16,11 @@ used with ``psql`` as well as with us):
   security lets it read and write only rows whose ``school`` is its own
   (``county.my_school()``), and read only its own receipts.
 - ``xj_bureau`` (group): the bureau reads every school's rows and writes only receipts.
+
+Changes are announced on channel ``xj_county``. NOTIFY is not subject to row-level security
+(any login may LISTEN), so the notice carries not the school's code but its random token from
+``county.notice_token``, which only the bureau can read (``models.county.board.listen`` maps
+it back; a school's listener knows only its own token, ``county.my_notice_token()``).
 """
 from __future__ import annotations
 
@@ -116,6 +121,15 @@ STEPS: list[tuple[int, str, list[str]]] = [
               RETURN NULL;
             END $$""",
     ]),
+    # NOTIFY is not under row-level security: every login may LISTEN, so a notice naming the
+    # school told any school which schools change and when. A notice carries instead a random
+    # token per school, mapped back only by the bureau (RLS: schools cannot read this table).
+    (1, "notice_token", [
+        """CREATE TABLE IF NOT EXISTS county.notice_token (
+            school text PRIMARY KEY REFERENCES county.school(code) ON DELETE CASCADE,
+            token text UNIQUE NOT NULL DEFAULT replace(gen_random_uuid()::text, '-', ''))""",
+        "INSERT INTO county.notice_token (school) SELECT code FROM county.school ON CONFLICT DO NOTHING",
+    ]),
 ]
 
 import json as _json  # noqa: E402
@@ -154,7 +168,7 @@ def _roles_sql() -> list[str]:
     ]
     for table in SCHOOL_TABLES:
         sql.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON county.{table} TO {SCHOOL_GROUP}")
-    every = ("school", *SCHOOL_TABLES, "change_log", "receipt")
+    every = ("school", *SCHOOL_TABLES, "change_log", "receipt", "notice_token")
     for table in every:
         sql.append(f"ALTER TABLE county.{table} ENABLE ROW LEVEL SECURITY")
         sql.append(f"ALTER TABLE county.{table} FORCE ROW LEVEL SECURITY")
@@ -166,6 +180,8 @@ def _roles_sql() -> list[str]:
                     ("bureau_read", "SELECT", BUREAU_GROUP, "true", None),
                     ("bureau_insert", "INSERT", BUREAU_GROUP, None, "true"),
                     ("bureau_update", "UPDATE", BUREAU_GROUP, "true", "true")],
+        # No policy for schools (and no grant): a school reads no token, not even its own here.
+        "notice_token": [("bureau_read", "SELECT", BUREAU_GROUP, "true", None)],
         "change_log": [("school_own", "ALL", SCHOOL_GROUP, own, own),
                        ("bureau_read", "SELECT", BUREAU_GROUP, "true", None)],
     }
@@ -181,6 +197,38 @@ def _roles_sql() -> list[str]:
             if check is not None:
                 clause += f" WITH CHECK ({check})"
             sql.append(clause)
+    # The notice (re-defined here, after every step: the base step's first version named the
+    # school). SECURITY DEFINER: the school's or the bureau's write that fires it may not read
+    # the tokens; a school registered without one gets one.
+    sql += [
+        """CREATE OR REPLACE FUNCTION county.notify_change() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = county, pg_temp AS $$
+            DECLARE s text := COALESCE(NEW.school, OLD.school); tok text;
+            BEGIN
+              SELECT token INTO tok FROM county.notice_token WHERE school = s;
+              IF tok IS NULL THEN
+                INSERT INTO county.notice_token (school) VALUES (s) ON CONFLICT DO NOTHING;
+                SELECT token INTO tok FROM county.notice_token WHERE school = s;
+              END IF;
+              PERFORM pg_notify('xj_county', tok);
+              RETURN NULL;
+            END $$""",
+        """CREATE OR REPLACE FUNCTION county.school_token() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = county, pg_temp AS $$
+            BEGIN
+              INSERT INTO county.notice_token (school) VALUES (NEW.code) ON CONFLICT DO NOTHING;
+              RETURN NULL;
+            END $$""",
+        # A school's listener may know its own token (it knows its own code anyway).
+        """CREATE OR REPLACE FUNCTION county.my_notice_token() RETURNS text
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = county, pg_temp
+            AS $$ SELECT token FROM county.notice_token WHERE school = county.my_school() $$""",
+        "REVOKE ALL ON FUNCTION county.notify_change(), county.school_token(), county.my_notice_token() FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION county.my_notice_token() TO {SCHOOL_GROUP}, {BUREAU_GROUP}",
+        "DROP TRIGGER IF EXISTS school_token ON county.school",
+        "CREATE TRIGGER school_token AFTER INSERT ON county.school "
+        "FOR EACH ROW EXECUTE FUNCTION county.school_token()",
+    ]
     for table in ("incident", "obligation", "receipt"):
         sql.append(f"DROP TRIGGER IF EXISTS notify_change ON county.{table}")
         sql.append(f"CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE ON county.{table} "
