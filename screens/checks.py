@@ -349,7 +349,7 @@ class EditCheckScreen(Screen):
             with Horizontal(classes="complete-row"):
                 yield Select([(cadence_text(c, "N"), c) for c in CADENCES], id="ec-cadence",
                              value=v.cadence if v else "monthly", allow_blank=False)
-                yield Input(value=str(v.every_days or "") if v else "", placeholder=t("field.check_every_days"),
+                yield Input(value=str(v.every_days or "") if v else "", placeholder=t("prevention.ph.every_days"),
                             id="ec-every")
                 yield Input(value=(local_day(v.next_due_at, ctx.zone).isoformat() if v and v.next_due_at else ""),
                             placeholder=t("field.next_due"), id="ec-due")
