@@ -96,6 +96,13 @@ def _source(path: str | os.PathLike) -> Path:
     return src.resolve()
 
 
+def default_collector(ctx: Context) -> str:
+    """The collector an evidence form offers and a registration without one records: the acting
+    officer's profile name, or the login when the profile has none."""
+    from models.profiles import display_name
+    return display_name(ctx.actor.username)
+
+
 def add_evidence(ctx: Context, ref: Any, path: str | os.PathLike, *, copy: bool = False,
                  note: str = "", collected_at: datetime | None = None,
                  collected_by: str | None = None) -> Evidence:
@@ -104,8 +111,9 @@ def add_evidence(ctx: Context, ref: Any, path: str | os.PathLike, *, copy: bool 
     inc = get_incident(ref)
     src = _source(path)
     note = _clean_text(note, "custody_note")
-    collector = _clean_text(collected_by if collected_by is not None else ctx.actor.username,
-                            "collected_by", limit=200) or ctx.actor.username
+    # Who collected it, as typed; when nobody is named, the officer by the profile's name (王丽), as
+    # a report's 联系人 names them, not by the login (wangli). A stored value is never rewritten.
+    collector = _clean_text(collected_by or "", "collected_by", limit=200) or default_collector(ctx)
     when = collected_at or ctx.now()
     stored_rel = None
     dest = None

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from models.county.receipts import covers, receipts_for_incident
 from models.errors import DomainError, NotFound
-from models.evidence import add_evidence, evidence_for
+from models.evidence import add_evidence, default_collector, evidence_for
 from models.i18n import t
 from models.incidents import (close_incident, get_incident, incident_obligations, mark_handled,
                               withdraw_incident)
@@ -556,11 +556,12 @@ class IncidentScreen(ShowsPresence, Screen):
             if values["collected_at"].strip():
                 when = parse_time(values["collected_at"], now=ctx.now(), zone=ctx.zone, field="collected_at")
             ev = add_evidence(ctx, inc.id, values["path"], copy=values["copy"], note=values["custody_note"],
-                              collected_at=when)
-            return t("incident.evidence_added", id=ev.id, sha=ev.sha256[:16])
+                              collected_at=when, collected_by=values["collected_by"])
+            return t("incident.evidence_added", id=ev.id, sha=ev.sha256[:16], who=ev.collected_by)
         fields = [FormField("path", t("field.path"), placeholder=t("incident.ph.path")),
                   FormField("copy", t("incident.copy_label"), "checkbox", True, t("incident.copy_yes")),
                   FormField("collected_at", t("field.collected_at"), value=fmt_local(ctx.now(), ctx.zone, with_zone=False)),
+                  FormField("collected_by", t("field.collected_by"), value=default_collector(ctx)),
                   FormField("custody_note", t("field.custody_note"), placeholder=t("incident.ph.custody"))]
         self.app.push_screen(FormModal(t("incident.action.evidence"), fields, save,
                                        t("incident.evidence_intro", folder=str(ctx.store.evidence_dir))), self._done)

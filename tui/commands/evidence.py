@@ -49,7 +49,7 @@ def cmd_add(env) -> int:
     if a.json:
         print_json(_json(ctx, ev))
     else:
-        print(t("cli.evidence.added", id=ev.id, code=ev.incident.code, sha=ev.sha256, size=ev.size))
+        print(t("cli.evidence.added", id=ev.id, code=ev.incident.code, sha=ev.sha256, size=ev.size, who=ev.collected_by))
     return 0
 
 
