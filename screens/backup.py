@@ -245,6 +245,9 @@ class BackupScreen(FollowsOtherSessions, Screen):
         import asyncio
         import concurrent.futures
         import threading
+
+        from tui import county_sender
+        county_sender.pause(self.app)     # the county sender's own connection (issue 19)
         for screen in self.app.screen_stack:
             conn = getattr(screen, "_poll", None)
             if isinstance(conn, sqlite3.Connection):
@@ -272,6 +275,8 @@ class BackupScreen(FollowsOtherSessions, Screen):
         env._store = None
         self.app.store = env.store()
         self.app.settings = env.settings
+        from tui import county_sender
+        county_sender.resume(self.app)    # on the restored database, if it is enrolled
 
     def _restore(self, path: Path, passphrase: str | None) -> str:
         from models import audit
@@ -289,6 +294,8 @@ class BackupScreen(FollowsOtherSessions, Screen):
                 with store.write():
                     audit.record(ctx, "backup.restore", "database", "",
                                  {"archive": str(path), "created_at": manifest.get("created_at")})
+                    from models.county import link
+                    link.after_restore(store)     # the county shows the restored state
             finally:
                 store.close()
 

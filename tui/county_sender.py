@@ -7,7 +7,11 @@ per thread) and its own PostgreSQL connection. The officer's screens never wait 
 server that does not answer costs this thread its back-off, nothing else. When what the board's
 line would say changes (sent, failing, back again) it asks the board to re-read; a successful
 send also commits (the rows marked sent), which the change feed brings to the board anyway.
-Stopped on the app's exit (``stop``).
+Stopped on the app's exit (``stop``). An in-app restore from a backup (``screens.backup``)
+first ``pause``s it — its SQLite connection, held open in its own thread, would make the
+restore's exclusive lock refuse, "in use by another session" — and ``resume``s it afterwards on
+the restored database (``app.store`` then), where ``link`` renumbers what goes above what the
+county holds from before the restore.
 """
 from __future__ import annotations
 
@@ -20,12 +24,13 @@ def start(app) -> None:
     app._county_sender = None
     app._county_stop = threading.Event()
     _maybe_start(app)
-    if app._county_sender is None:
-        app.set_interval(RECHECK_S, lambda: _maybe_start(app), name="county-recheck")
+    # Always: an enrolment made from the CLI meanwhile, a sender that died, a restored database.
+    app.set_interval(RECHECK_S, lambda: _maybe_start(app), name="county-recheck")
 
 
 def _maybe_start(app) -> None:
-    if getattr(app, "_county_sender", None) is not None or app._county_stop.is_set():
+    sender = getattr(app, "_county_sender", None)
+    if (sender is not None and sender.is_alive()) or app._county_stop.is_set():
         return
     from models.county import outbox
     store = app.store
@@ -89,3 +94,28 @@ def stop(app, timeout: float = 1.0) -> None:
     thread = getattr(app, "_county_sender", None)
     if thread is not None and thread is not threading.current_thread():
         thread.join(timeout)
+
+
+def pause(app, timeout: float = 8.0) -> bool:
+    """Stop the sender and wait until it let go of the database (its thread closes its own
+    connection on the way out); True once it has. ``timeout`` covers a round in progress on a
+    slow server (its connection attempt gives up after 5 s)."""
+    if getattr(app, "_county_stop", None) is None:
+        return True
+    stop(app, timeout)
+    thread = getattr(app, "_county_sender", None)
+    return thread is None or not thread.is_alive()
+
+
+def resume(app) -> None:
+    """Start again on ``app.store`` (after a restore: the restored database), if it is enrolled.
+    A sender that did not stop in time keeps its stop signal and ends on its own; the recheck
+    starts the new one then."""
+    if getattr(app, "_county_stop", None) is None:
+        return
+    app._county_stop = threading.Event()
+    old = getattr(app, "_county_sender", None)
+    if old is not None and old.is_alive():
+        return
+    app._county_sender = None
+    _maybe_start(app)

@@ -12,6 +12,8 @@
   (a local write only when something new came). Delivery is at least once: a sender killed
   between the server's commit and the local mark resends the batch, which the county counts
   as duplicates and does not apply.
+- ``after_restore(store)``: a restore from a backup queues a new version of every incident, so
+  the county shows the restored state (renumbered above the county's by the sender).
 - ``run(store, stop)`` loops: sends when something is pending, pulls receipts now and then,
   and backs off 1 s → 60 s while the server is unreachable.
 - Acknowledged rows are pruned as they are acknowledged (``outbox.prune_sent``, in the batch's
@@ -40,6 +42,7 @@ from models.county.outbox import SETTING_SCHOOL, SETTING_URL
 from models.errors import DomainError
 
 BATCH = 200
+SETTING_RESTORED = "county.restored"     # left by after_restore, cleared once renumbered
 IDLE_S = 2.0              # how often the sender looks for something to send
 RECEIPTS_EVERY_S = 10.0   # how often it asks for receipts when nothing was sent
 BACKOFF_START_S = 1.0
@@ -348,29 +351,73 @@ def push(store, conn, school: str, batch: int | None = None, on_batch: Callable 
 def _catch_up_versions(store, conn, school: str, rows) -> bool:
     """A database restored from a backup has an older outbox: its next versions of a record may be
     ones the county already holds (from before the restore), which it would count as duplicates
-    or stale and never apply. Where the county's highest version of a record is above every
-    version this database ever wrote, the record's unsent rows are renumbered above it (they were
-    never sent under any number the county has). A sender killed mid-batch leaves the county at
-    or below the local versions: nothing is renumbered then. True if anything was."""
+    or stale and never apply. Two rules renumber a record's unsent rows above the county's
+    highest version of it (they were never sent under any number the county has):
+
+    - after a restore made by the program (``after_restore`` left the ``county.restored``
+      setting): every record whose unsent rows start at or below the county's highest version;
+      the setting is cleared in the same transaction. (A file restored with one change made
+      after the backup would otherwise write the very version number the county holds, with
+      other content, and that change would be taken for a duplicate: lost.)
+    - always: where the county's highest version is above every version this database ever
+      wrote (a file copied back by hand).
+
+    A sender killed mid-batch leaves the county at or below the local versions with the same
+    content, and no restore mark: nothing is renumbered then. True if anything was."""
     records = sorted({r for _, r, _, _ in rows})
+    restored = _restored(store)
+    if restored:
+        with store.read():
+            records = [r for (r,) in store.db.execute_sql("SELECT DISTINCT record FROM outbox WHERE sent_at IS NULL")]
     held = dict(conn.execute("SELECT record, max(version) FROM county.change_log WHERE school = %s "
                              "AND record = ANY(%s) GROUP BY record", (school, records)).fetchall())
-    if not held:
+    if not held and not restored:
         return False
-    marks = ",".join("?" * len(records))
-    with store.read():
-        local = dict(store.db.execute_sql(
-            f"SELECT record, max(version) FROM outbox WHERE record IN ({marks}) GROUP BY record", records).fetchall())
-    behind = [r for r in records if held.get(r) is not None and held[r] > (local.get(r) or 0)]
-    if not behind:
+    local: dict = {}
+    first: dict = {}
+    for i in range(0, len(records), 500):
+        chunk = records[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        with store.read():
+            local.update(store.db.execute_sql(
+                f"SELECT record, max(version) FROM outbox WHERE record IN ({marks}) GROUP BY record", chunk).fetchall())
+            first.update(store.db.execute_sql(
+                f"SELECT record, min(version) FROM outbox WHERE sent_at IS NULL AND record IN ({marks}) "
+                "GROUP BY record", chunk).fetchall())
+    behind = [r for r in records if held.get(r) is not None and
+              (held[r] > (local.get(r) or 0) or (restored and first.get(r) is not None and first[r] <= held[r]))]
+    if not behind and not restored:
         return False
     with store.write():
         for record in behind:
             ids = [i for (i,) in store.db.execute_sql(
                 "SELECT id FROM outbox WHERE record = ? AND sent_at IS NULL ORDER BY version", (record,))]
+            # Out of the way first: (record, version) is unique, and a new number may be an old one's.
+            for oid in ids:
+                store.db.execute_sql("UPDATE outbox SET version = -id WHERE id = ?", (oid,))
             for k, oid in enumerate(ids, start=1):
                 store.db.execute_sql("UPDATE outbox SET version = ? WHERE id = ?", (held[record] + k, oid))
-    return True
+        if restored:
+            store.db.execute_sql("DELETE FROM setting WHERE key = ?", (SETTING_RESTORED,))
+    return bool(behind)
+
+
+def _restored(store) -> bool:
+    with store.read():
+        return store.db.execute_sql("SELECT 1 FROM setting WHERE key = ?", (SETTING_RESTORED,)).fetchone() is not None
+
+
+def after_restore(store) -> int:
+    """Inside the restore's own ``store.write()`` on the restored database: a new version of every
+    incident, so the county shows the restored state (the file's truth now), not the newer one
+    it holds from before the restore for incidents the backup's outbox had already sent, and the
+    ``county.restored`` mark: their versions may come out at or below the county's, and the
+    sender renumbers them above it (``_catch_up_versions``) before they go. Nothing on a database not enrolled. The count."""
+    from models.tables import Incident, Setting
+    if outbox.enrolled_school(store) is None:
+        return 0
+    Setting.insert(key=SETTING_RESTORED, value=True, updated_at=_now()).on_conflict_replace().execute()
+    return outbox.queue(store, [i for (i,) in Incident.select(Incident.id).tuples()], force=True)
 
 
 def pull_receipts(store, conn) -> int:

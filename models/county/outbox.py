@@ -153,8 +153,9 @@ def payloads(incident_ids: Iterable[int], now: datetime | None = None) -> dict[s
     return out
 
 
-def queue(store, incident_ids: Iterable[int], now: datetime | None = None) -> int:
-    """Write one outbox row per incident whose state changed (inside the caller's transaction)."""
+def queue(store, incident_ids: Iterable[int], now: datetime | None = None, *, force: bool = False) -> int:
+    """Write one outbox row per incident whose state changed (inside the caller's transaction);
+    with ``force``, one per incident even if unchanged (after a restore: see ``link.after_restore``)."""
     from models.tables import Outbox
     found = payloads(incident_ids, now)
     if not found:
@@ -174,7 +175,7 @@ def queue(store, incident_ids: Iterable[int], now: datetime | None = None) -> in
     for code, payload in found.items():
         record = RECORD_PREFIX + code
         version, before = last.get(record, (0, None))
-        if before is not None and before == _text(payload):
+        if not force and before is not None and before == _text(payload):
             continue          # nothing the county sees changed (a draft saved): no new version
         rows.append({"record": record, "version": version + 1, "payload": payload, "created_at": created})
     for i in range(0, len(rows), 200):

@@ -78,6 +78,8 @@ def run(env) -> int:
             with store.write():
                 audit.record(ctx2, "backup.restore", "database", "",
                              {"archive": str(archive), "created_at": manifest.get("created_at")})
+                from models.county import link
+                link.after_restore(store)      # the county shows the restored state (issue 19)
         finally:
             store.close()
 
