@@ -3,7 +3,8 @@
 Accepted: ISO 8601 with an offset; ``YYYY-MM-DD HH:MM`` and ``HH:MM`` (today)
 in the school's zone; ``now``; relative ``-90m``, ``-2h``, ``-1d`` and compounds of them, largest unit
 first (``-2h50m``, ``-1d2h``, ``+1h30m``), also as ``2h50m前`` / ``2小时50分钟前`` / ``2h50m ago``
-(``后`` for later); and the Chinese an officer
+(``后`` for later), with half hours as ``半小时前`` / ``一个半小时后``; a bare ``2h50m`` is answered with
+the question ago or ahead, never guessed; and the Chinese an officer
 types under stress: ``现在``/``刚才``, ``昨天15:00``, ``今天9点``, ``下午3点``, ``15点40``, ``3点半``,
 ``前天 8:30``, ``晚上十点一刻`` (a day word, a part of the day, an hour with 点/时/: and
 minutes, 半 or 刻). Results are aware UTC datetimes; display goes through ``fmt_local``.
@@ -19,7 +20,11 @@ from models.i18n import t
 
 # One relative amount: a number and its unit. Units go largest first, each at most once
 # ("-2h50m", "1天2小时前"); "-2h50" (a number without a unit), "-50m2h", "-2h-50m" are refused.
-_REL_PART = re.compile(r"\s*(\d+|[零〇一二两三四五六七八九十]{1,3})\s*(min|个小时|小时|分钟|天|分|d|h|m)", re.IGNORECASE)
+# Half an hour is a part too: ``半小时``/``半个小时`` (30 minutes) and ``一个半小时`` (a number of hours and a
+# half); nothing smaller may follow a half ("一个半小时20分钟前" is refused), a half of any other unit is no part.
+_REL_PART = re.compile(r"\s*(?P<num>\d+|[零〇一二两三四五六七八九十]{1,3})?\s*(?P<half>个半|半个|半)?\s*"
+                       r"(?P<unit>min|个小时|小时|分钟|天|分|d|h|m)", re.IGNORECASE)
+_REL_HALVES = {(True, "个半小时"), (False, "半小时"), (False, "半个小时")}
 _REL_UNITS = {"d": 1440, "天": 1440, "h": 60, "小时": 60, "个小时": 60, "m": 1, "min": 1, "分": 1, "分钟": 1}
 _REL_SUFFIX = re.compile(r"^(?P<body>.*?)\s*(?P<when>以前|之前|前|ago|以后|之后|后)$", re.IGNORECASE)
 _REL_MAX_MINUTES = 60 * 24 * 3660
@@ -76,23 +81,44 @@ def _relative(raw: str, now: datetime, field: str) -> datetime | None:
         sign, body = low[0], low[1:]
     else:
         m = _REL_SUFFIX.match(low)
-        if not m or not m["body"] or not _REL_PART.match(m["body"]):
+        if not m or not m["body"] or not _starts_relative(m["body"]):
             return None
         sign, body = ("+" if "后" in m["when"] else "-"), m["body"]
     minutes, pos, last = 0, 0, None
     body = body.rstrip()
     while pos < len(body):
         part = _REL_PART.match(body, pos)
-        size = _REL_UNITS.get(part[2].lower()) if part else None
-        amount = _number(part[1]) if part else None
+        size = _REL_UNITS.get(part["unit"].lower()) if part else None
+        amount = _number(part["num"]) if part and part["num"] else None
+        half = part["half"] if part else None
+        if half:
+            if (part["num"] is not None, half + part["unit"]) not in _REL_HALVES:
+                raise _bad_relative(field, raw)
+            amount = amount or 0
         if part is None or size is None or amount is None or (last is not None and size >= last):
             raise _bad_relative(field, raw)
-        minutes += amount * size
-        last, pos = size, part.end()
+        minutes += amount * size + (30 if half else 0)
+        last, pos = (1 if half else size), part.end()      # after a half, not even minutes
     if last is None or minutes > _REL_MAX_MINUTES:
         raise _bad_relative(field, raw)
     delta = timedelta(minutes=minutes)
     return (now - delta if sign == "-" else now + delta).astimezone(timezone.utc)
+
+
+def _starts_relative(text: str) -> bool:
+    """``text`` opens with an amount and its unit (``2h``, ``两小时``, ``半小时``), not with a date or a clock time."""
+    part = _REL_PART.match(text)
+    return bool(part and (part["num"] or part["half"]))
+
+
+def _ask_direction(raw: str, now: datetime, field: str) -> ValidationError:
+    """A bare amount (``2h50m``, no sign, no 前/后): which way is not guessed. The question when it
+    reads as an amount, the rule when it does not even do that."""
+    try:
+        _relative("-" + raw, now, field)
+    except ValidationError:
+        return _bad_relative(field, raw)
+    return ValidationError({field: ("error.time_direction", {"text": raw})})
 
 
 def _bad_relative(field: str, text: str) -> ValidationError:
@@ -151,6 +177,8 @@ def parse_time(text: str, *, now: datetime, zone: ZoneInfo, field: str = "time")
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
+        if _starts_relative(raw):
+            raise _ask_direction(raw, now, field)
         raise _bad(field, raw)
     if parsed.tzinfo is None:
         return _localize(parsed, zone, field, raw)
