@@ -121,6 +121,10 @@ def test_the_sender_sweeps_rows_acknowledged_before_pruning_existed(county, tmp_
     assert Outbox.select().count() == 44
     totals = link.run(store, threading.Event(), drain=True, idle_s=0.05)
     assert totals["pruned"] == 40 and Outbox.select().count() == 4
+    # Nothing left to prune: the next start looks (a read) and commits nothing.
+    commits = store.local_commits
+    totals = link.run(store, threading.Event(), drain=True, idle_s=0.05)
+    assert totals["pruned"] == 0 and store.local_commits == commits
     store.close()
 
 

@@ -522,8 +522,11 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
                 if not swept:
                     # Once per start: acknowledged rows the per-batch pruning never saw (a file
                     # from before it, a record not changed since). A scan by the sent_at index.
-                    with store.write():
-                        counts["pruned"] += outbox.prune_sent(store)
+                    with store.read():
+                        due = outbox.prunable(store)
+                    if due:          # a commit only when something goes (screens reload on commits)
+                        with store.write():
+                            counts["pruned"] += outbox.prune_sent(store)
                     swept = True
                 if due_pull or drain:
                     last_pull = time.monotonic()

@@ -195,6 +195,10 @@ def queue_all(store) -> int:
     return queue(store, [i for (i,) in Incident.select(Incident.id).tuples()])
 
 
+_PRUNABLE = ("sent_at IS NOT NULL AND version < (SELECT max(o.version) FROM outbox o "
+             "WHERE o.record = outbox.record)")
+
+
 def prune_sent(store, records: Iterable[str] | None = None) -> int:
     """Delete the rows the county acknowledged that are no longer any record's newest; the count.
 
@@ -213,16 +217,20 @@ def prune_sent(store, records: Iterable[str] | None = None) -> int:
     records (the sender passes the batch it just marked: one indexed look-up per row); None
     looks at every acknowledged row (once per sender start, for rows from before pruning).
     """
-    where = "sent_at IS NOT NULL AND version < (SELECT max(o.version) FROM outbox o WHERE o.record = outbox.record)"
     if records is None:
-        return store.db.execute_sql(f"DELETE FROM outbox WHERE {where}").rowcount
+        return store.db.execute_sql(f"DELETE FROM outbox WHERE {_PRUNABLE}").rowcount
     records = sorted(set(records))
     removed = 0
     for i in range(0, len(records), 500):
         chunk = records[i:i + 500]
         removed += store.db.execute_sql(
-            f"DELETE FROM outbox WHERE record IN ({','.join('?' * len(chunk))}) AND {where}", chunk).rowcount
+            f"DELETE FROM outbox WHERE record IN ({','.join('?' * len(chunk))}) AND {_PRUNABLE}", chunk).rowcount
     return removed
+
+
+def prunable(store) -> bool:
+    """Whether ``prune_sent(store)`` would delete anything (a read: no write, no commit, when not)."""
+    return store.db.execute_sql(f"SELECT EXISTS (SELECT 1 FROM outbox WHERE {_PRUNABLE})").fetchone()[0] == 1
 
 
 def pending(store) -> int:
