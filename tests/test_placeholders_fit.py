@@ -9,6 +9,7 @@ from textual.widgets import Input
 from models.i18n import set_language
 from tests.conftest import make_app, make_ctx
 from tests.test_inputs_visible import SCENARIOS
+from tests.ui_helpers import wait_for
 
 
 async def _open(app, pilot, name, *args, key=None):
@@ -44,9 +45,18 @@ async def _with_warning(app, pilot):
     await _open(app, pilot, "warnings", key="l")
 
 
+async def _late_discovery(app, pilot):
+    """The delay-reason field shows when discovery came after the 3-hour first report's deadline."""
+    await _open(app, pilot, "new_incident")
+    app.screen.query_one("#occurred_at", Input).focus()
+    await pilot.press("ctrl+u", *"-1d")
+    assert await wait_for(pilot, lambda: app.screen.query_one("#delay_reason", Input).region.height)
+
+
 FORMS = dict(SCENARIOS)
 FORMS.update({
     "board_filter": lambda a, p, c: p.press("slash"),
+    "late_discovery": lambda a, p, c: _late_discovery(a, p),
     "history": lambda a, p, c: _open(a, p, "history"),
     "ledger_add": lambda a, p, c: _open(a, p, "ledger", key="n"),
     "account_add": lambda a, p, c: _open(a, p, "accounts", key="n"),
@@ -64,8 +74,11 @@ FORMS = {k: v for k, v in FORMS.items() if k not in ("grade", "handled", "withdr
 async def _measure(app, pilot, clock, name):
     depth = len(app.screen_stack)
     await FORMS[name](app, pilot, clock)
-    await pilot.pause(0.4)
     await _show_hidden(app, pilot)
+    # The form is drawn: every input with a placeholder has its width (a form lays out after mounting).
+    assert await wait_for(pilot, lambda: (len(app.screen_stack) > depth or name == "board_filter") and any(
+        f.content_region.width for f in app.screen.query(Input) if f.placeholder)), name
+    await pilot.pause()
     measured, cut = 0, []
     for field in app.screen.query(Input):
         if not field.placeholder or not field.region.height:
@@ -94,4 +107,21 @@ async def test_every_placeholder_fits_its_field(db_path, clock, lang):
                 empty.append(name)
             cut += too_wide
         assert not empty, f"no placeholder measured in {empty}"
+        assert not cut, f"({lang}) " + "; ".join(cut)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_first_run_setup_placeholders_fit(tmp_path, clock, lang):
+    """The setup screen a new database opens on (no account yet to log in with)."""
+    from tests.conftest import env_for
+    from tui.app import DutyApp
+    set_language(lang)
+    app = DutyApp(env_for(tmp_path / "new.db"), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SetupScreen"
+        fields = [f for f in app.screen.query(Input) if f.placeholder and f.region.height]
+        assert {f.id for f in fields} >= {"setup-username", "setup-password"}
+        cut = [f"{f.id}: {cell_len(f.placeholder)} > {f.content_region.width} {f.placeholder!r}"
+               for f in fields if cell_len(f.placeholder) > f.content_region.width]
         assert not cut, f"({lang}) " + "; ".join(cut)
