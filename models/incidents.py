@@ -134,12 +134,18 @@ def _read_history(incs: list[Incident]) -> dict[int, tuple[FactChange, ...]]:
                 ch[key] = [old, None] if is_change else None
         if ch:
             events.setdefault(int(entity_id), []).append((at_value(at), ch))
+    return states_from_events(by_id, events)
+
+
+def states_from_events(by_id: dict, events: dict[int, list]) -> dict[int, tuple[FactChange, ...]]:
+    """Per incident with more than its creation event, the grade and personal-information flag
+    after each of its fact events (``(at, changes)`` in order, a change as ``[old, new]``), walked
+    back from today's values so a missing creation event still gives the right start."""
     out: dict[int, tuple[FactChange, ...]] = {}
     for iid, evs in events.items():
         if len(evs) < 2:
             continue  # only the creation: nothing changed
         inc = by_id[iid]
-        # Walk back from today's values so a missing creation event still gives the right start.
         # 不确定 counts as involved, as the engine treats it.
         grade, pi = inc.grade, bool(inc.personal_info)
         unsure = bool(getattr(inc, "personal_info_unsure", False))

@@ -312,9 +312,9 @@ def test_fact_history_of_a_years_incidents_reads_as_that_of_a_few(random_db):
 
 
 def _history_decoded_in_python(incs):
-    """The reading before SQLite picked the keys: each event's JSON decoded whole (the reference)."""
-    import json
-    from models.incidents import FACT_ACTIONS, FACT_KEYS, FactChange
+    """The reading before SQLite picked the keys: each event's JSON decoded whole by the field (the
+    reference); the same walk from events to states (``states_from_events``) after it."""
+    from models.incidents import FACT_ACTIONS, FACT_KEYS, states_from_events
     from models.tables import AuditEvent as A
     by_id = {i.id: i for i in incs}
     events: dict = {}
@@ -325,30 +325,7 @@ def _history_decoded_in_python(incs):
             continue
         if isinstance(changes, dict) and any(k in changes for k in FACT_KEYS):
             events.setdefault(int(entity_id), []).append((at, changes))
-    out = {}
-    for iid, evs in events.items():
-        if len(evs) < 2:
-            continue
-        inc = by_id[iid]
-        grade, pi, unsure = inc.grade, bool(inc.personal_info), bool(inc.personal_info_unsure)
-        states = []
-        for at, ch in reversed(evs):
-            states.append(FactChange(at, grade, pi or unsure))
-            if isinstance(ch.get("grade"), list):
-                grade = ch["grade"][0]
-            if isinstance(ch.get("personal_info"), list):
-                old = ch["personal_info"][0]
-                pi = bool(old)
-                if "personal_info_unsure" not in ch:
-                    unsure = old is None
-            if isinstance(ch.get("personal_info_unsure"), list):
-                unsure = bool(ch["personal_info_unsure"][0])
-        states.reverse()
-        if states[0].at > inc.created_at:
-            states.insert(0, FactChange(inc.created_at, grade, pi or unsure))
-        out[iid] = tuple(states)
-    assert json  # the reference decodes with json through the field
-    return out
+    return states_from_events(by_id, events)
 
 
 def test_fact_history_picked_by_sqlite_equals_the_events_decoded_whole(random_db):
