@@ -169,3 +169,32 @@ def make_county(cluster: Cluster, schools: tuple[str, ...] = ("S001",), bureau: 
     if bureau is not None:
         county["bureau"] = cluster.url_for(bureau, schema.add_bureau(admin, bureau)["secret"], db)
     return county
+
+
+@pytest.fixture
+def county(pg):
+    """A fresh county database, initialised: its name, the URL a school enrols with, the admin URL."""
+    from models.county import schema
+    db = pg.new_database()
+    schema.init(pg.admin_url(db))
+    return {"db": db, "url": f"postgresql://{pg.host}:{pg.port}/{db}", "admin": pg.admin_url(db), "pg": pg}
+
+
+def enrolled_school(county: dict, tmp_path: Path, code: str, clock, incidents: int = 10):
+    """A school database ``<code>.db`` in ``tmp_path`` with ``incidents`` recorded (grade IV), enrolled
+    in ``county`` with its one-time secret; its Context."""
+    from datetime import timedelta
+
+    from models.county import link, schema
+    from models.incidents import IncidentInput, create_incident
+    from models.store import open_store
+    from tests.conftest import T0, make_ctx
+    got = schema.add_school(county["admin"], code, f"{code} 中学")
+    store = open_store(tmp_path / f"{code}.db")
+    ctx = make_ctx(store, clock)
+    for i in range(incidents):
+        create_incident(ctx, IncidentInput(title=f"{code} 事件 {i}", category="network_attack", grade="IV",
+                                           occurred_at=T0 - timedelta(minutes=40),
+                                           discovered_at=T0 - timedelta(minutes=20)))
+    link.enrol(store, county["url"], code, got["secret"], ctx=ctx)
+    return ctx

@@ -4,16 +4,15 @@ database restored from a backup still reaches it. Against a real PostgreSQL (fix
 with the rows and the file's size printed with and without pruning."""
 import threading
 import time
-from datetime import timedelta
 
 import psycopg
 import pytest
 
-from models.county import link, outbox, schema
-from models.incidents import IncidentInput, create_incident
+from models.county import link, outbox
 from models.store import open_store
 from models.tables import Incident, Outbox
-from tests.conftest import T0, make_ctx
+from tests.pgcluster import county, enrolled_school  # noqa: F401 (the fixture)
+from tests.conftest import T0
 
 
 @pytest.fixture(autouse=True)
@@ -21,23 +20,7 @@ def _credential_in_a_file(monkeypatch):
     monkeypatch.setenv("XUEJI_DUTY_COUNTY_KEY", "file")
 
 
-@pytest.fixture
-def county(pg):
-    db = pg.new_database()
-    schema.init(pg.admin_url(db))
-    return {"db": db, "url": f"postgresql://{pg.host}:{pg.port}/{db}", "admin": pg.admin_url(db), "pg": pg}
-
-
-def _school(county, tmp_path, code, clock, incidents=10):
-    got = schema.add_school(county["admin"], code, f"{code} 中学")
-    store = open_store(tmp_path / f"{code}.db")
-    ctx = make_ctx(store, clock)
-    for i in range(incidents):
-        create_incident(ctx, IncidentInput(title=f"{code} 事件 {i}", category="network_attack", grade="IV",
-                                           occurred_at=T0 - timedelta(minutes=40),
-                                           discovered_at=T0 - timedelta(minutes=20)))
-    link.enrol(store, county["url"], code, got["secret"], ctx=ctx)
-    return ctx
+_school = enrolled_school
 
 
 def _changes(store, n, tag="改", start=0):
