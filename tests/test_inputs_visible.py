@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from models.incidents import IncidentInput, create_incident
 from tests.conftest import T0, make_app, make_ctx
-from tests.ui_helpers import screen_text
+from tests.ui_helpers import screen_ready, screen_text
 
 MARK = "Zq9"
 
@@ -25,37 +25,37 @@ def _incident(app, clock):
 async def _incident_action(app, pilot, clock, action):
     inc = _incident(app, clock)
     app.open_screen("incident", inc.id)
-    await pilot.pause(0.2)
+    await screen_ready(app)
     getattr(app.screen, action)()
 
 
 async def _report(app, pilot, clock, submit=False):
     inc = _incident(app, clock)
     app.open_screen("report", inc.id, "school_plan", "first", 1)
-    await pilot.pause(0.3)
+    await screen_ready(app)
     if submit:                     # the dialog as F5 opens it on a complete, late report
         from screens.report import SubmitDialog
         app.push_screen(SubmitDialog(app.screen.report, late=True, recipient="教育局"))
-        await pilot.pause(0.2)
+        await screen_ready(app)
         assert isinstance(app.screen, SubmitDialog)
 
 
 async def _contacts(app, pilot, clock, action):
     inc = _incident(app, clock)
     app.open_screen("contacts", inc.id)
-    await pilot.pause(0.3)
+    await screen_ready(app)
     getattr(app.screen, action)()
 
 
 async def _checks(app, pilot, clock, key):
     app.open_screen("checks")
-    await pilot.pause(0.3)
+    await screen_ready(app)
     await pilot.press(key)
 
 
 async def _warnings(app, pilot, clock, key):
     app.open_screen("warnings")
-    await pilot.pause(0.3)
+    await screen_ready(app)
     await pilot.press(key)
 
 
@@ -63,6 +63,7 @@ async def _screen(app, pilot, clock, name, *args):
     if args == ("incident",):
         args = (_incident(app, clock).id,)
     app.open_screen(name, *args)
+    await screen_ready(app)
 
 
 SCENARIOS = {
@@ -89,7 +90,8 @@ async def test_each_input_shows_its_text_while_focused(db_path, clock, name):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await SCENARIOS[name](app, pilot, clock)
-        await pilot.pause(0.4)
+        await screen_ready(app)
+        await pilot.pause()
         inputs = [i for i in app.screen.query(Input) if i.display and i.parent.display and i.region.height]
         assert inputs, f"{name}: no input on screen"
         blind = []

@@ -9,12 +9,12 @@ from textual.widgets import Input
 from models.i18n import set_language
 from tests.conftest import make_app, make_ctx
 from tests.test_inputs_visible import SCENARIOS
-from tests.ui_helpers import wait_for
+from tests.ui_helpers import screen_ready, wait_for
 
 
 async def _open(app, pilot, name, *args, key=None):
     app.open_screen(name, *args)
-    await pilot.pause(0.3)
+    await screen_ready(app)
     if key:
         await pilot.press(key)
 

@@ -73,3 +73,11 @@ async def fill_form(pilot, *values, save: str = "ctrl+s") -> None:
     if save:
         await pilot.press(save)
     await pilot.pause()
+
+
+async def screen_ready(app) -> None:
+    """Wait until the screen just opened has mounted and run its opening work (its first field
+    focused, its rows read): the app's own wait before it hands a screen its first key
+    (``tui.type_ahead.settle``), instead of a fixed pause."""
+    from tui.type_ahead import settle
+    await settle(app.screen)
