@@ -48,7 +48,9 @@ RECEIPTS_EVERY_S = 10.0   # how often it asks for receipts when nothing was sent
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 60.0
 # Failures that waiting does not mend.
-FATAL = ("county.error.not_enrolled", "county.error.no_credential", "county.error.credential_refused")
+# (The app's sender still retries them, backing off: a credential or a server put right is used.)
+FATAL = ("county.error.not_enrolled", "county.error.no_credential", "county.error.credential_refused",
+         "county.error.not_initialised", "county.error.schema_behind", "county.error.schema_newer")
 KEY_ENV = "XUEJI_DUTY_COUNTY_KEY"        # auto (default) | file | keyring
 CRED_FORMAT = "xueji-duty-county-credential"
 SERVICE_PREFIX = "xueji-duty-county"
@@ -220,11 +222,20 @@ def connect(store):
     if cred is None or cred.get("school") != school:
         raise DomainError("county.error.no_credential", path=str(credential_path(store.path)))
     try:
-        return _login(url, cred["role"], cred["password"])
+        conn = _login(url, cred["role"], cred["password"])
     except DomainError as exc:
         if exc.key == "county.error.bad_secret":
             raise DomainError("county.error.credential_refused", school=school) from None
         raise
+    # A server whose schema is behind this program (the bureau has not run ``county init`` since
+    # an upgrade) would refuse the batch with a database error: say so on connecting, clearly.
+    from models.county import schema
+    try:
+        schema.check(conn)
+    except Exception:
+        conn.close()
+        raise
+    return conn
 
 
 # --- enrolment --------------------------------------------------------------------------------
