@@ -20,7 +20,7 @@ from models.store import open_store
 from models.tables import Draft, Report
 from screens.new_incident import NewIncidentScreen
 from tests.conftest import make_app, make_ctx
-from tests.ui_helpers import screen_text
+from tests.ui_helpers import screen_ready, screen_text
 
 posix = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals and SIGHUP")
 
@@ -76,7 +76,7 @@ async def test_restored_draft_is_announced_refreshed_discardable_and_private(db_
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.open_screen("new_incident")
-        await pilot.pause(0.2)
+        await screen_ready(app)
         form = app.screen
         await pilot.press(*"学籍数据被篡改")
         form.flush_draft()                                # as on a hang-up
@@ -84,7 +84,7 @@ async def test_restored_draft_is_announced_refreshed_discardable_and_private(db_
         await pilot.pause()
         clock.advance(minutes=30)                         # reopened half an hour later
         app.open_screen("new_incident")
-        await pilot.pause(0.3)
+        await screen_ready(app)                          # the draft is restored after the first repaint
         form = app.screen
         assert isinstance(form, NewIncidentScreen)
         assert form.query_one("#title", Input).value == "学籍数据被篡改"
@@ -106,6 +106,6 @@ async def test_draft_keeps_values_not_labels(db_path, clock):
         save_draft(app.ctx, "new_incident", {"title": "x", "category": {"value": ["network_attack", None],
                                                                        "text": "Network attack"}})
         app.open_screen("new_incident")
-        await pilot.pause(0.3)
+        await screen_ready(app)
         from tui.widgets.picker import Picker
         assert app.screen.query_one("#category", Picker).text == "网络攻击事件"
