@@ -20,7 +20,7 @@ from models.store import open_store
 from models.tables import Draft, Report
 from screens.new_incident import NewIncidentScreen
 from tests.conftest import make_app, make_ctx
-from tests.ui_helpers import screen_ready, screen_text
+from tests.ui_helpers import screen_ready, screen_text, wait_for
 
 posix = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals and SIGHUP")
 
@@ -88,7 +88,8 @@ async def test_restored_draft_is_announced_refreshed_discardable_and_private(db_
         form = app.screen
         assert isinstance(form, NewIncidentScreen)
         assert form.query_one("#title", Input).value == "学籍数据被篡改"
-        assert "继续 10:00 保存的草稿 · ctrl+d 丢弃" in screen_text(app)
+        assert await wait_for(pilot, lambda: "继续 10:00 保存的草稿 · ctrl+d 丢弃" in screen_text(app), timeout=3.0), \
+            screen_text(app)
         assert form.query_one("#occurred_at", Input).value == "2026-11-25 10:30"   # now, not the draft's now
         other = make_ctx(app.store, clock, username="wang")
         assert load_draft(other, "new_incident") is None                       # not another user's
