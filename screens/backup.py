@@ -247,7 +247,12 @@ class BackupScreen(FollowsOtherSessions, Screen):
         import threading
 
         from tui import county_sender
-        county_sender.pause(self.app)     # the county sender's own connection (issue 19)
+        if not county_sender.pause(self.app):     # the county sender's own connection (issue 19)
+            # Still in a round (a slow county server): its connection stays open, and the lock
+            # would be refused as if another session held the file. Say what is true; it ends
+            # on its own (it keeps its stop signal) and ``resume`` starts the next one.
+            county_sender.resume(self.app)
+            raise DomainError("county.trust.sender_busy")
         for screen in self.app.screen_stack:
             conn = getattr(screen, "_poll", None)
             if isinstance(conn, sqlite3.Connection):
@@ -299,7 +304,7 @@ class BackupScreen(FollowsOtherSessions, Screen):
             finally:
                 store.close()
 
-        self._release()
+        self._release()          # refuses (nothing closed, nothing changed) if our sender holds on
         try:
             result = restore_backup(db_path, path, passphrase=passphrase, now=clock.now(), after=after)
         finally:

@@ -9,15 +9,18 @@ line would say changes (sent, failing, back again) it asks the board to re-read;
 send also commits (the rows marked sent), which the change feed brings to the board anyway.
 Stopped on the app's exit (``stop``). An in-app restore from a backup (``screens.backup``)
 first ``pause``s it — its SQLite connection, held open in its own thread, would make the
-restore's exclusive lock refuse, "in use by another session" — and ``resume``s it afterwards on
+restore's exclusive lock refuse — and ``resume``s it afterwards on
 the restored database (``app.store`` then), where ``link`` renumbers what goes above what the
-county holds from before the restore.
+county holds from before the restore. A sender that does not stop in time (a round waiting on
+a slow server) makes the restore refuse with what is true (``county.trust.sender_busy``: this
+session's own sender, try again), not as if another session held the file.
 """
 from __future__ import annotations
 
 import threading
 
 RECHECK_S = 30.0
+PAUSE_S = 8.0       # how long a restore waits for the sender to let go (a round on a slow server)
 
 
 def start(app) -> None:
@@ -96,13 +99,13 @@ def stop(app, timeout: float = 1.0) -> None:
         thread.join(timeout)
 
 
-def pause(app, timeout: float = 8.0) -> bool:
+def pause(app, timeout: float | None = None) -> bool:
     """Stop the sender and wait until it let go of the database (its thread closes its own
     connection on the way out); True once it has. ``timeout`` covers a round in progress on a
     slow server (its connection attempt gives up after 5 s)."""
     if getattr(app, "_county_stop", None) is None:
         return True
-    stop(app, timeout)
+    stop(app, PAUSE_S if timeout is None else timeout)
     thread = getattr(app, "_county_sender", None)
     return thread is None or not thread.is_alive()
 

@@ -340,6 +340,7 @@ def init(url: str) -> int:
     policies are re-applied, and the record written: all in one transaction, so a failure
     leaves the server as it was."""
     with connect(url) as conn:
+        require_superuser(conn)        # before anything changes
         with conn.transaction():
             # Taken under a lock, so two ``init`` at once do not both run the steps.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('xueji county schema'))")
@@ -358,6 +359,19 @@ def init(url: str) -> int:
                          "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                          (str(SCHEMA_VERSION), STEPS_KEY, _format_steps(applied)))
     return SCHEMA_VERSION
+
+
+def require_superuser(conn) -> None:
+    """``init`` needs a superuser's login: every county table has *forced* row-level security,
+    which binds the tables' owner too, so a database owner (or a login with CREATEROLE) that
+    ran ``init`` would own tables it can no longer see a row of (and ``add-school`` would then
+    fail on them). Refused, naming what is needed, before the first statement that changes
+    anything; ``county.error.need_superuser`` (the CLI exits 2, as for other usage errors)."""
+    user, is_super = conn.execute(
+        "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() or (None, False)
+    conn.rollback()          # the read's own transaction: ``init``'s is a fresh one
+    if not is_super:
+        raise DomainError("county.error.need_superuser", user=user or "?")
 
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")

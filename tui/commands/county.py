@@ -71,8 +71,17 @@ def county_url(env, required: bool = True) -> str | None:
 
 
 def cmd_init(env) -> int:
+    import sys
+
     from models.county import schema
-    version = schema.init(county_url(env))
+    try:
+        version = schema.init(county_url(env))
+    except DomainError as exc:
+        if exc.key != "county.error.need_superuser":
+            raise
+        # The wrong login for this command: a usage error (exit 2), nothing was changed.
+        sys.stderr.write(t("cli.error_prefix") + exc.message + "\n")
+        return 2
     if env.args.json:
         print_json({"version": version})
     else:
