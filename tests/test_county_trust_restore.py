@@ -82,3 +82,127 @@ async def test_restore_refused_while_own_sender_is_stuck_says_so(db_path, clock,
         thread = app._county_sender
     if thread is not None:
         thread.join(3)
+
+
+def _county_rows(county) -> dict:
+    with psycopg.connect(county["admin"]) as conn:
+        return {code: (version, removed_at, reason) for code, version, removed_at, reason in conn.execute(
+            "SELECT code, version, removed_at, removed_reason FROM county.incident WHERE school = 'S001'")}
+
+
+def _log(county) -> list:
+    with psycopg.connect(county["admin"]) as conn:
+        return conn.execute("SELECT record, version FROM county.change_log WHERE school = 'S001' "
+                            "ORDER BY record, version").fetchall()
+
+
+def test_incidents_a_restore_removed_are_marked_removed_on_the_county(tmp_path, clock, county, monkeypatch):
+    """A backup with incident A; B recorded after it and sent; the backup restored (the real CLI):
+    the next sync marks B removed on the county at the restore's time (its row and history kept),
+    the board owes nothing for it and ``county board --json`` says what happened; versions stay
+    monotonic; syncing again or resending an old batch does not bring it back."""
+    import json
+
+    from models.backup import create_backup
+    from models.county import board, server
+    from models.tables import AuditEvent, Incident
+    from tests.conftest import run_cli
+    monkeypatch.setenv("XUEJI_DUTY_COUNTY_KEY", "file")
+    db = tmp_path / "duty.db"
+    store = open_store(db)
+    ctx = make_ctx(store, clock)
+    a = _incident(ctx, title="备份里的")
+    link.enrol(store, county["url"], "S001", county["secrets"]["S001"], ctx=ctx)
+    link.sync_once(store)
+    backup = create_backup(ctx).path
+    b = _incident(ctx, title="备份之后记的")
+    link.sync_once(store)
+    b_code, a_code = b.code, a.code
+    with psycopg.connect(county["bureau"]) as conn:
+        assert {i.code for i in board.read(conn).incidents} == {a_code, b_code}
+    store.close()
+
+    r = run_cli("restore", str(backup), "--yes", "--db", str(db), "--user", "tester")
+    assert r.returncode == 0, r.stderr
+    store = open_store(db)
+    try:
+        assert not Incident.select().where(Incident.code == b_code).exists()
+        restored_at = AuditEvent.select().where(AuditEvent.action == "backup.restore").get().at
+        got = link.sync_once(store)
+        assert got["removed"] == 1 and got["applied"] == 1 and got["duplicates"] == 0, got
+        rows = _county_rows(county)
+        # B: kept, marked removed by the restore at its time, at a version above the county's.
+        assert rows[b_code][0] == 2 and rows[b_code][2] == "restore"
+        assert rows[b_code][1] == restored_at
+        assert rows[a_code][0] == 2 and rows[a_code][1] is None        # A: the restored state, live
+        assert _log(county) == [(f"incident:{a_code}", 1), (f"incident:{a_code}", 2),
+                                (f"incident:{b_code}", 1), (f"incident:{b_code}", 2)]
+        with psycopg.connect(county["admin"]) as conn:          # its history stays on the county
+            assert conn.execute("SELECT count(*) FROM county.obligation WHERE incident_code = %s",
+                                (b_code,)).fetchone()[0] > 0
+        with psycopg.connect(county["bureau"]) as conn:
+            data = board.read(conn)
+        assert {i.code for i in data.incidents} == {a_code}
+        assert [(r.code, r.reason) for r in data.removed] == [(b_code, "restore")]
+        assert [c.open for c in board.counts(data, clock.now())] == [1]
+        proc = run_cli("county", "board", "--json", "--url", county["bureau"])
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        assert [row["incident"] for row in doc["rows"]] == [a_code]
+        assert [(x["incident"], x["reason"]) for x in doc["removed"]] == [(b_code, "restore")]
+        assert "恢复" in doc["removed"][0]["note"] and doc["removed"][0]["removed_at"]
+        # Idempotent: nothing more to send, nothing queued again.
+        again = link.sync_once(store)
+        assert again["sent"] == 0 and again["removed"] == 0
+        assert _log(county)[-1] == (f"incident:{b_code}", 2)
+        # A resend of B's old state (its batch delivered twice, or an older version) cannot revive it.
+        with link.connect(store) as conn:
+            old = {"code": b_code, "title": "备份之后记的", "status": "open", "obligations": [], "reports": []}
+            assert server.apply_changes(conn, "S001", [(f"incident:{b_code}", 1, old)])["duplicate"] == 1
+            with psycopg.connect(county["admin"]) as admin:        # even with its log entry lost
+                admin.execute("DELETE FROM county.change_log WHERE record = %s AND version = 1", (f"incident:{b_code}",))
+            assert server.apply_changes(conn, "S001", [(f"incident:{b_code}", 1, old)])["stale"] == 1
+        assert _county_rows(county)[b_code][2] == "restore"
+        # The bureau cannot sign for what the school no longer has.
+        with psycopg.connect(county["bureau"]) as conn:
+            from models.errors import DomainError
+            with pytest.raises(DomainError) as exc:
+                server.add_receipt(conn, "S001", b_code, "school_plan", "first", 1, "jijiaoke")
+            assert exc.value.key == "county.error.incident_removed"
+        # The next incident recorded here is a new one (it may reuse the code): live again, numbered above.
+        c = _incident(make_ctx(store, clock), title="恢复之后记的")
+        got = link.sync_once(store)
+        assert got["applied"] == 1 and got["duplicates"] == 0
+        rows = _county_rows(county)
+        assert rows[c.code][1] is None and rows[c.code][0] == (3 if c.code == b_code else 1)
+    finally:
+        store.close()
+
+
+def test_a_restored_file_without_any_incident_still_tells_the_county(tmp_path, clock, county, monkeypatch):
+    """The backup was made before the first incident: after the restore nothing is waiting to go,
+    yet the county learns the one it shows is gone, and the restore mark is cleared."""
+    from models.backup import create_backup
+    from models.tables import Setting
+    from tests.conftest import run_cli
+    monkeypatch.setenv("XUEJI_DUTY_COUNTY_KEY", "file")
+    db = tmp_path / "duty.db"
+    store = open_store(db)
+    ctx = make_ctx(store, clock)
+    link.enrol(store, county["url"], "S001", county["secrets"]["S001"], ctx=ctx)
+    backup = create_backup(ctx).path
+    b = _incident(ctx, title="备份之后记的")
+    link.sync_once(store)
+    store.close()
+    r = run_cli("restore", str(backup), "--yes", "--db", str(db), "--user", "tester")
+    assert r.returncode == 0, r.stderr
+    store = open_store(db)
+    try:
+        assert outbox.pending(store) == 0
+        got = link.sync_once(store)
+        assert got["removed"] == 1, got
+        assert _county_rows(county)[b.code][2] == "restore"
+        assert Setting.get_or_none(Setting.key == link.SETTING_RESTORED) is None
+        assert link.sync_once(store)["sent"] == 0
+    finally:
+        store.close()

@@ -72,12 +72,34 @@ class Incident:
         return f"{self.school}/{self.code}"
 
 
+@dataclass(frozen=True)
+class Removed:
+    """An incident the school's record no longer has (``server.apply_changes``: a restore from a
+    backup took it away, or ``county sync --all`` found it gone): kept by the county as history,
+    owing nothing, never a board row."""
+
+    school: str
+    school_name: str
+    code: str
+    title: str
+    removed_at: datetime | None
+    reason: str            # restore | resync
+
+    def note(self, zone=None) -> str:
+        from models.i18n import t
+        at = self.removed_at
+        when = "" if at is None else (at.astimezone(zone) if zone is not None else at).strftime("%Y-%m-%d %H:%M")
+        key = "county.trust.removed_resync" if self.reason == "resync" else "county.trust.removed_restore"
+        return t(key, at=when)
+
+
 @dataclass
 class CountyData:
     """One read of the server: every visible school and its open incidents."""
 
     schools: list[tuple[str, str]] = field(default_factory=list)    # (code, name)
     incidents: list[Incident] = field(default_factory=list)
+    removed: list[Removed] = field(default_factory=list)           # newest removal first
     read_at: float = 0.0      # monotonic, when the read finished
     own_school: str | None = None   # a school's login: its code (the bureau's: None)
 
@@ -123,8 +145,14 @@ JOIN county.school s ON s.code = i.school
 LEFT JOIN county.obligation o
   ON o.school = i.school AND o.incident_code = i.code AND o.submitted_at IS NULL
  AND o.due_at IS NOT NULL AND o.state IN ({", ".join(f"'{s}'" for s in OWED_STATES)})
-WHERE i.status NOT IN ({", ".join(f"'{s}'" for s in CLOSED_STATUSES)}) {{only}}
+WHERE i.status NOT IN ({", ".join(f"'{s}'" for s in CLOSED_STATUSES)}) AND i.removed_at IS NULL {{only}}
 GROUP BY i.school, s.name, i.code
+"""
+_REMOVED_SQL = """
+SELECT i.school, s.name, i.code, i.title, i.removed_at, i.removed_reason
+FROM county.incident i JOIN county.school s ON s.code = i.school
+WHERE i.removed_at IS NOT NULL {only}
+ORDER BY i.removed_at DESC, i.school, i.code
 """
 
 
@@ -147,6 +175,9 @@ def read(conn, schools: list[str] | None = None) -> CountyData:
             + " ORDER BY code", args)]
         with conn.cursor(binary=True) as cur:
             rows = cur.execute(_INCIDENTS_SQL.format(only=only), args).fetchall()
+        data.removed = [Removed(school, name, code, title or "", at, reason or "restore")
+                        for school, name, code, title, at, reason in
+                        conn.execute(_REMOVED_SQL.format(only=only), args).fetchall()]
     utc = timezone.utc
     stamp = datetime.fromtimestamp
     for (school, name, code, title, category, grade, decided, status, drill, updated, received,
@@ -168,7 +199,9 @@ def merge(old: CountyData, part: CountyData, schools: list[str]) -> CountyData:
     names = {code: name for code, name in old.schools if code not in gone}
     names.update(dict(part.schools))
     keep = [inc for inc in old.incidents if inc.school not in gone]
-    return CountyData(schools=sorted(names.items()), incidents=keep + part.incidents,
+    removed = sorted([r for r in old.removed if r.school not in gone] + part.removed,
+                     key=lambda r: (-(r.removed_at.timestamp() if r.removed_at else 0), r.school, r.code))
+    return CountyData(schools=sorted(names.items()), incidents=keep + part.incidents, removed=removed,
                       read_at=part.read_at, own_school=part.own_school)
 
 
@@ -243,8 +276,9 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def as_json(data: CountyData, now: datetime, drills: bool = True) -> dict:
-    """``county board --json``: the rows in board order and the per-school counts."""
+def as_json(data: CountyData, now: datetime, drills: bool = True, zone=None) -> dict:
+    """``county board --json``: the rows in board order, the per-school counts, and the incidents
+    the schools' records no longer have (``removed``: never rows; ``note`` in ``zone``'s time)."""
     out_rows = []
     for row in rows(data, now, drills):
         inc, nxt = row.incident, row.next
@@ -261,7 +295,11 @@ def as_json(data: CountyData, now: datetime, drills: bool = True) -> dict:
         })
     return {"now": _iso(now), "rows": out_rows,
             "counts": [{"school": c.school, "name": c.name, "open": c.open, "overdue": c.overdue,
-                        "drills": c.drills} for c in counts(data, now, drills)]}
+                        "drills": c.drills} for c in counts(data, now, drills)],
+            # What the school's record no longer has: never a row, nothing owed, said here.
+            "removed": [{"school": r.school, "school_name": r.school_name, "incident": r.code,
+                         "title": r.title, "removed_at": _iso(r.removed_at), "reason": r.reason,
+                         "note": r.note(zone)} for r in data.removed]}
 
 
 # ---------------------------------------------------------------- LISTEN / NOTIFY

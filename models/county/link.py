@@ -331,10 +331,19 @@ def batch_size() -> int:
 def push(store, conn, school: str, batch: int | None = None, on_batch: Callable | None = None) -> dict:
     from models.county import server
     batch = batch or batch_size()
-    counts = {"sent": 0, "applied": 0, "duplicates": 0, "stale": 0, "pruned": 0}
+    counts = {"sent": 0, "applied": 0, "duplicates": 0, "stale": 0, "pruned": 0, "removed": 0}
+    mark = _restore_mark(store)
+    if mark is not None:
+        # Before anything goes: the incidents the county shows that the restored file no longer
+        # has (created after the backup) are queued as removals by the restore, at its time.
+        counts["queued_removals"] = queue_removals(store, conn, school, "restore", mark)
     while True:
         rows = _unsent(store, batch)
         if not rows:
+            if mark is not None and _restored(store):
+                # Nothing was waiting (a restored file without incidents): nothing to renumber.
+                with store.write():
+                    store.db.execute_sql("DELETE FROM setting WHERE key = ?", (SETTING_RESTORED,))
             return counts
         if _catch_up_versions(store, conn, school, rows):
             rows = _unsent(store, batch)
@@ -357,6 +366,106 @@ def push(store, conn, school: str, batch: int | None = None, on_batch: Callable 
         counts["applied"] += got["applied"]
         counts["duplicates"] += got["duplicate"]
         counts["stale"] += got["stale"]
+        counts["removed"] += got.get("removed", 0)
+
+
+def _county_holds(conn, school: str) -> dict[str, tuple[int, bool]]:
+    """{incident code: (the county's highest version of its record, whether it is live)} for
+    every incident the county holds of this school (its own rows: row-level security)."""
+    held = {code: (int(version), removed is None) for code, version, removed in conn.execute(
+        "SELECT code, version, removed_at FROM county.incident WHERE school = %s", (school,)).fetchall()}
+    logged = dict(conn.execute(
+        "SELECT substr(record, %s), max(version) FROM county.change_log WHERE school = %s "
+        "AND record LIKE 'incident:%%' GROUP BY record", (len(outbox.RECORD_PREFIX) + 1, school)).fetchall())
+    return {code: (max(held.get(code, (0, False))[0], int(logged.get(code) or 0)), held.get(code, (0, False))[1])
+            for code in set(held) | set(logged)}
+
+
+def _local_codes(store) -> set[str]:
+    with store.read():
+        return {c for (c,) in store.db.execute_sql("SELECT code FROM incident")}
+
+
+def _pending_removals(store) -> set[str]:
+    """Codes whose newest row here is an unsent removal (queued, not yet gone)."""
+    with store.read():
+        rows = store.db.execute_sql(
+            "SELECT record, max(version), payload, sent_at FROM outbox GROUP BY record").fetchall()
+    out = set()
+    for record, _v, payload, sent_at in rows:
+        if sent_at is None and payload and outbox.is_removal(json.loads(payload)):
+            out.add(record[len(outbox.RECORD_PREFIX):])
+    return out
+
+
+def queue_removals(store, conn, school: str, reason: str, at: datetime,
+                   holds: dict[str, tuple[int, bool]] | None = None) -> int:
+    """Queue a removal (``outbox.removal``) for every incident the county shows live for this
+    school that this database has not (and has no removal waiting for), numbered above the
+    county's highest version of it; the count. Idempotent: a second call queues nothing."""
+    holds = _county_holds(conn, school) if holds is None else holds
+    have = _local_codes(store)
+    waiting = _pending_removals(store)
+    gone = sorted(code for code, (_, live) in holds.items() if live and code not in have and code not in waiting)
+    if not gone:
+        return 0
+    above = {outbox.RECORD_PREFIX + code: holds[code][0] for code in gone}
+    with store.write():
+        return outbox.write_rows(store, {code: outbox.removal(code, reason, at) for code in gone},
+                                 force=True, above=above)
+
+
+def resync(store, conn, now: datetime | None = None) -> dict:
+    """``county sync --all``: the county lost data (restored from its own backup, a school's rows
+    deleted), and what the outbox already marked sent will not go again by itself. Queues the
+    current state of every incident here and a removal (reason ``resync``) of every one the
+    county shows live that this database has not. Each new row is numbered above both the
+    county's highest version of its record and this file's, so the county's change_log cannot
+    take it for one it has (a duplicate) or an older one (stale). Running it twice queues the
+    same states again at higher numbers: the county ends the same. Counts ``queued``,
+    ``removals``; ``push`` sends them."""
+    from models.tables import Incident
+    school, _ = settings_of(store)
+    if not school:
+        raise DomainError("county.error.not_enrolled")
+    holds = _county_holds(conn, school)
+    above = {outbox.RECORD_PREFIX + code: version for code, (version, _live) in holds.items()}
+    with store.write():
+        ids = [i for (i,) in Incident.select(Incident.id).tuples()]
+        queued = outbox.queue(store, ids, now, force=True, above=above)
+    removals = queue_removals(store, conn, school, "resync", now or _now(), holds=holds)
+    return {"queued": queued, "removals": removals}
+
+
+def sync_all(store, now: datetime | None = None) -> dict:
+    """``resync`` then one round of ``sync_once`` over one connection: the round's counts plus
+    ``queued`` and ``removals``. The county unreachable: a DomainError, nothing queued."""
+    import psycopg
+
+    from models.county.schema import _first_line
+    conn = connect(store)
+    try:
+        try:
+            got = resync(store, conn, now)
+        except psycopg.Error as exc:
+            raise DomainError("county.error.connect", detail=_first_line(exc)) from None
+        counts = sync_once(store, conn=conn)
+    finally:
+        conn.close()
+    counts.update(got)
+    return counts
+
+
+def _restore_mark(store) -> datetime | None:
+    """When the restore that left the ``county.restored`` mark was made (None: no mark)."""
+    from models.tables import Setting
+    with store.read():
+        row = Setting.get_or_none(Setting.key == SETTING_RESTORED)
+    if row is None:
+        return None
+    value = row.value
+    at = _parse(value.get("at")) if isinstance(value, dict) else None
+    return at or row.updated_at or _now()
 
 
 def _catch_up_versions(store, conn, school: str, rows) -> bool:
@@ -427,7 +536,10 @@ def after_restore(store) -> int:
     from models.tables import Incident, Setting
     if outbox.enrolled_school(store) is None:
         return 0
-    Setting.insert(key=SETTING_RESTORED, value=True, updated_at=_now()).on_conflict_replace().execute()
+    # The restore's time (its audit event's, in this transaction): the incidents it took away are
+    # marked on the county "removed by the restore at" this time (``queue_removals``, at the next send).
+    at = outbox._commit_time()
+    Setting.insert(key=SETTING_RESTORED, value={"at": at.isoformat()}, updated_at=at).on_conflict_replace().execute()
     return outbox.queue(store, [i for (i,) in Incident.select(Incident.id).tuples()], force=True)
 
 
@@ -506,7 +618,7 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
     receipts_every_s = RECEIPTS_EVERY_S if receipts_every_s is None else receipts_every_s
     backoff_max_s = BACKOFF_MAX_S if backoff_max_s is None else backoff_max_s
     totals = totals if totals is not None else {}
-    for k in ("sent", "applied", "duplicates", "stale", "receipts", "failures", "pruned"):
+    for k in ("sent", "applied", "duplicates", "stale", "receipts", "failures", "pruned", "removed"):
         totals.setdefault(k, 0)
     swept = False
     backoff = BACKOFF_START_S
@@ -541,8 +653,8 @@ def run(store, stop: threading.Event, *, on_state: Callable[[dict], None] | None
                     swept = True
                 if due_pull or drain:
                     last_pull = time.monotonic()
-                for k in ("sent", "applied", "duplicates", "stale", "receipts", "pruned"):
-                    totals[k] += counts[k]
+                for k in ("sent", "applied", "duplicates", "stale", "receipts", "pruned", "removed"):
+                    totals[k] += counts.get(k, 0)
                 backoff = BACKOFF_START_S
                 wait = 0.0 if counts["pending"] else idle_s
                 if drain and not counts["pending"]:

@@ -153,11 +153,35 @@ def payloads(incident_ids: Iterable[int], now: datetime | None = None) -> dict[s
     return out
 
 
-def queue(store, incident_ids: Iterable[int], now: datetime | None = None, *, force: bool = False) -> int:
+def queue(store, incident_ids: Iterable[int], now: datetime | None = None, *, force: bool = False,
+          above: dict[str, int] | None = None) -> int:
     """Write one outbox row per incident whose state changed (inside the caller's transaction);
-    with ``force``, one per incident even if unchanged (after a restore: see ``link.after_restore``)."""
+    with ``force``, one per incident even if unchanged (after a restore: see ``link.after_restore``).
+    ``above``: {record: the county's highest version of it}: the new version is above that too
+    (``link.resync``: the county may hold numbers this file never wrote)."""
+    return write_rows(store, payloads(incident_ids, now), force=force, above=above)
+
+
+REMOVAL_REASONS = ("restore", "resync")
+
+
+def removal(code: str, reason: str, at: datetime) -> dict:
+    """The change saying this school's record no longer has incident ``code`` (a restore from a
+    backup took it away: ``restore``; ``county sync --all`` found the county showing it:
+    ``resync``). The county marks the incident removed at ``at``, deleting nothing
+    (``server.apply_changes``)."""
+    return {"code": code, "removed": True, "reason": reason, "removed_at": _iso(at)}
+
+
+def is_removal(payload: Any) -> bool:
+    return bool(isinstance(payload, dict) and payload.get("removed"))
+
+
+def write_rows(store, found: dict[str, dict], *, force: bool = False,
+               above: dict[str, int] | None = None) -> int:
+    """One outbox row per ``{code: payload}`` at 1 + the record's last version here (and above
+    ``above``'s); unless ``force``, none for a payload equal to the record's last one. The count."""
     from models.tables import Outbox
-    found = payloads(incident_ids, now)
     if not found:
         return 0
     records = [RECORD_PREFIX + code for code in found]
@@ -177,6 +201,7 @@ def queue(store, incident_ids: Iterable[int], now: datetime | None = None, *, fo
         version, before = last.get(record, (0, None))
         if not force and before is not None and before == _text(payload):
             continue          # nothing the county sees changed (a draft saved): no new version
+        version = max(version, (above or {}).get(record) or 0)
         rows.append({"record": record, "version": version + 1, "payload": payload, "created_at": created})
     for i in range(0, len(rows), 200):
         Outbox.insert_many(rows[i:i + 200]).execute()

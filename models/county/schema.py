@@ -130,6 +130,14 @@ STEPS: list[tuple[int, str, list[str]]] = [
             token text UNIQUE NOT NULL DEFAULT replace(gen_random_uuid()::text, '-', ''))""",
         "INSERT INTO county.notice_token (school) SELECT code FROM county.school ON CONFLICT DO NOTHING",
     ]),
+    # The protocol had no delete: an incident a school's restore from a backup took away (or one
+    # ``county sync --all`` finds the school no longer has) stayed live on the board. It is not
+    # deleted (the county's history stays honest) but marked: removed, when, and why
+    # (``restore`` / ``resync``); the board shows nothing owed for it (countytrust).
+    (1, "removal", [
+        "ALTER TABLE county.incident ADD COLUMN IF NOT EXISTS removed_at timestamptz",
+        "ALTER TABLE county.incident ADD COLUMN IF NOT EXISTS removed_reason text",
+    ]),
 ]
 
 import json as _json  # noqa: E402

@@ -40,9 +40,22 @@ def _incident_values(payload: dict) -> list:
     return out
 
 
+def is_removal(payload: dict | None) -> bool:
+    """A change saying the school's record no longer has the incident (``outbox.removal``)."""
+    return bool(isinstance(payload, dict) and payload.get("removed"))
+
+
 def apply_changes(conn, school: str, changes: Iterable[tuple[str, int, dict]]) -> dict[str, int]:
-    """Apply a batch in one transaction; counts of ``applied``, ``duplicate`` and ``stale``."""
-    counts = {"applied": 0, "duplicate": 0, "stale": 0}
+    """Apply a batch in one transaction; counts of ``applied``, ``duplicate``, ``stale`` and
+    ``removed``.
+
+    A removal (``is_removal``: the school's record no longer has the incident: a restore from a
+    backup took it away, or ``county sync --all`` found it gone) deletes nothing: the incident
+    is marked ``removed_at`` / ``removed_reason`` at the removal's version, its obligations and
+    reports stay as history, and the board shows nothing owed for it. Like any change it is
+    taken only above the version the county holds, so a resent older state cannot bring the
+    incident back; a newer state (the school records it again) does."""
+    counts = {"applied": 0, "duplicate": 0, "stale": 0, "removed": 0}
     # Pipeline mode: statements whose results are not read (the upsert, the deletes and inserts)
     # travel with the next one that is, so a change costs about two round trips, not seven.
     with conn.pipeline(), conn.transaction():
@@ -62,13 +75,24 @@ def apply_changes(conn, school: str, changes: Iterable[tuple[str, int, dict]]) -
             if held is not None and held[0] >= version:
                 counts["stale"] += 1
                 continue
+            if is_removal(payload):
+                if held is None:           # never held here: nothing shown, nothing to mark
+                    counts["stale"] += 1
+                    continue
+                conn.execute(
+                    "UPDATE county.incident SET version = %s, removed_at = %s, removed_reason = %s, "
+                    "received_at = now() WHERE school = %s AND code = %s",
+                    (version, _ts(payload.get("removed_at")) or datetime.now().astimezone(),
+                     str(payload.get("reason") or "restore"), school, key))
+                counts["removed"] += 1
+                continue
             cols = ", ".join(INCIDENT_COLUMNS)
             marks = ", ".join(["%s"] * len(INCIDENT_COLUMNS))
             updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in INCIDENT_COLUMNS)
             conn.execute(
                 f"INSERT INTO county.incident (school, code, version, {cols}) VALUES (%s, %s, %s, {marks}) "
                 f"ON CONFLICT (school, code) DO UPDATE SET version = EXCLUDED.version, {updates}, "
-                "received_at = now()",
+                "received_at = now(), removed_at = NULL, removed_reason = NULL",
                 (school, key, version, *_incident_values(payload)))
             conn.execute("DELETE FROM county.obligation WHERE school = %s AND incident_code = %s", (school, key))
             conn.execute("DELETE FROM county.report WHERE school = %s AND incident_code = %s", (school, key))
@@ -101,6 +125,11 @@ def add_receipt(conn, school: str, incident_code: str, regime: str, stage: str, 
     """The bureau signs for a submitted report (已签收); refused unless the county holds it."""
     from models.errors import DomainError
     with conn.transaction():
+        gone = conn.execute("SELECT removed_at FROM county.incident WHERE school = %s AND code = %s",
+                            (school, incident_code)).fetchone()
+        if gone is not None and gone[0] is not None:
+            raise DomainError("county.error.incident_removed", school=school, incident=incident_code,
+                              at=gone[0].isoformat(timespec="minutes"))
         sent = conn.execute(
             "SELECT 1 FROM county.report WHERE school = %s AND incident_code = %s AND regime = %s "
             "AND stage = %s AND seq = %s LIMIT 1", (school, incident_code, regime, stage, seq)).fetchone()

@@ -47,7 +47,7 @@ JOIN county.incident i ON i.school = r.school AND i.code = r.incident_code
 LEFT JOIN county.receipt c
   ON c.school = r.school AND c.incident_code = r.incident_code AND c.regime = r.regime
  AND c.stage = r.stage AND c.seq = r.seq
-WHERE i.status NOT IN ({", ".join(f"'{s}'" for s in CLOSED_STATUSES)}) {{only}}
+WHERE i.status NOT IN ({", ".join(f"'{s}'" for s in CLOSED_STATUSES)}) AND i.removed_at IS NULL {{only}}
 ORDER BY r.school, r.incident_code, r.regime, r.stage, r.seq, r.revision DESC
 ) latest
 ORDER BY school, incident_code, submitted_at NULLS LAST, regime, stage, seq

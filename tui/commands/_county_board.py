@@ -63,7 +63,7 @@ def cmd_board(env) -> int:
         from models.county import board, schema
         with schema.connect(url) as conn:
             data = board.read(conn)
-        print_json(board.as_json(data, env.clock.now(), drills=drills))
+        print_json(board.as_json(data, env.clock.now(), drills=drills, zone=env.settings.zone))
         return 0
     from screens.county_board import run_county_board
     return run_county_board(env, url, drills=drills)

@@ -30,6 +30,7 @@ def register_county(county_sub, add_common) -> None:
     how = sync.add_mutually_exclusive_group()
     how.add_argument("--once", action="store_true", help=t("county.link.cli.once"))
     how.add_argument("--drain", action="store_true", help=t("county.link.cli.drain"))
+    sync.add_argument("--all", action="store_true", dest="resend_all", help=t("county.trust.cli.all"))
     sync.add_argument("--json", action="store_true", help=t("cli.json"))
     sync.set_defaults(func=cmd_sync)
 
@@ -72,10 +73,28 @@ def _store(env):
 def cmd_sync(env) -> int:
     from models.county import link
     store = _store(env)
+    if env.args.resend_all:
+        # Everything again (the county lost data): queued against the county's own versions, so
+        # it needs the server; one round, then the summary (with --drain: until nothing is left).
+        counts = link.sync_all(store, now=env.clock.now())
+        if env.args.drain and counts.get("pending"):
+            more = _run_loop(env, store, drain=True)
+            for k in ("sent", "applied", "duplicates", "stale", "removed", "receipts"):
+                counts[k] = counts.get(k, 0) + more.get(k, 0)
+            counts["pending"] = more.get("pending", 0)
+        _print_resync(env, counts)
+        return 0
     if env.args.once:
         counts = link.sync_once(store)
         _print_counts(env, counts)
         return 0
+    totals = _run_loop(env, store, drain=env.args.drain)
+    _print_counts(env, totals)
+    return 0
+
+
+def _run_loop(env, store, *, drain: bool) -> dict:
+    from models.county import link
     school, _ = link.settings_of(store)
     if not school:
         raise DomainError("county.error.not_enrolled")
@@ -96,22 +115,32 @@ def cmd_sync(env) -> int:
         last_error.append(err or "")
 
     totals: dict = {}
-    link.run(store, stop, drain=env.args.drain, on_state=on_state, totals=totals, stop_on_fatal=True)
+    link.run(store, stop, drain=drain, on_state=on_state, totals=totals, stop_on_fatal=True)
     with store.read():
         from models.county import outbox
         totals["pending"] = outbox.pending(store)
-    _print_counts(env, totals)
-    return 0
+    return totals
+
+
+def _print_resync(env, counts: dict) -> None:
+    if env.args.json:
+        print_json({k: counts.get(k, 0) for k in ("queued", "removals", "sent", "applied", "duplicates", "stale",
+                                                   "removed", "pending", "receipts")})
+        return
+    print(t("county.trust.resync_queued", n=counts.get("queued", 0), removals=counts.get("removals", 0)))
+    _print_counts(env, counts)
 
 
 def _print_counts(env, counts: dict) -> None:
     if env.args.json:
-        print_json({k: counts.get(k, 0) for k in ("sent", "applied", "duplicates", "stale", "pending",
+        print_json({k: counts.get(k, 0) for k in ("sent", "applied", "duplicates", "stale", "removed", "pending",
                                                    "receipts", "failures") if k in counts})
     else:
         print(t("county.link.synced", sent=counts.get("sent", 0), applied=counts.get("applied", 0),
                 dup=counts.get("duplicates", 0), stale=counts.get("stale", 0),
                 pending=counts.get("pending", 0), receipts=counts.get("receipts", 0)))
+        if counts.get("removed"):
+            print(t("county.trust.removed_sent", n=counts["removed"]))
 
 
 def cmd_status(env) -> int:
