@@ -117,6 +117,10 @@ def seed_year(path: Path, year: int, incidents: int = 10_000, reports: int = 50_
             Incident.code.startswith(f"{year}-")).order_by(Incident.id).tuples()]
         if full_rows:
             _audit_trail(rnd, ids, rows)
+            # What each service's write does before its commit (models.fact_history's hook), done
+            # once for the bulk-written trail: the derived grade history a school's file holds.
+            from models import fact_history
+            fact_history.catch_up(store.db)
         occurred = {r["code"]: r["occurred_at"] for r in rows}
         codes = [r["code"] for r in rows]
         batch = []

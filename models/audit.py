@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from models import auditkey
+from models import fact_history  # noqa: F401  (its write hook: the derived history table)
 from models.errors import StoreError
 from models.tables import AuditEvent
 

@@ -12,13 +12,14 @@ from typing import Any, Iterable
 from peewee import IntegrityError
 
 from models import audit
+from models import fact_history as fact_store
 from models.context import Context
 from models.deadlines import (FactChange, IncidentFacts, Obligation, ReportFacts, UNMET_STATES,
                               needs_delay_reason, obligations)
 from models.errors import DomainError, NotFound, ValidationError
 from models.i18n import t
 from models.roles import require
-from models.tables import AuditEvent, Incident, ObligationNote, Report
+from models.tables import Incident, ObligationNote, Report
 from models.taxonomy import load_taxonomy
 from models.timeparse import check_incident_times
 from models.versioning import row_dict, update_versioned
@@ -35,9 +36,7 @@ def _clean_text(value: Any, field: str, required: bool = False, limit: int = TEX
     return clean_text(value, field, required, limit)
 
 
-# Audit actions whose changes may carry the grade or the personal-information flag.
-FACT_ACTIONS = ("incident.create", "incident.grade", "incident.update", "incident.edit")
-FACT_KEYS = ("grade", "personal_info", "personal_info_unsure")
+from models.fact_history import FACT_ACTIONS, FACT_KEYS, states_from_events  # noqa: E402,F401
 
 
 def facts(inc: Incident, close_over: tuple | None = None, history: tuple | None = None) -> IncidentFacts:
@@ -86,7 +85,11 @@ def fact_history(incs: Iterable[Incident]) -> dict[int, tuple[FactChange, ...]]:
         todo.append(inc)
     if not todo:
         return out
-    found = _read_history(todo)
+    # The derived table answers for most (one row each, or none: never changed); the rest (a
+    # row gone stale, events it has not seen, a file without the table) are walked from the trail.
+    found, walk_these = fact_store.read(todo)
+    if walk_these:
+        found.update(fact_store.walk(walk_these))
     if len(_HISTORY_CACHE) > 5000:
         _HISTORY_CACHE.clear()
     for inc in todo:
@@ -105,67 +108,8 @@ def _history_key(inc: Incident) -> tuple:
 
 
 def _read_history(incs: list[Incident]) -> dict[int, tuple[FactChange, ...]]:
-    by_id = {i.id: i for i in incs}
-    A = AuditEvent
-    events: dict[int, list] = {}
-    where = (A.entity == "incident") & A.action.in_(FACT_ACTIONS)
-    if len(by_id) <= 500:
-        where &= A.entity_id.in_([str(i) for i in by_id])
-    # Many incidents (the statistics read a year's): every incident's fact events, kept below,
-    # rather than a list of thousands of ids. SQLite picks the three fact keys out of each event's
-    # JSON (``json_extract``, in C): decoding whole events in Python (a creation event carries the
-    # whole record) cost ~0.3 s for a year's 18,000. Per key: is it there, is its value a change
-    # ``[old, new]``, and the old value (JSON true/false come as 1/0 and null as None, read below
-    # through bool() and ``is None`` as the decoded values were).
-    sql, params = A.select(A.entity_id, A.at).where(where).order_by(A.id).sql()
-    picks = ", ".join(
-        f"json_type(changes, '$.{k}') IS NOT NULL, json_type(changes, '$.{k}') = 'array', "
-        f"json_extract(changes, '$.{k}[0]')" for k in FACT_KEYS)
-    head = sql.index(" FROM ")
-    sql = sql[:head] + f", json_type(changes) = 'object', {picks}" + sql[head:]
-    at_value = A.at.python_value
-    for entity_id, at, is_object, *facts in A._meta.database.execute_sql(sql, params).fetchall():
-        if not is_object or not entity_id.isdigit() or int(entity_id) not in by_id:
-            continue
-        ch = {}
-        for j, key in enumerate(FACT_KEYS):
-            present, is_change, old = facts[3 * j:3 * j + 3]
-            if present:
-                ch[key] = [old, None] if is_change else None
-        if ch:
-            events.setdefault(int(entity_id), []).append((at_value(at), ch))
-    return states_from_events(by_id, events)
-
-
-def states_from_events(by_id: dict, events: dict[int, list]) -> dict[int, tuple[FactChange, ...]]:
-    """Per incident with more than its creation event, the grade and personal-information flag
-    after each of its fact events (``(at, changes)`` in order, a change as ``[old, new]``), walked
-    back from today's values so a missing creation event still gives the right start."""
-    out: dict[int, tuple[FactChange, ...]] = {}
-    for iid, evs in events.items():
-        if len(evs) < 2:
-            continue  # only the creation: nothing changed
-        inc = by_id[iid]
-        # 不确定 counts as involved, as the engine treats it.
-        grade, pi = inc.grade, bool(inc.personal_info)
-        unsure = bool(getattr(inc, "personal_info_unsure", False))
-        states = []
-        for at, ch in reversed(evs):
-            states.append(FactChange(at, grade, pi or unsure))
-            if isinstance(ch.get("grade"), list):
-                grade = ch["grade"][0]
-            if isinstance(ch.get("personal_info"), list):
-                old = ch["personal_info"][0]
-                pi = bool(old)
-                if "personal_info_unsure" not in ch:     # an edit records 不确定 as None
-                    unsure = old is None
-            if isinstance(ch.get("personal_info_unsure"), list):
-                unsure = bool(ch["personal_info_unsure"][0])
-        states.reverse()
-        if states[0].at > inc.created_at:
-            states.insert(0, FactChange(inc.created_at, grade, pi or unsure))
-        out[iid] = tuple(states)
-    return out
+    """The walk of the audit trail itself (``models.fact_history.walk``), without the table."""
+    return fact_store.walk(incs)
 
 
 def report_facts(reports: Iterable[Report]) -> list[ReportFacts]:

@@ -36,6 +36,7 @@ from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from models import fact_history
 from models.deadlines import IncidentFacts, ReportFacts, obligations
 from models.errors import ValidationError
 from models.tables import CheckRun, Incident
@@ -619,23 +620,32 @@ def _fetch(db, p: Period):
 
 
 class _Known:
-    """What ``models.incidents.fact_history`` reads of an incident, without a model object
-    (peewee builds one in ~60 µs: 0.5 s for a year's incidents)."""
+    """What ``models.fact_history`` reads of an incident, without a model object (peewee builds
+    one in ~60 µs: 0.5 s for a year's incidents); the creation time parsed only for a walk."""
 
-    __slots__ = ("id", "version", "grade", "personal_info", "personal_info_unsure", "created_at")
+    __slots__ = ("id", "version", "grade", "personal_info", "personal_info_unsure", "_created")
 
     def __init__(self, row) -> None:
-        (self.id, self.grade, self.personal_info, self.personal_info_unsure, self.version) = (
-            row[0], row[4], bool(row[8]), bool(row[9]), row[14])
-        self.created_at = _iso(row[13]) if row[13] else None
+        (self.id, self.grade, self.personal_info, self.personal_info_unsure, self.version, self._created) = (
+            row[0], row[4], bool(row[8]), bool(row[9]), row[14], row[13])
+
+    @property
+    def created_at(self):
+        return _iso(self._created) if self._created else None
 
 
-def _history_of(real: list) -> dict[int, tuple]:
-    """``fact_history`` of the incidents among ``real`` (rows of ``_fetch``) that were ever
-    edited (a later version: ``fact_history`` reads none for the others)."""
-    from models.incidents import fact_history
+def _history_of(real: list) -> dict[int, list]:
+    """The grade and personal-information history of the incidents among ``real`` (rows of
+    ``_fetch``) that were ever edited (a later version: none for the others), each in the
+    derived table's form ``[[at text, grade, involved], …]`` (``models.fact_history.raw``):
+    most read from that table as they are, the few it cannot answer for walked from the trail."""
     rows = [_Known(r) for r in real if r[14] > 1]
-    return fact_history(rows) if rows else {}
+    if not rows:
+        return {}
+    found, walk_these = fact_history.read(rows, decoded=False)
+    if walk_these:
+        found.update((iid, fact_history.raw(states)) for iid, states in fact_history.walk(walk_these).items())
+    return found
 
 
 def _close_over_of(ids) -> dict[int, tuple]:
@@ -658,7 +668,7 @@ def _local_minutes(zone, year: int):
     return lambda at: at.astimezone(zone).isoformat(" ", "minutes")[:16]
 
 
-def _quiet(changes, now: datetime, shape: int, shapes: _Shapes, tables: list[tuple[int, ...]],
+def _quiet(changes: list, now: str, shape: int, shapes: _Shapes, tables: list[tuple[int, ...]],
            memo: dict) -> bool:
     """True when the engine reads an incident with this grade and personal-information history
     (``FactChange``s) as it would read it without one, so the column pass may judge it: every
@@ -667,10 +677,11 @@ def _quiet(changes, now: datetime, shape: int, shapes: _Shapes, tables: list[tup
     (``deadlines._lapsed_at`` finds no lapse: the stage is plainly not applicable)."""
     if not changes:
         return False
-    for c in changes:
-        if c.at > now:
+    for at, _, _ in changes:
+        if at > now:        # both the store's UTC text (``fact_history.at_text``)
             return False
-    past = tuple(shapes.of(c.grade, c.personal_info) for c in changes)
+    of = shapes.of
+    past = tuple(of(grade, pi) for _, grade, pi in changes)
     key = (shape, past)
     quiet = memo.get(key)
     if quiet is None:
@@ -736,10 +747,11 @@ def _judged(ctx, p: Period, now: datetime, policy, stage_rules, keys, engine: bo
     else:
         tables = [shapes.table(st) for st in stage_rules]
         memo: dict = {}
+        now_text = fact_history.at_text(now)
         slow = [j for j, (r, h, c) in enumerate(zip(real, handled, closed_at))
                 if r[0] in later or (c is not None and c > now) or (h is not None and h > now)
                 or (r[13] and _iso(r[13]) > now)
-                or (r[0] in history and not _quiet(history[r[0]], now, shape_of[j], shapes, tables, memo))]
+                or (r[0] in history and not _quiet(history[r[0]], now_text, shape_of[j], shapes, tables, memo))]
     if len(slow) < n:
         cols = _Cols()
         gone = set(slow)
@@ -781,7 +793,7 @@ def _judged(ctx, p: Period, now: datetime, policy, stage_rules, keys, engine: bo
             discovered_at=discovered[j], handling_closed_at=handled[j], personal_info=bool(pi),
             personal_info_unsure=bool(unsure), status=status, is_drill=False, closed_at=closed_at[j],
             created_at=_iso(created) if created else None, close_over=overs.get(iid, ()),
-            history=history.get(iid, ()))
+            history=fact_history.decode(history[iid]) if iid in history else ())
         row = _Row(facts, closed_at[j])
         row.by_stage = firsts.by_stage(iid)
         verdicts = judge(row, policy, now)

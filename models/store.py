@@ -23,6 +23,7 @@ from peewee import SqliteDatabase
 from models.errors import StoreError
 from models.migrations import CURRENT_SCHEMA, MIGRATIONS  # noqa: F401  (CURRENT_SCHEMA re-exported)
 from models.migrations import STEPS, STEPS_KEY, all_step_names, format_applied, parse_applied, pending_steps, step_name
+from models.migrations import SPEED_ONLY_TABLES
 from models.tables import ALL_MODELS, SchemaMeta, database
 
 APP_MARKER = "xueji-duty"
@@ -420,7 +421,9 @@ def _ensure_schema(db: SqliteDatabase, *, writable: bool = True, path: Path | No
     if version == CURRENT_SCHEMA and not missing and not pending:
         return []  # nothing to write: a read-only file still opens for reading
     if not writable:
-        if version == CURRENT_SCHEMA and not missing and all(getattr(s, "speed_only", False) for s in pending):
+        # A derived table (SPEED_ONLY_TABLES) is only a speed-up: its readers fall back without it.
+        if version == CURRENT_SCHEMA and not (missing - SPEED_ONLY_TABLES) and all(
+                getattr(s, "speed_only", False) for s in pending):
             return [step_name(s) for s in pending]
         raise StoreError("error.db_readonly_outdated", path=str(path or db.database))
     with db.atomic():

@@ -392,9 +392,22 @@ class CountyReceipt(BaseModel):
         indexes = ((("incident_code", "regime", "stage", "seq"), True),)
 
 
+class FactHistory(BaseModel):
+    """Derived, never the authority (models.fact_history): an incident's grade and
+    personal-information flag over time, walked from its audit events, kept with the values it
+    was walked from (a row whose incident no longer holds them is not used)."""
+
+    incident = IntegerField(primary_key=True)
+    grade = TextField(null=True)
+    personal_info = BooleanField(default=False)
+    personal_info_unsure = BooleanField(default=False)
+    created_at = UTCDateTimeField(null=True)
+    states = TextField()            # JSON: [[at (UTC ISO), grade, involved], …]
+
+
 ALL_MODELS = [
     SchemaMeta, Setting, User, LoginToken, LoginFailure, Incident, Report, Evidence, Note,
     Contact, CallTreeStep, CallLog, AuditEvent, AlarmState, Draft, Check, CheckRun,
     RegistryAccount, DataUse, Warning, WarningAction, BackupRecord, ObligationNote, RecordVersion,
-    Outbox, CountyReceipt,
+    Outbox, CountyReceipt, FactHistory,
 ]

@@ -18,7 +18,7 @@ def test_all_good_after_a_backup(ctx, tmp_path):
     create_backup(ctx, tmp_path / "b")
     f = by_name(run_checks(ctx))
     assert all(x.ok for x in f.values()), [x.message for x in f.values() if not x.ok]
-    assert set(f) == {"sqlite", "schema", "foreign_keys", "audit", "evidence", "backup"}
+    assert set(f) == {"sqlite", "schema", "foreign_keys", "audit", "evidence", "history", "backup"}
     assert "3" in f["evidence"].message
 
 

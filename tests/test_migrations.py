@@ -95,10 +95,11 @@ def _index_columns(db, table: str) -> dict[str, list[str]]:
 
 
 def _fact_history_plans(store, clock, caplog) -> list[str]:
-    """Edit the newest incident's grade, read its fact history through the real function, and
-    return SQLite's plan for each audit_event query that read sent (captured from peewee's log)."""
+    """Edit the newest incident, walk its fact history from the audit trail through the real
+    function (what each edit's write hook runs, and any read the derived table cannot answer),
+    and return SQLite's plan for each audit_event query that read sent (captured from peewee's log)."""
     import logging
-    from models.incidents import _HISTORY_CACHE, fact_history, get_incident, update_incident
+    from models.incidents import _HISTORY_CACHE, _read_history, get_incident, update_incident
     from models.tables import Incident
     from tests.conftest import make_ctx
     ctx = make_ctx(store, clock)
@@ -109,9 +110,9 @@ def _fact_history_plans(store, clock, caplog) -> list[str]:
     _HISTORY_CACHE.clear()
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="peewee"):
-        fact_history([inc])
+        _read_history([inc])
     sent = [r.msg for r in caplog.records if isinstance(r.msg, tuple) and '"audit_event"' in r.msg[0]]
-    assert sent, "fact_history read no audit events"
+    assert sent, "the walk read no audit events"
     plans = []
     for sql, params in sent:
         rows = store.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
