@@ -34,6 +34,7 @@ from models.errors import DomainError
 from models.i18n import t
 from models.timeparse import fmt_local
 from tui.palette import BindingCommands, ScreenCommands
+from tui.role_keys import RoleKeys
 from tui.widgets.cell_table import CellTable
 from tui.widgets.notice_room import NoticeRoom
 
@@ -61,9 +62,12 @@ class ReadResult:
     who: dict
 
 
-class BoardScreen(Screen):
+class BoardScreen(RoleKeys, Screen):
     CSS_PATH = [ASSETS / "tcss" / "board.tcss"]
     COMMANDS = {BindingCommands, ScreenCommands}
+    # A viewer sees these keys dimmed and, pressed, is told the role they need (tui/role_keys.py);
+    # the services check it again (an incident is recorded, an alarm silenced, by an officer).
+    ACTION_ROLES = {"new_incident": "officer", "ack_alarm": "officer"}
     BINDINGS = [
         Binding("enter", "open_incident", t("board.key.open"), id="board.open", priority=True),
         Binding("n", "new_incident", t("board.key.new"), id="board.new"),
@@ -582,9 +586,9 @@ class BoardScreen(Screen):
         if action == "open_incident":
             # Enter in the filter box confirms the filter instead.
             return not isinstance(self.focused, Input)
-        if action == "ack_alarm":
-            return bool(self._pending)
-        return True
+        if action == "ack_alarm" and not self._pending:
+            return False
+        return super().check_action(action, parameters)   # RoleKeys: dimmed for a viewer
 
     def _selected_row(self) -> vm.BoardRow | None:
         key = self._cursor_key()

@@ -28,6 +28,7 @@ from models.taxonomy import load_taxonomy
 from models.timeparse import fmt_local, parse_time
 from tui.literal import choices
 from tui.palette import BindingCommands
+from tui.role_keys import RoleKeys
 from tui.widgets.ticks import TickBox as Checkbox, TickList as SelectionList
 from tui.widgets.notice_room import NoticeRoom
 
@@ -42,7 +43,7 @@ def state_text(v) -> str:
     return t(f"prevention.check.state.{v.state}")
 
 
-class ChecksScreen(FollowsOtherSessions, Screen):
+class ChecksScreen(RoleKeys, FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     # The role each key's action needs (the services refuse it without); ? marks them (screens/help.py).

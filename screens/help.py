@@ -6,8 +6,9 @@ can never disagree with what the keys do. As Textual's footer does, each key is 
 ``check_action`` at the moment ``?`` is pressed: a key that is off there (``False``: a role the
 officer lacks, a key that needs an incident, a read-only incident) is left out, one that is shown
 but disabled (``None``) is listed dimmed and marked 现在不可用. A key whose action needs a role the
-officer lacks (the screen's ``ACTION_ROLES``; pressed, it is refused with a notice) is listed
-dimmed and marked with that role (结案（需领导权限）). The guide's section is found from the screen's
+officer lacks (the screen's ``ACTION_ROLES``, ``tui.role_keys.RoleKeys``: the footer shows it
+dimmed and, pressed, it is refused with a notice naming the role) is listed dimmed and marked
+with that role (结案（需领导权限）). The guide's section is found from the screen's
 ``GUIDE_SECTION`` (a screen may set it) or its module's name in ``SECTIONS``;
 ``tests/test_docs.py`` checks that every section named here is a heading of both guides.
 """
@@ -121,7 +122,7 @@ def binding_lines(app, screen: Screen | None) -> list[tuple[str, str, bool]]:
         desc = descriptions[action] or action
         works = state.get(action) is not None
         needed = roles.get(action.rpartition(".")[2])
-        if works and needed and actor is not None and not can(actor.role, needed):
+        if needed and actor is not None and not can(actor.role, needed):   # dimmed in the footer too
             lines.append((" ".join(groups[action]), t("help.needs_role", action=desc, role=t("role." + needed)),
                           False))
             continue

@@ -32,6 +32,7 @@ from models.timeline import timeline
 from models.timeparse import fmt_duration, fmt_local, fmt_when, parse_time
 from tui.app import ASSETS
 from tui.palette import BindingCommands
+from tui.role_keys import RoleKeys
 from tui.widgets.form_modal import FormField, FormModal
 from tui.widgets.notice_room import NoticeRoom
 from screens._presence import ShowsPresence
@@ -46,7 +47,7 @@ LEFT_MIN = 7           # -10d23h: the countdown column does not change width as 
 FOLLOW_S = 0.25       # how often the change feed is asked (microseconds each); 1 s after any commit at most
 
 
-class IncidentScreen(ShowsPresence, Screen):
+class IncidentScreen(RoleKeys, ShowsPresence, Screen):
     COMMANDS = {BindingCommands}   # ctrl+p lists this screen's keys too
     CSS_PATH = [ASSETS / "tcss" / "incident.tcss"]
     BINDINGS = [
@@ -69,8 +70,9 @@ class IncidentScreen(ShowsPresence, Screen):
 
     # What a read-only view (the history screen's) leaves out: every key that changes the record.
     WRITE_ACTIONS = ("edit", "grade", "note", "evidence", "handled", "withdraw", "close_incident")
-    # The role each key's action needs: a key pressed without it is refused with a notice, and ?
-    # marks it (screens/help.py), as the services check the role again.
+    # The role each key's action needs: without it the footer shows the key dimmed, ? marks it with
+    # the role (screens/help.py) and, pressed, it is refused with a notice (tui/role_keys.py); the
+    # services check the role again.
     ACTION_ROLES = {"edit": "officer", "note": "officer", "evidence": "officer", "handled": "officer",
                     "grade": "leader", "withdraw": "leader", "close_incident": "leader"}
 
@@ -142,6 +144,8 @@ class IncidentScreen(ShowsPresence, Screen):
             self.render_timeline(entries)
         if self._changed("evidence", (locked, [ev.id for ev in evidence])):
             self.render_evidence(evidence)
+        if self._changed("keys", (bool(self.inc.is_drill), getattr(self.app.actor, "role", None))):
+            self.refresh_bindings()      # d 演练 only on a drill; a role's keys dimmed (check_action)
 
     def _changed(self, section: str, signature: Any) -> bool:
         """Another session's autosave changes the database every few seconds; most sections did not."""
@@ -498,7 +502,14 @@ class IncidentScreen(ShowsPresence, Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         if self.read_only and action in self.WRITE_ACTIONS:
             return False
-        return super().check_action(action, parameters)
+        if action == "drill":         # a drill's summary: only on a drill (pressed elsewhere, why_not says so)
+            return self.inc is not None and bool(self.inc.is_drill)
+        return super().check_action(action, parameters)   # RoleKeys: a role the officer lacks → dimmed
+
+    def why_not(self, action: str, parameters) -> str | None:
+        if action == "drill" and self.inc is not None and not self.inc.is_drill:
+            return t("incident.not_a_drill")
+        return super().why_not(action, parameters)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -19,13 +19,14 @@ from models.profiles import display_name
 from models.timeparse import fmt_local, parse_time
 from screens._follow import FollowsOtherSessions
 from tui.palette import BindingCommands
+from tui.role_keys import RoleKeys
 from tui.widgets.form_modal import FormField, FormModal
 from tui.widgets.notice_room import NoticeRoom
 
 TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "ledger.tcss"
 
 
-class LedgerScreen(FollowsOtherSessions, Screen):
+class LedgerScreen(RoleKeys, FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     GUIDE_SECTION = "prevention"

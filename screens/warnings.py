@@ -23,6 +23,7 @@ from models.i18n import t
 from models.profiles import display_name
 from models.timeparse import fmt_local, fmt_when, parse_time
 from tui.palette import BindingCommands
+from tui.role_keys import RoleKeys
 from tui.widgets.notice_room import NoticeRoom
 from models.warnings import (LEVELS, actions_of, add_warning, default_actions, parse_actions, get_warning, level_words, lift_warning,
                              list_warnings, progress, set_action_done, status_of)
@@ -31,7 +32,7 @@ TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "warnings.tc
 LEVEL_STYLE = {"red": "bold reverse red", "orange": "bold #ff8700", "yellow": "bold yellow", "blue": "bold blue"}
 
 
-class WarningsScreen(FollowsOtherSessions, Screen):
+class WarningsScreen(RoleKeys, FollowsOtherSessions, Screen):
     CSS_PATH = TCSS
     COMMANDS = {BindingCommands}
     # The role each key's action needs (the services refuse it without); ? marks them (screens/help.py).

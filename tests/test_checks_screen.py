@@ -157,9 +157,15 @@ async def test_edit_a_shipped_duty_and_add_one(db_path, clock):
 async def test_an_officer_cannot_change_the_schedule(db_path, clock):
     from textual.widgets import Input
     app = make_app(db_path, clock, role="officer")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _open_checks(app, pilot)
-        await pilot.press("n")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await _open_checks(app, pilot)
+        await pilot.press("n")                      # dimmed in the footer: refused at once, no form
+        await pilot.pause()
+        assert app.screen is screen
+        assert any("权限不足" in str(n.message) and "领导" in str(n.message) for n in app._notifications)
+        # The form itself still refuses an officer's save (opened another way).
+        from screens.checks import EditCheckScreen
+        app.push_screen(EditCheckScreen(None))
         await pilot.pause()
         app.screen.query_one("#ec-title", Input).value = "x"
         await pilot.press("ctrl+s")

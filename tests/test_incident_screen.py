@@ -165,7 +165,14 @@ async def test_leader_only_actions_are_refused_to_an_officer(db_path, clock):
         await pilot.pause()
         assert isinstance(app.screen, IncidentScreen)          # no modal: refused at once
         assert any("领导" in n.message for n in app._notifications)
-        await pilot.press("g")
+        app.clear_notifications()
+        await pilot.press("g")                                  # dimmed in the footer: no form to type into
+        await pilot.pause()
+        assert isinstance(app.screen, IncidentScreen)
+        assert any("领导" in n.message for n in app._notifications)
+        # The grading form itself still refuses an officer's save (opened another way).
+        from screens.grade import GradeScreen
+        app.push_screen(GradeScreen(inc.id))
         await pilot.pause()
         assert "领导" in str(app.screen.query_one("#status", Static).render())
         app.screen.query_one("#grade-input", Input).value = "IV"

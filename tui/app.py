@@ -22,6 +22,7 @@ from models.i18n import t
 from models.roles import can
 from tui import safe_text
 from tui.env import Env
+from tui.role_keys import RefusedKeys
 from tui.session import SessionMixin
 from tui.type_ahead import KeysInOrder, TypeAheadFocus
 from tui.textual_strings import TextualStrings, palette_binding
@@ -34,7 +35,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 
-class DutyApp(TextualStrings, TypeAheadFocus, KeysInOrder, SessionMixin, App):
+class DutyApp(TextualStrings, TypeAheadFocus, KeysInOrder, SessionMixin, RefusedKeys, App):
     TITLE = "学籍应急值守台"
     CSS_PATH = [ASSETS / "tcss" / "app.tcss"]
     ENABLE_COMMAND_PALETTE = True

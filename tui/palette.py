@@ -17,10 +17,15 @@ class BindingCommands(Provider):
         for binding in getattr(type(screen), "BINDINGS", []):
             if not hasattr(binding, "action") or binding.action in seen or not binding.description:
                 continue
-            if screen.check_action(binding.action, ()) is False:
+            state = screen.check_action(binding.action, ())
+            if state is False:
                 continue
             seen.add(binding.action)
             key = self.app.get_key_display(binding)
+            reason = screen.why_not(binding.action, ()) if not state and hasattr(screen, "why_not") else None
+            if reason:      # dimmed in the footer (a role the officer lacks): chosen, it says why
+                yield binding.description, key, partial(self.app.notify, reason, severity="warning")
+                continue
             yield binding.description, key, partial(screen.run_action, binding.action)
 
     async def discover(self) -> Hits:
