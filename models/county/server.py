@@ -46,8 +46,9 @@ def is_removal(payload: dict | None) -> bool:
 
 
 def apply_changes(conn, school: str, changes: Iterable[tuple[str, int, dict]]) -> dict[str, int]:
-    """Apply a batch in one transaction; counts of ``applied``, ``duplicate``, ``stale`` and
-    ``removed``.
+    """Apply a batch in one transaction; counts of ``applied``, ``duplicate`` and ``stale``, and
+    ``removed`` (removals taken) only when there were any (the contract's three keys stay as
+    they were for every batch without one).
 
     A removal (``is_removal``: the school's record no longer has the incident: a restore from a
     backup took it away, or ``county sync --all`` found it gone) deletes nothing: the incident
@@ -55,7 +56,7 @@ def apply_changes(conn, school: str, changes: Iterable[tuple[str, int, dict]]) -
     reports stay as history, and the board shows nothing owed for it. Like any change it is
     taken only above the version the county holds, so a resent older state cannot bring the
     incident back; a newer state (the school records it again) does."""
-    counts = {"applied": 0, "duplicate": 0, "stale": 0, "removed": 0}
+    counts = {"applied": 0, "duplicate": 0, "stale": 0}
     # Pipeline mode: statements whose results are not read (the upsert, the deletes and inserts)
     # travel with the next one that is, so a change costs about two round trips, not seven.
     with conn.pipeline(), conn.transaction():
@@ -84,7 +85,7 @@ def apply_changes(conn, school: str, changes: Iterable[tuple[str, int, dict]]) -
                     "received_at = now() WHERE school = %s AND code = %s",
                     (version, _ts(payload.get("removed_at")) or datetime.now().astimezone(),
                      str(payload.get("reason") or "restore"), school, key))
-                counts["removed"] += 1
+                counts["removed"] = counts.get("removed", 0) + 1
                 continue
             cols = ", ".join(INCIDENT_COLUMNS)
             marks = ", ".join(["%s"] * len(INCIDENT_COLUMNS))
