@@ -56,8 +56,8 @@ def main() -> None:
             cpu.append(time.process_time() - c0)
         print(f"seeded             {n_inc} incidents, {n_rep} reports; load average {load_before:.2f} → "
               f"{os.getloadavg()[0]:.2f} over the runs")
-        print(f"stats, first time  {first[0] * 1000:7.1f} ms wall, {first[1] * 1000:.1f} ms CPU  (the grade "
-              f"history read from the audit trail; what `xueji-duty stats` pays each time)")
+        print(f"stats, first time  {first[0] * 1000:7.1f} ms wall, {first[1] * 1000:.1f} ms CPU  (what `xueji-duty "
+              f"stats` pays each time: the grade history read from the derived table)")
         print(f"stats (year)       median {statistics.median(times) * 1000:7.1f} ms  (min {min(times) * 1000:.1f}, "
               f"max {max(times) * 1000:.1f}, {a.runs} runs; {data['incidents']['real']} real incidents)")
         print(f"stats CPU time     median {statistics.median(cpu) * 1000:7.1f} ms  (min {min(cpu) * 1000:.1f}, "

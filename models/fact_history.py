@@ -140,11 +140,9 @@ def encode(states: tuple[FactChange, ...]) -> str:
     return json.dumps(raw(states), ensure_ascii=False, separators=(",", ":"))
 
 
-def decode(states: str | list) -> tuple[FactChange, ...]:
-    """The table's text (or its parsed list) as ``FactChange``s."""
+def decode(states: list) -> tuple[FactChange, ...]:
+    """The table's parsed ``states`` as ``FactChange``s."""
     parse = datetime.fromisoformat
-    if isinstance(states, str):
-        states = json.loads(states)
     return tuple(FactChange(parse(at), grade, bool(pi)) for at, grade, pi in states)
 
 
@@ -170,59 +168,86 @@ def _unseen(db, mark: int) -> set[int]:
     return {int(e) for (e,) in rows if isinstance(e, str) and e.isdigit()}
 
 
-def read(incs: list[Any], decoded: bool = True) -> tuple[dict[int, Any], list[Any]]:
-    """(histories the table holds for ``incs``, the incidents it cannot answer for: to walk).
-
-    An incident the table has no row for had no fact event beyond its creation (up to the
-    mark): no history, nothing to walk. ``decoded=False``: each history in the table's form
-    (``raw``), for a reader that decodes only the few it needs (the statistics)."""
-    db = _db()
+def _fresh_rows(db, ids: list[int], columns: str) -> tuple[list[tuple], set[int]] | None:
+    """The table's rows for ``ids`` that still hold (``(incident, *columns)``), and the ids it
+    cannot answer for; None when the table was never filled (everything is walked)."""
     mark = _mark(db)
-    if mark is None or not incs:
-        return {}, list(incs)
+    if mark is None:
+        return None
+    if not ids:
+        return [], set()
     unseen = _unseen(db, mark)
-    by_id = {i.id: i for i in incs}
-    ids = list(by_id)
+    wanted = set(ids)
     # The row is fresh when the incident still holds what it was computed from (``IS``: NULLs).
-    sql = ("SELECT f.incident, f.states, (i.grade IS f.grade AND i.personal_info IS f.personal_info "
+    sql = (f"SELECT f.incident, {columns}, (i.grade IS f.grade AND i.personal_info IS f.personal_info "
            "AND i.personal_info_unsure IS f.personal_info_unsure AND i.created_at IS f.created_at) "
            "FROM fact_history f LEFT JOIN incident i ON i.id = f.incident WHERE ")
     if len(ids) <= FEW:
-        rows = db.execute_sql(sql + f"f.incident IN ({','.join('?' * len(ids))})", ids).fetchall()
+        rows = db.execute_sql(sql + f"f.incident IN ({','.join('?' * len(ids))})", list(ids)).fetchall()
     else:
         # A period's incidents lie close together: a range of the key, the others skipped below.
         rows = db.execute_sql(sql + "f.incident BETWEEN ? AND ?", (min(ids), max(ids))).fetchall()
-    stale = set(unseen)
+    stale = unseen & wanted
     keep = []
-    for iid, text, fresh in rows:
-        if iid not in by_id or iid in unseen:
+    for row in rows:
+        iid = row[0]
+        if iid not in wanted or iid in unseen:
             continue
-        if fresh:
-            keep.append((iid, text))
+        if row[-1]:
+            keep.append(row[:-1])
         else:
             stale.add(iid)
-    found: dict[int, Any] = {}
-    try:
-        # One parse for all (in C), rather than one per row.
-        parsed = json.loads("[" + ",".join(text for _, text in keep) + "]")
-        if len(parsed) != len(keep):
-            raise ValueError("rows")
-        pairs = list(zip((iid for iid, _ in keep), parsed))
-    except ValueError:
-        pairs = []
-        for iid, text in keep:
-            try:
-                pairs.append((iid, json.loads(text)))
-            except ValueError:
-                stale.add(iid)        # unreadable: the trail decides
-    for iid, states in pairs:
+    return keep, stale
+
+
+def read(incs: list[Any]) -> tuple[dict[int, tuple[FactChange, ...]], list[Any]]:
+    """(histories the table holds for ``incs``, the incidents it cannot answer for: to walk).
+
+    An incident the table has no row for had no fact event beyond its creation (up to the
+    mark): no history, nothing to walk."""
+    by_id = {i.id: i for i in incs}
+    got = _fresh_rows(_db(), list(by_id), "f.states")
+    if got is None:
+        return {}, list(incs)
+    keep, stale = got
+    found: dict[int, tuple[FactChange, ...]] = {}
+    for iid, text in keep:
         try:
+            states = json.loads(text)
             if not _well_formed(states):
                 raise ValueError("shape")
-            found[iid] = decode(states) if decoded else states
+            found[iid] = decode(states)
         except (ValueError, TypeError):
+            stale.add(iid)        # unreadable: the trail decides
+    return found, [by_id[i] for i in by_id if i in stale]
+
+
+def summaries(ids: list[int]) -> tuple[dict[int, tuple[str, str]], set[int]] | None:
+    """For a reader of many incidents that needs the whole history of only a few (the
+    statistics): per incident the table answers for, ``(last_at, facts)`` — the latest change's
+    time (``at_text``) and the sequence of ``[grade, involved]`` as JSON text — and the ids it
+    cannot answer for (walk them). None: the table was never filled."""
+    got = _fresh_rows(_db(), ids, "f.last_at, f.facts")
+    if got is None:
+        return None
+    keep, stale = got
+    out = {}
+    for iid, last_at, facts in keep:
+        if isinstance(last_at, str) and len(last_at) == 32 and isinstance(facts, str) and facts:
+            out[iid] = (last_at, facts)
+        else:
             stale.add(iid)
-    return found, [by_id[i] for i in ids if i in stale]
+    return out, stale
+
+
+def facts_text(states: tuple[FactChange, ...]) -> str:
+    """The ``facts`` column: the sequence of ``[grade, involved]``, without the times."""
+    return json.dumps([[c.grade, bool(c.personal_info)] for c in states], ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def last_at(states: tuple[FactChange, ...]) -> str:
+    return max(at_text(c.at) for c in states)
 
 
 def _well_formed(states: Any) -> bool:
@@ -255,9 +280,9 @@ def _store(db, ids: Iterable[int], found: dict[int, tuple[FactChange, ...]]) -> 
         states = found.get(iid)
         if states:
             db.execute_sql(
-                "INSERT INTO fact_history (incident, grade, personal_info, personal_info_unsure, created_at, states) "
-                "SELECT id, grade, personal_info, personal_info_unsure, created_at, ? FROM incident WHERE id = ?",
-                (encode(states), iid))
+                "INSERT INTO fact_history (incident, grade, personal_info, personal_info_unsure, created_at, "
+                "states, last_at, facts) SELECT id, grade, personal_info, personal_info_unsure, created_at, ?, ?, ? "
+                "FROM incident WHERE id = ?", (encode(states), last_at(states), facts_text(states), iid))
 
 
 def _set_mark(db, mark: int) -> None:

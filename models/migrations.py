@@ -145,6 +145,25 @@ def _fact_history(db: SqliteDatabase) -> None:
 
 
 V2_STEPS.append(_fact_history)
+
+
+@speed_only
+def _fact_history_summary(db: SqliteDatabase) -> None:
+    """Each row's latest change and its grades without times (the statistics judge most
+    incidents from these alone): added to a table made by the step above in an earlier build,
+    and the table refilled then (a table that has them is left as it is)."""
+    from peewee import TextField
+    from models import fact_history
+    from models.tables import AuditEvent, FactHistory, Incident
+    have = columns(db, "fact_history")
+    if not have or {"last_at", "facts"} <= have:
+        return
+    add_columns(db, "fact_history", last_at=TextField(null=True), facts=TextField(null=True))
+    with db.bind_ctx([AuditEvent, FactHistory, Incident]):
+        fact_history.rebuild(db)
+
+
+V2_STEPS.append(_fact_history_summary)
 # Tables a read-only file may lack and still open for reading (derived: their readers fall back).
 SPEED_ONLY_TABLES = frozenset({"fact_history"})
 

@@ -29,6 +29,7 @@ holds the two to the same verdicts and the same figures on a random database.
 """
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -634,18 +635,36 @@ class _Known:
         return _iso(self._created) if self._created else None
 
 
-def _history_of(real: list) -> dict[int, list]:
+def _history_of(real: list) -> tuple[dict[int, tuple[str, str]], dict[int, tuple]]:
     """The grade and personal-information history of the incidents among ``real`` (rows of
-    ``_fetch``) that were ever edited (a later version: none for the others), each in the
-    derived table's form ``[[at text, grade, involved], …]`` (``models.fact_history.raw``):
-    most read from that table as they are, the few it cannot answer for walked from the trail."""
-    rows = [_Known(r) for r in real if r[14] > 1]
-    if not rows:
-        return {}
-    found, walk_these = fact_history.read(rows, decoded=False)
-    if walk_these:
-        found.update((iid, fact_history.raw(states)) for iid, states in fact_history.walk(walk_these).items())
-    return found
+    ``_fetch``) that were ever edited (a later version: none for the others), in two parts:
+    ``(summaries, walked)``. Summaries ``(last change's time, [[grade, involved], …] as JSON)``
+    come from the derived table (``models.fact_history.summaries``) and are all most incidents
+    need; the few it cannot answer for are walked from the trail (``FactChange``s)."""
+    ids = [r[0] for r in real if r[14] > 1]
+    if not ids:
+        return {}, {}
+    got = fact_history.summaries(ids)
+    if got is None:
+        got = ({}, set(ids))
+    found, stale = got
+    walked = {}
+    if stale:
+        walked = fact_history.walk([_Known(r) for r in real if r[0] in stale])
+    return found, walked
+
+
+def _full_histories(rows: list, summaries: dict, walked: dict) -> dict[int, tuple]:
+    """The ``FactChange``s of these incidents (rows of ``_fetch``) for the engine: walked, or read
+    whole from the table (what it no longer answers for by then is walked)."""
+    out = {r[0]: walked[r[0]] for r in rows if r[0] in walked}
+    ask = [_Known(r) for r in rows if r[0] in summaries and r[0] not in out]
+    if ask:
+        found, left = fact_history.read(ask)
+        out.update(found)
+        if left:
+            out.update(fact_history.walk(left))
+    return out
 
 
 def _close_over_of(ids) -> dict[int, tuple]:
@@ -668,26 +687,33 @@ def _local_minutes(zone, year: int):
     return lambda at: at.astimezone(zone).isoformat(" ", "minutes")[:16]
 
 
-def _quiet(changes: list, now: str, shape: int, shapes: _Shapes, tables: list[tuple[int, ...]],
+def _quiet(last_at: str, facts: str, now: str, shape: int, shapes: _Shapes, tables: list[tuple[int, ...]],
            memo: dict) -> bool:
     """True when the engine reads an incident with this grade and personal-information history
-    (``FactChange``s) as it would read it without one, so the column pass may judge it: every
-    change made by ``now`` (``deadlines.as_of`` then takes today's values, the last change's),
-    the last one today's shape, and no stage that does not apply today applied at any time
-    (``deadlines._lapsed_at`` finds no lapse: the stage is plainly not applicable)."""
-    if not changes:
+    as it would read it without one, so the column pass may judge it: every change made by
+    ``now`` (``deadlines.as_of`` then takes today's values, the last change's), the last one
+    today's shape, and no stage that does not apply today applied at any time
+    (``deadlines._lapsed_at`` finds no lapse: the stage is plainly not applicable). ``last_at``
+    and ``now``: the store's UTC text (``fact_history.at_text``); ``facts``: ``[[grade,
+    involved], …]`` as JSON text (the same text: the same answer, so it is remembered)."""
+    if last_at > now:
         return False
-    for at, _, _ in changes:
-        if at > now:        # both the store's UTC text (``fact_history.at_text``)
-            return False
-    of = shapes.of
-    past = tuple(of(grade, pi) for _, grade, pi in changes)
-    key = (shape, past)
+    key = (shape, facts)
     quiet = memo.get(key)
     if quiet is None:
-        quiet = memo[key] = past[-1] == shape and not any(
+        of = shapes.of
+        past = tuple(of(grade, pi) for grade, pi in json.loads(facts))
+        quiet = memo[key] = bool(past) and past[-1] == shape and not any(
             table[shape] == _SKIP and any(table[p] == _APPLIES for p in past) for table in tables)
     return quiet
+
+
+def _quiet_walked(changes: tuple, now: datetime, shape: int, shapes: _Shapes, tables, memo) -> bool:
+    """``_quiet`` for a history walked from the trail."""
+    if not changes:
+        return False
+    return _quiet(max(fact_history.at_text(c.at) for c in changes), fact_history.facts_text(changes),
+                  fact_history.at_text(now), shape, shapes, tables, memo)
 
 
 def _first_submissions(firsts: _Firsts, ids: list[int]) -> list[datetime | None]:
@@ -731,7 +757,11 @@ def _judged(ctx, p: Period, now: datetime, policy, stage_rules, keys, engine: bo
     id_set = set(ids)
     firsts = _Firsts(rep_rows, now, id_set)
     later = firsts.later
-    history = _history_of(real)
+    if engine:
+        # The reference reads no derived table: every history walked from the audit trail.
+        summaries, walked = {}, fact_history.walk([_Known(r) for r in real if r[14] > 1])
+    else:
+        summaries, walked = _history_of(real)
     overs = _close_over_of(id_set)
     occurred = [_iso(r[5]) for r in real]
     discovered = [_iso(r[6]) for r in real]
@@ -751,7 +781,9 @@ def _judged(ctx, p: Period, now: datetime, policy, stage_rules, keys, engine: bo
         slow = [j for j, (r, h, c) in enumerate(zip(real, handled, closed_at))
                 if r[0] in later or (c is not None and c > now) or (h is not None and h > now)
                 or (r[13] and _iso(r[13]) > now)
-                or (r[0] in history and not _quiet(history[r[0]], now_text, shape_of[j], shapes, tables, memo))]
+                or ((sm := summaries.get(r[0])) is not None
+                    and not _quiet(sm[0], sm[1], now_text, shape_of[j], shapes, tables, memo))
+                or (r[0] in walked and not _quiet_walked(walked[r[0]], now, shape_of[j], shapes, tables, memo))]
     if len(slow) < n:
         cols = _Cols()
         gone = set(slow)
@@ -785,6 +817,7 @@ def _judged(ctx, p: Period, now: datetime, policy, stage_rules, keys, engine: bo
             repeatable = any(st.repeatable for st in stage_rules if st.key == FIRST_KEY)
             for j, v in zip(quick, mine):
                 first_verdict[j] = (v[0] if v else None) if repeatable else v
+    full = _full_histories([real[j] for j in slow], summaries, walked)
     for j in slow:
         (iid, code, title, cat, grade, _occ, _disc, _hcl, pi, unsure, status, _drill, _closed,
          created, _version) = real[j]
@@ -793,7 +826,7 @@ def _judged(ctx, p: Period, now: datetime, policy, stage_rules, keys, engine: bo
             discovered_at=discovered[j], handling_closed_at=handled[j], personal_info=bool(pi),
             personal_info_unsure=bool(unsure), status=status, is_drill=False, closed_at=closed_at[j],
             created_at=_iso(created) if created else None, close_over=overs.get(iid, ()),
-            history=fact_history.decode(history[iid]) if iid in history else ())
+            history=full.get(iid, ()))
         row = _Row(facts, closed_at[j])
         row.by_stage = firsts.by_stage(iid)
         verdicts = judge(row, policy, now)

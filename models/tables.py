@@ -403,6 +403,8 @@ class FactHistory(BaseModel):
     personal_info_unsure = BooleanField(default=False)
     created_at = UTCDateTimeField(null=True)
     states = TextField()            # JSON: [[at (UTC ISO), grade, involved], …]
+    last_at = TextField(null=True)  # the latest change's time, as the store writes times
+    facts = TextField(null=True)    # JSON: [[grade, involved], …] (the states without times)
 
 
 ALL_MODELS = [

@@ -262,3 +262,56 @@ def test_statistics_read_the_table_not_the_trail(tmp_path, caplog):
         assert "INTEGER PRIMARY KEY" in plan and "SCAN" not in plan, plan
     finally:
         store.close()
+
+
+def test_statistics_judge_from_the_summaries_and_step_aside_for_a_bad_one(tmp_path):
+    """The statistics judge most incidents from a row's latest change and its grades alone; a
+    row whose summary is unreadable is walked, and the figures stay the reference's."""
+    from models.config import Settings
+    from models.stats import compute, period
+    store = open_store(tmp_path / "duty.db")
+    try:
+        _edit_a_lot(store, n=20)
+        got = fact_history.summaries([i.id for i in Incident.select()])
+        assert got is not None
+        summaries, stale = got
+        walked = _walked()
+        assert stale == set() and set(summaries) == set(walked)
+        for iid, (last, facts) in summaries.items():
+            assert last == max(fact_history.at_text(c.at) for c in walked[iid])
+            assert json.loads(facts) == [[c.grade, c.personal_info] for c in walked[iid]]
+        ctx = make_ctx(store, FixedClock(T0 + timedelta(days=60)))
+        reference = compute(ctx, period(Settings(), T0.year), engine=True)
+        a, b = sorted(walked)[:2]
+        store.db.execute_sql("UPDATE fact_history SET last_at = 'x' WHERE incident = ?", (a,))
+        store.db.execute_sql("UPDATE fact_history SET facts = NULL WHERE incident = ?", (b,))
+        assert fact_history.summaries(list(walked))[1] == {a, b}
+        assert compute(ctx, period(Settings(), T0.year)) == reference
+    finally:
+        store.close()
+
+
+def test_a_table_from_the_build_before_the_summaries_gets_them(tmp_path):
+    """The first build of the table had no ``last_at``/``facts``: its step adds and fills them."""
+    from models.migrations import STEPS_KEY, all_step_names
+    db = tmp_path / "duty.db"
+    store = open_store(db)
+    _edit_a_lot(store)
+    walked = _walked()
+    store.close()
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE fact_history DROP COLUMN last_at")
+    con.execute("ALTER TABLE fact_history DROP COLUMN facts")
+    con.execute("UPDATE schema_meta SET value = ? WHERE key = ?",
+                (json.dumps([n for n in all_step_names() if n != "_fact_history_summary"]), STEPS_KEY))
+    con.commit()
+    con.close()
+    store = open_store(db)
+    try:
+        assert store.backup_made is not None
+        summaries, stale = fact_history.summaries(list(walked))
+        assert stale == set() and set(summaries) == set(walked)
+        found, left = _from_table()
+        assert left == [] and found == walked
+    finally:
+        store.close()
