@@ -120,6 +120,9 @@ def test_incidents_a_restore_removed_are_marked_removed_on_the_county(tmp_path, 
     b_code, a_code = b.code, a.code
     with psycopg.connect(county["bureau"]) as conn:
         assert {i.code for i in board.read(conn).incidents} == {a_code, b_code}
+    with psycopg.connect(county["admin"]) as conn:        # the bureau had signed for B's first report
+        conn.execute("INSERT INTO county.receipt (school, incident_code, regime, stage, seq, signed_by) "
+                     "VALUES ('S001', %s, 'school_plan', 'first', 1, 'jijiaoke')", (b_code,))
     store.close()
 
     r = run_cli("restore", str(backup), "--yes", "--db", str(db), "--user", "tester")
@@ -169,12 +172,23 @@ def test_incidents_a_restore_removed_are_marked_removed_on_the_county(tmp_path, 
             with pytest.raises(DomainError) as exc:
                 server.add_receipt(conn, "S001", b_code, "school_plan", "first", 1, "jijiaoke")
             assert exc.value.key == "county.error.incident_removed"
-        # The next incident recorded here is a new one (it may reuse the code): live again, numbered above.
+        # Nor does its receipt come back to the school (it would pass for one of the next incident's).
+        from models.tables import CountyReceipt
+        assert not CountyReceipt.select().where(CountyReceipt.incident_code == b_code).exists()
+        # The next incident recorded here is a new one reusing the code (the largest number + 1):
+        # live again, numbered above; the removed one's receipt is history, not the new one's.
         c = _incident(make_ctx(store, clock), title="恢复之后记的")
+        assert c.code == b_code
         got = link.sync_once(store)
         assert got["applied"] == 1 and got["duplicates"] == 0
         rows = _county_rows(county)
-        assert rows[c.code][1] is None and rows[c.code][0] == (3 if c.code == b_code else 1)
+        assert rows[c.code][1] is None and rows[c.code][0] == 3
+        assert not CountyReceipt.select().where(CountyReceipt.incident_code == b_code).exists()
+        with psycopg.connect(county["admin"]) as conn:
+            assert conn.execute("SELECT count(*) FROM county.receipt WHERE incident_code = %s",
+                                (b_code,)).fetchone()[0] == 0
+            assert conn.execute("SELECT signed_by, removed_at FROM county.receipt_removed WHERE incident_code = %s",
+                                (b_code,)).fetchall() == [("jijiaoke", restored_at)]
     finally:
         store.close()
 

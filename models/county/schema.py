@@ -138,6 +138,39 @@ STEPS: list[tuple[int, str, list[str]]] = [
         "ALTER TABLE county.incident ADD COLUMN IF NOT EXISTS removed_at timestamptz",
         "ALTER TABLE county.incident ADD COLUMN IF NOT EXISTS removed_reason text",
     ]),
+    # A removed incident's code comes back (a school numbers its next incident after the
+    # largest it has: after a restore that is the removed one's code). The bureau's receipts for
+    # the removed incident must not pass for receipts of the new one: when a removed incident is
+    # live again they move to ``receipt_removed`` (history, bureau-only), by a trigger that runs
+    # as the schema's owner (a school may not delete receipts).
+    (1, "removal_receipts", [
+        """CREATE TABLE IF NOT EXISTS county.receipt_removed (
+            school text NOT NULL REFERENCES county.school(code),
+            incident_code text NOT NULL,
+            regime text NOT NULL,
+            stage text NOT NULL,
+            seq integer NOT NULL DEFAULT 1,
+            signed_by text NOT NULL,
+            signed_at timestamptz NOT NULL,
+            removed_at timestamptz NOT NULL,
+            PRIMARY KEY (school, incident_code, regime, stage, seq, removed_at))""",
+        """CREATE OR REPLACE FUNCTION county.receipts_of_removed() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = county, pg_temp AS $$
+            BEGIN
+              IF OLD.removed_at IS NOT NULL AND NEW.removed_at IS NULL THEN
+                INSERT INTO county.receipt_removed
+                  SELECT school, incident_code, regime, stage, seq, signed_by, signed_at, OLD.removed_at
+                  FROM county.receipt WHERE school = OLD.school AND incident_code = OLD.code
+                  ON CONFLICT DO NOTHING;
+                DELETE FROM county.receipt WHERE school = OLD.school AND incident_code = OLD.code;
+              END IF;
+              RETURN NULL;
+            END $$""",
+        "REVOKE ALL ON FUNCTION county.receipts_of_removed() FROM PUBLIC",
+        "DROP TRIGGER IF EXISTS receipts_of_removed ON county.incident",
+        "CREATE TRIGGER receipts_of_removed AFTER UPDATE OF removed_at ON county.incident "
+        "FOR EACH ROW EXECUTE FUNCTION county.receipts_of_removed()",
+    ]),
 ]
 
 import json as _json  # noqa: E402
@@ -176,7 +209,7 @@ def _roles_sql() -> list[str]:
     ]
     for table in SCHOOL_TABLES:
         sql.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON county.{table} TO {SCHOOL_GROUP}")
-    every = ("school", *SCHOOL_TABLES, "change_log", "receipt", "notice_token")
+    every = ("school", *SCHOOL_TABLES, "change_log", "receipt", "notice_token", "receipt_removed")
     for table in every:
         sql.append(f"ALTER TABLE county.{table} ENABLE ROW LEVEL SECURITY")
         sql.append(f"ALTER TABLE county.{table} FORCE ROW LEVEL SECURITY")
@@ -190,6 +223,8 @@ def _roles_sql() -> list[str]:
                     ("bureau_update", "UPDATE", BUREAU_GROUP, "true", "true")],
         # No policy for schools (and no grant): a school reads no token, not even its own here.
         "notice_token": [("bureau_read", "SELECT", BUREAU_GROUP, "true", None)],
+        # History of receipts for incidents a school removed: the bureau's to read, nobody's to write.
+        "receipt_removed": [("bureau_read", "SELECT", BUREAU_GROUP, "true", None)],
         "change_log": [("school_own", "ALL", SCHOOL_GROUP, own, own),
                        ("bureau_read", "SELECT", BUREAU_GROUP, "true", None)],
     }

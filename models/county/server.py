@@ -147,12 +147,15 @@ def add_receipt(conn, school: str, incident_code: str, regime: str, stage: str, 
 
 
 def receipts_for(conn, since: datetime | None = None) -> list[dict]:
-    """Receipts the caller may read (a school: its own), oldest first, after ``since``."""
-    sql = ("SELECT school, incident_code, regime, stage, seq, signed_by, signed_at FROM county.receipt")
+    """Receipts the caller may read (a school: its own), oldest first, after ``since``; none for an
+    incident the school's record no longer has (removed: its receipts are not the school's now)."""
+    sql = ("SELECT r.school, r.incident_code, r.regime, r.stage, r.seq, r.signed_by, r.signed_at "
+           "FROM county.receipt r LEFT JOIN county.incident i ON i.school = r.school AND i.code = r.incident_code "
+           "WHERE i.removed_at IS NULL")
     args: tuple = ()
     if since is not None:
-        sql += " WHERE signed_at > %s"
+        sql += " AND r.signed_at > %s"
         args = (since,)
-    sql += " ORDER BY signed_at, school, incident_code"
+    sql += " ORDER BY r.signed_at, r.school, r.incident_code"
     keys = ("school", "incident_code", "regime", "stage", "seq", "signed_by", "signed_at")
     return [dict(zip(keys, row)) for row in conn.execute(sql, args).fetchall()]
