@@ -3,8 +3,10 @@
 Accepted: ISO 8601 with an offset; ``YYYY-MM-DD HH:MM`` and ``HH:MM`` (today)
 in the school's zone; ``now``; relative ``-90m``, ``-2h``, ``-1d`` and compounds of them, largest unit
 first (``-2h50m``, ``-1d2h``, ``+1h30m``), also as ``2h50m前`` / ``2小时50分钟前`` / ``2h50m ago``
-(``后`` for later), with half hours as ``半小时前`` / ``一个半小时后``; a bare ``2h50m`` is answered with
-the question ago or ahead, never guessed; and the Chinese an officer
+(``后`` for later), with half hours as ``半小时前`` / ``一个半小时后``; in English ``2h later`` / ``in 2h`` /
+``3 hours from now`` / ``2h50m earlier``, decimals ``1.5h ago``, and words ``90 min ago``, ``2 hours and
+50 minutes ago``, ``an hour ago``, ``half an hour ago``, ``an hour and a half later``; a bare ``2h50m``
+(or ``1.5h``, ``half an hour``) is answered with the question ago or ahead, never guessed; and the Chinese an officer
 types under stress: ``现在``/``刚才``, ``昨天15:00``, ``今天9点``, ``下午3点``, ``15点40``, ``3点半``,
 ``前天 8:30``, ``晚上十点一刻`` (a day word, a part of the day, an hour with 点/时/: and
 minutes, 半 or 刻). Results are aware UTC datetimes; display goes through ``fmt_local``.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from models.errors import ValidationError
@@ -22,11 +25,28 @@ from models.i18n import t
 # ("-2h50m", "1天2小时前"); "-2h50" (a number without a unit), "-50m2h", "-2h-50m" are refused.
 # Half an hour is a part too: ``半小时``/``半个小时`` (30 minutes) and ``一个半小时`` (a number of hours and a
 # half); nothing smaller may follow a half ("一个半小时20分钟前" is refused), a half of any other unit is no part.
-_REL_PART = re.compile(r"\s*(?P<num>\d+|[零〇一二两三四五六七八九十]{1,3})?\s*(?P<half>个半|半个|半)?\s*"
-                       r"(?P<unit>min|个小时|小时|分钟|天|分|d|h|m)", re.IGNORECASE)
+# In English an amount may be a decimal (``1.5h``: whole minutes only, and nothing smaller after it) or
+# a word (``2 hours 50 minutes``, ``an hour``, ``half an hour``, ``an hour and a half``; ``_english``).
+_REL_PART = re.compile(r"\s*(?P<num>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]{1,3})?\s*(?P<half>个半|半个|半)?\s*"
+                       r"(?P<unit>hours|hour|hrs|hr|minutes|minute|mins|min|days|day"
+                       r"|个小时|小时|分钟|天|分|d|h|m)", re.IGNORECASE)
 _REL_HALVES = {(True, "个半小时"), (False, "半小时"), (False, "半个小时")}
-_REL_UNITS = {"d": 1440, "天": 1440, "h": 60, "小时": 60, "个小时": 60, "m": 1, "min": 1, "分": 1, "分钟": 1}
-_REL_SUFFIX = re.compile(r"^(?P<body>.*?)\s*(?P<when>以前|之前|前|ago|以后|之后|后)$", re.IGNORECASE)
+_REL_UNITS = {"d": 1440, "天": 1440, "h": 60, "小时": 60, "个小时": 60, "m": 1, "min": 1, "分": 1, "分钟": 1,
+              "day": 1440, "days": 1440, "hour": 60, "hours": 60, "hr": 60, "hrs": 60,
+              "minute": 1, "minutes": 1, "mins": 1}
+_REL_SUFFIX = re.compile(r"^(?P<body>.*?)\s*(?P<when>以前|之前|前|ago|earlier|以后|之后|后|later|from\s+now)$",
+                         re.IGNORECASE)
+_REL_LATER = ("后", "later", "from")        # the suffixes that mean ahead (以后, 之后, from now)
+_REL_IN = re.compile(r"^in\s+(?P<body>.+)$", re.IGNORECASE)     # in 2h, in half an hour: ahead
+# English words for amounts, rewritten to the compact form before the parts are read.
+_EN_HOUR = r"(?:hours?|hrs?|h)"
+_EN_REWRITES = (
+    (re.compile(r"\b(?:an?\s+)?half\s+(?:an?\s+)?hour\b"), "30min"),            # half an hour, a half hour
+    (re.compile(rf"\b(?P<n>\d+|an?|one)\s*{_EN_HOUR}\s+and\s+a\s+half\b"), None),   # an hour and a half
+    (re.compile(rf"\b(?P<n>\d+|an?|one)\s+and\s+a\s+half\s+{_EN_HOUR}\b"), None),   # 2 and a half hours
+    (re.compile(r"\b(?:an?|one)\s+(?=(?:hours?|hrs?|minutes?|mins?|days?)\b)"), "1 "),   # an hour, a day
+    (re.compile(r"\s*(?:,|\band\b)\s*"), " "),                                      # 2 hours and 50 minutes
+)
 _REL_MAX_MINUTES = 60 * 24 * 3660
 _HM = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 _LOCAL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2})[:：](\d{2})(?::(\d{2}))?$")
@@ -73,41 +93,74 @@ def _chinese(raw: str, now: datetime, zone: ZoneInfo, field: str) -> datetime | 
     return _localize(datetime.combine(day, time(hour, minute)), zone, field, raw)
 
 
+def _english(body: str) -> str:
+    """English amounts in the compact form: ``half an hour`` → ``30min``, ``an hour and a half`` →
+    ``1h30min``, ``an hour`` → ``1 hour``, ``2 hours and 50 minutes`` → ``2 hours 50 minutes``."""
+    for pattern, replacement in _EN_REWRITES:
+        if replacement is None:
+            def hours_and_a_half(m: re.Match) -> str:
+                n = m["n"]
+                return f"{n if n.isdigit() else 1}h30min"
+            body = pattern.sub(hours_and_a_half, body)
+        else:
+            body = pattern.sub(replacement, body)
+    return body.strip()
+
+
+def _direction(low: str) -> tuple[str, str] | None:
+    """(sign, amount) of a relative time: ``-2h`` / ``+2h``, ``2h前`` / ``2h ago`` / ``2h earlier``,
+    ``2h后`` / ``2h later`` / ``2h from now`` / ``in 2h``; None when ``low`` says no direction."""
+    if low and low[0] in "+-":
+        return low[0], low[1:]
+    m = _REL_SUFFIX.match(low)
+    if m and m["body"]:
+        return ("+" if m["when"].startswith(_REL_LATER) or m["when"].endswith("后") else "-"), m["body"]
+    m = _REL_IN.match(low)
+    if m:
+        return "+", m["body"]
+    return None
+
+
 def _relative(raw: str, now: datetime, field: str) -> datetime | None:
-    """``-2h50m`` / ``+7d`` / ``2小时50分钟前`` / ``2h50m ago``; None when ``raw`` is no relative time
-    at all, a clear refusal when it starts like one but does not follow the rule."""
-    low = raw.lower()
-    if low[:1] in "+-":
-        sign, body = low[0], low[1:]
-    else:
-        m = _REL_SUFFIX.match(low)
-        if not m or not m["body"] or not _starts_relative(m["body"]):
-            return None
-        sign, body = ("+" if "后" in m["when"] else "-"), m["body"]
-    minutes, pos, last = 0, 0, None
-    body = body.rstrip()
+    """``-2h50m`` / ``+7d`` / ``2小时50分钟前`` / ``2h50m ago`` / ``in 2h`` / ``1.5 hours later``; None
+    when ``raw`` is no relative time at all, a clear refusal when it starts like one but does not
+    follow the rule."""
+    low = raw.lower().strip()
+    found = _direction(low)
+    if found is None:
+        return None
+    sign, body = found
+    inner = _direction(body.strip())
+    if inner is not None and _starts_relative(inner[1]):     # two directions: "in 2h ago", "-2h later"
+        raise _bad_relative(field, raw)
+    if low[:1] not in "+-" and not _starts_relative(body):
+        return None
+    minutes, pos, last = Fraction(0), 0, None
+    body = _english(body.rstrip())
     while pos < len(body):
         part = _REL_PART.match(body, pos)
         size = _REL_UNITS.get(part["unit"].lower()) if part else None
-        amount = _number(part["num"]) if part and part["num"] else None
+        decimal = bool(part and part["num"] and "." in part["num"])
+        amount = (Fraction(part["num"]) if decimal else _number(part["num"])) if part and part["num"] else None
         half = part["half"] if part else None
         if half:
-            if (part["num"] is not None, half + part["unit"]) not in _REL_HALVES:
+            if decimal or (part["num"] is not None, half + part["unit"]) not in _REL_HALVES:
                 raise _bad_relative(field, raw)
             amount = amount or 0
         if part is None or size is None or amount is None or (last is not None and size >= last):
             raise _bad_relative(field, raw)
         minutes += amount * size + (30 if half else 0)
-        last, pos = (1 if half else size), part.end()      # after a half, not even minutes
-    if last is None or minutes > _REL_MAX_MINUTES:
+        last, pos = (1 if half or decimal else size), part.end()      # after a half or 1.5h, not even minutes
+    if last is None or minutes > _REL_MAX_MINUTES or minutes.denominator != 1:
         raise _bad_relative(field, raw)
-    delta = timedelta(minutes=minutes)
+    delta = timedelta(minutes=int(minutes))
     return (now - delta if sign == "-" else now + delta).astimezone(timezone.utc)
 
 
 def _starts_relative(text: str) -> bool:
-    """``text`` opens with an amount and its unit (``2h``, ``两小时``, ``半小时``), not with a date or a clock time."""
-    part = _REL_PART.match(text)
+    """``text`` opens with an amount and its unit (``2h``, ``两小时``, ``半小时``, ``1.5h``, ``an hour``,
+    ``half an hour``), not with a date or a clock time."""
+    part = _REL_PART.match(_english(text.lower()))
     return bool(part and (part["num"] or part["half"]))
 
 
