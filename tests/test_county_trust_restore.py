@@ -193,9 +193,11 @@ def test_incidents_a_restore_removed_are_marked_removed_on_the_county(tmp_path, 
         store.close()
 
 
-def test_a_restored_file_without_any_incident_still_tells_the_county(tmp_path, clock, county, monkeypatch):
+@pytest.mark.parametrize("how", ["sync", "sync --all"])
+def test_a_restored_file_without_any_incident_still_tells_the_county(tmp_path, clock, county, monkeypatch, how):
     """The backup was made before the first incident: after the restore nothing is waiting to go,
-    yet the county learns the one it shows is gone, and the restore mark is cleared."""
+    yet the county learns the one it shows is gone (removed by the restore, also when the next
+    send is ``county sync --all``), and the restore mark is cleared."""
     from models.backup import create_backup
     from models.tables import Setting
     from tests.conftest import run_cli
@@ -213,7 +215,7 @@ def test_a_restored_file_without_any_incident_still_tells_the_county(tmp_path, c
     store = open_store(db)
     try:
         assert outbox.pending(store) == 0
-        got = link.sync_once(store)
+        got = link.sync_once(store) if how == "sync" else link.sync_all(store)
         assert got["removed"] == 1, got
         assert _county_rows(county)[b.code][2] == "restore"
         assert Setting.get_or_none(Setting.key == link.SETTING_RESTORED) is None

@@ -433,7 +433,10 @@ def resync(store, conn, now: datetime | None = None) -> dict:
     with store.write():
         ids = [i for (i,) in Incident.select(Incident.id).tuples()]
         queued = outbox.queue(store, ids, now, force=True, above=above)
-    removals = queue_removals(store, conn, school, "resync", now or _now(), holds=holds)
+    # Right after a restore, what the county has and this file has not was removed by the restore.
+    mark = _restore_mark(store)
+    reason, at = ("restore", mark) if mark is not None else ("resync", now or _now())
+    removals = queue_removals(store, conn, school, reason, at, holds=holds)
     return {"queued": queued, "removals": removals}
 
 
