@@ -29,10 +29,11 @@ def test_bad_or_unreachable_server_is_one_clear_line(pg, tmp_path):
     assert r.returncode == 1 and "postgresql://" in r.stderr + r.stdout
     r = run_cli("county", "init", "--url", f"postgresql://nobody:x@127.0.0.1:{pg.port + 1}/county")
     assert r.returncode == 1 and "连不上县级服务器" in r.stderr + r.stdout and "Traceback" not in r.stderr
-    # A school's login may not initialise or register schools: the server refuses, one line.
+    # A school's login may not initialise or register schools: refused before anything changes,
+    # one line naming the superuser's login it needs (exit 2, as county init's; county2).
     db = pg.new_database()
     run_cli("county", "init", "--url", pg.admin_url(db))
     r = run_cli("county", "add-school", "S002", "金龙中学", "--url", pg.admin_url(db), "--json")
     secret = json.loads(r.stdout)["secret"]
     r = run_cli("county", "add-school", "S003", "x", "--url", pg.url_for("xj_s_s002", secret, db))
-    assert r.returncode == 1 and "拒绝" in r.stderr + r.stdout and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "超级用户" in r.stderr + r.stdout and "Traceback" not in r.stderr

@@ -404,7 +404,7 @@ def init(url: str) -> int:
     return SCHEMA_VERSION
 
 
-def require_superuser(conn) -> None:
+def require_superuser(conn, command: str = "init") -> None:
     """``init`` needs a superuser's login: every county table has *forced* row-level security,
     which binds the tables' owner too, so a database owner (or a login with CREATEROLE) that
     ran ``init`` would own tables it can no longer see a row of (and ``add-school`` would then
@@ -414,7 +414,12 @@ def require_superuser(conn) -> None:
         "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() or (None, False)
     conn.rollback()          # the read's own transaction: ``init``'s is a fresh one
     if not is_super:
-        raise DomainError("county.error.need_superuser", user=user or "?")
+        if command == "init":
+            raise DomainError("county.error.need_superuser", user=user or "?")
+        # add-school / add-bureau (county2): they create login roles and write county.school,
+        # which only a superuser may (a school's or the bureau's login, or a database owner,
+        # got a server error halfway through before).
+        raise DomainError("county.error.need_superuser_cmd", command=f"county {command}", user=user or "?")
 
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
@@ -441,6 +446,7 @@ def add_school(url: str, code: str, name: str) -> dict:
     secret = new_secret()
     from psycopg import sql as psql
     with connect(url) as conn:
+        require_superuser(conn, "add-school")      # before anything changes
         if version_of(conn) == 0:
             raise DomainError("county.error.not_initialised")
         with conn.transaction():
@@ -465,6 +471,7 @@ def add_bureau(url: str, username: str) -> dict:
     secret = new_secret()
     from psycopg import sql as psql
     with connect(url) as conn:
+        require_superuser(conn, "add-bureau")      # before anything changes
         if version_of(conn) == 0:
             raise DomainError("county.error.not_initialised")
         with conn.transaction():

@@ -70,18 +70,25 @@ def county_url(env, required: bool = True) -> str | None:
     return url
 
 
-def cmd_init(env) -> int:
-    import sys
+NEED_SUPERUSER = ("county.error.need_superuser", "county.error.need_superuser_cmd")
 
+
+def _wrong_login(exc: DomainError) -> int:
+    """The wrong login for a bureau command (not a superuser): a usage error (exit 2), nothing
+    was changed (``schema.require_superuser`` runs before the first change)."""
+    import sys
+    if exc.key not in NEED_SUPERUSER:
+        raise exc
+    sys.stderr.write(t("cli.error_prefix") + exc.message + "\n")
+    return 2
+
+
+def cmd_init(env) -> int:
     from models.county import schema
     try:
         version = schema.init(county_url(env))
     except DomainError as exc:
-        if exc.key != "county.error.need_superuser":
-            raise
-        # The wrong login for this command: a usage error (exit 2), nothing was changed.
-        sys.stderr.write(t("cli.error_prefix") + exc.message + "\n")
-        return 2
+        return _wrong_login(exc)
     if env.args.json:
         print_json({"version": version})
     else:
@@ -91,7 +98,10 @@ def cmd_init(env) -> int:
 
 def cmd_add_school(env) -> int:
     from models.county import schema
-    got = schema.add_school(county_url(env), env.args.code, env.args.name)
+    try:
+        got = schema.add_school(county_url(env), env.args.code, env.args.name)
+    except DomainError as exc:
+        return _wrong_login(exc)
     if env.args.json:
         print_json({"school": got["school"], "role": got["role"], "secret": got["secret"]})
     else:
@@ -103,7 +113,10 @@ def cmd_add_school(env) -> int:
 
 def cmd_add_bureau(env) -> int:
     from models.county import schema
-    got = schema.add_bureau(county_url(env), env.args.username)
+    try:
+        got = schema.add_bureau(county_url(env), env.args.username)
+    except DomainError as exc:
+        return _wrong_login(exc)
     if env.args.json:
         print_json({"user": got["user"], "secret": got["secret"]})
     else:
