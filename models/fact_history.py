@@ -158,13 +158,19 @@ def _mark(db) -> int | None:
         return None
 
 
+_HAS_FACT_SQL = " OR ".join(f"json_type(changes, '$.{k}') IS NOT NULL" for k in FACT_KEYS)
+
+
 def _unseen(db, mark: int) -> set[int]:
-    """Incidents with a fact event after the mark (a few rows: the ids are the table's rowid)."""
+    """Incidents with a fact event after the mark (a few rows: the ids are the table's rowid).
+    An event of a fact action that carries none of the fact keys (an edit of the location) is
+    one the walk skips too: it changes no history, so it is not counted."""
     rows = db.execute_sql(
         # ``+entity``: the range of ids after the mark (a few rows), never the entity index (which
         # would read every incident event of the trail).
         f"SELECT DISTINCT entity_id FROM audit_event WHERE id > ? AND +entity = 'incident' "
-        f"AND action IN ({_ACTIONS_SQL})", (mark,)).fetchall()
+        f"AND action IN ({_ACTIONS_SQL}) AND json_type(changes) = 'object' AND ({_HAS_FACT_SQL})",
+        (mark,)).fetchall()
     return {int(e) for (e,) in rows if isinstance(e, str) and e.isdigit()}
 
 

@@ -315,3 +315,20 @@ def test_a_table_from_the_build_before_the_summaries_gets_them(tmp_path):
         assert left == [] and found == walked
     finally:
         store.close()
+
+
+def test_an_edit_that_changes_no_fact_walks_nothing_but_moves_the_mark(tmp_path):
+    store = open_store(tmp_path / "duty.db")
+    try:
+        ids = _edit_a_lot(store, n=3)
+        mark = int(store.meta(fact_history.MARK_KEY))
+        inc = Incident.get_by_id(ids[0])
+        update_incident(make_ctx(store, FixedClock(T0 + timedelta(days=2))), inc.id, inc.version,
+                        {"location": "图书馆"})
+        assert fact_history._unseen(store.db, mark) == set()          # the edit carried no fact key
+        assert int(store.meta(fact_history.MARK_KEY)) > mark
+        set_grade(make_ctx(store, FixedClock(T0 + timedelta(days=3))), inc.id, "II", "复核")
+        found, left = _from_table()
+        assert left == [] and found == _walked() and found[inc.id][-1].grade == "II"
+    finally:
+        store.close()
