@@ -188,6 +188,7 @@ class CountyBoardScreen(Screen):
         self._limit: int | None = None          # the first paint: rows shown so far
         self._window_until: datetime | None = None   # nothing in view changes before this
         self._counts_cache: tuple | None = None
+        self._removed_key: tuple | None = None
         self._link_ok: bool | None = None        # None: not known yet
         self._link_detail = ""
         self._read_wall: datetime | None = None
@@ -210,6 +211,7 @@ class CountyBoardScreen(Screen):
             yield Static("", id="county-clock")
         yield Static("", id="county-counts")
         yield Static("", id="county-link")
+        yield Static("", id="county-removed")
         yield FixedTable(id="county-table", cursor_type="row", zebra_stripes=False)
         yield CellTable(id="county-schools", cursor_type="row", zebra_stripes=False)
         yield Static("", id="county-empty")
@@ -231,6 +233,7 @@ class CountyBoardScreen(Screen):
         self.schools_table.display = False
         self.query_one("#county-empty").display = False
         self.query_one("#county-sent").display = False
+        self.query_one("#county-removed").display = False
         self._fit_school_columns()
         self._update_header(self.app.clock.now())
         self._update_link()
@@ -401,6 +404,7 @@ class CountyBoardScreen(Screen):
             self.reload()
         self._rebuild(structural=False)
         self._update_header(now)
+        self._update_removed(now)        # "today 18:30" reads as a date after midnight
 
     # ------------------------------------------------------------------ rows
 
@@ -456,9 +460,45 @@ class CountyBoardScreen(Screen):
         if show_empty:
             self._set_text("#county-empty", t("county.board.none_open"))
         self._update_header(now)
+        self._update_removed(now)
         self._update_detail(now)
         if self.by_school:
             self._fill_schools(now)
+
+    def _update_removed(self, now) -> None:
+        """One line over the table when the county holds incidents a school's record no longer
+        has (a restore from a backup took them away, or ``county sync --all`` found them gone):
+        how many, of which school, why and when (``撤下 2 起（不再应报）：S001 海峰中学 2 起 恢复备份
+        18:30``); hidden when there are none. They are never rows (nothing is owed for them), so
+        without it they would just drop off the board. It follows each read (NOTIFY) as the rows do."""
+        removed = self._data.removed if self._data is not None else []
+        line = self.query_one("#county-removed", Static)
+        if line.display != bool(removed):
+            line.display = bool(removed)
+        if not removed:
+            return
+        zone = self.app.zone
+        room = (self.size.width or self.app.size.width) - 2
+        key = (id(self._data), now.astimezone(zone).date(), room)
+        if self._removed_key == key:
+            return                           # the same read, day and width: the same words
+        self._removed_key = key
+        groups = vm.removed_groups(removed)
+        head = t("county2.removed.head", n=len(removed))
+
+        def text(names: bool) -> str:
+            parts = []
+            for g in groups:
+                who = f"{g.school} {g.school_name}" if names and g.school_name else g.school
+                parts.append(t("county2.removed.group", school=who, n=g.count,
+                               why=t("county2.removed.why." + ("resync" if g.reason == "resync" else "restore")),
+                               when=fmt_when(g.latest, zone, now, with_zone=False)))
+            return head + t("county2.removed.sep").join(parts)
+
+        words = text(names=True)
+        if school_board.cell_width(words) > room:
+            words = text(names=False)        # the codes: every group's count and time first
+        self._set_text("#county-removed", Text(words, style="italic", no_wrap=True, overflow="ellipsis"))
 
     def _cursor_key(self) -> str | None:
         return self.table.cursor_key()

@@ -93,6 +93,30 @@ class Removed:
         return t(key, at=when)
 
 
+@dataclass(frozen=True)
+class RemovedGroup:
+    """The removals of one school for one reason (the board screen's line, county2)."""
+
+    school: str
+    school_name: str
+    reason: str                 # restore | resync
+    count: int
+    latest: datetime | None     # the newest removal of the group
+
+
+def removed_groups(removed: list[Removed]) -> list[RemovedGroup]:
+    """``CountyData.removed`` by (school, reason), the group with the newest removal first."""
+    groups: dict[tuple[str, str], list[Removed]] = {}
+    for r in removed:
+        groups.setdefault((r.school, r.reason), []).append(r)
+    out = []
+    for (school, reason), items in groups.items():
+        times = [r.removed_at for r in items if r.removed_at is not None]
+        out.append(RemovedGroup(school, items[0].school_name, reason, len(items), max(times, default=None)))
+    out.sort(key=lambda g: (-(g.latest.timestamp() if g.latest else 0), g.school, g.reason))
+    return out
+
+
 @dataclass
 class CountyData:
     """One read of the server: every visible school and its open incidents."""
