@@ -102,9 +102,11 @@ _HISTORY_CACHE: dict[tuple, tuple[FactChange, ...]] = {}
 
 
 def _history_key(inc: Incident) -> tuple:
+    """The file and which opening of it (``store._make_db``): a restore brings back older
+    versions, and edits after it reuse their numbers with other histories."""
     db = Incident._meta.database
-    where = getattr(getattr(db, "obj", db), "database", "")
-    return (str(where), inc.id, inc.version, inc.created_at)
+    db = getattr(db, "obj", db)
+    return (str(getattr(db, "database", "")), getattr(db, "xj_opened", 0), inc.id, inc.version, inc.created_at)
 
 
 def _read_history(incs: list[Incident]) -> dict[int, tuple[FactChange, ...]]:

@@ -8,6 +8,7 @@ not ours, or is newer than this program, is refused and left untouched.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sqlite3
 import stat
@@ -88,13 +89,20 @@ def store_errors(path: Path) -> Iterator[None]:
         raise
 
 
+_OPENED = itertools.count(1)
+
+
 def _make_db(path: Path, ro_uri: str | None = None) -> SqliteDatabase:
     extra = {"uri": True} if ro_uri else {}
-    return SqliteDatabase(
+    db = SqliteDatabase(
         ro_uri or str(path), timeout=BUSY_TIMEOUT_S, **extra, lock_type="IMMEDIATE", check_same_thread=False,
         pragmas={"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal",
                  "busy_timeout": int(BUSY_TIMEOUT_S * 1000), "cache_size": -16000},
     )
+    # Which opening this is: a cache of what was read from a file (models.incidents' history
+    # cache) keys on it, so nothing read before a restore or a reopen passes for the file after.
+    db.xj_opened = next(_OPENED)
+    return db
 
 
 def inspect_file(path: Path) -> None:

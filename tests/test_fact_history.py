@@ -332,3 +332,35 @@ def test_an_edit_that_changes_no_fact_walks_nothing_but_moves_the_mark(tmp_path)
         assert left == [] and found == _walked() and found[inc.id][-1].grade == "II"
     finally:
         store.close()
+
+
+def test_history_read_before_a_restore_does_not_pass_for_the_file_after(tmp_path):
+    """A restore brings back an older version of an incident; edits after it reuse the version
+    numbers with another history. The process's history cache (the incident screen reads it
+    every second) must not answer for the restored file with what it read before."""
+    path = tmp_path / "duty.db"
+    store = open_store(path)
+    clock = FixedClock(T0)
+    ctx = make_ctx(store, clock)
+    inc = create_incident(ctx, IncidentInput(title="学籍系统异常", category="malware", grade="IV",
+                                             occurred_at=T0 - timedelta(minutes=20), discovered_at=T0))
+    store.close()
+    shutil.copy(path, tmp_path / "backup.db")            # the backup: version 1
+    store = open_store(path)
+    ctx = make_ctx(store, clock)
+    clock.advance(hours=1)
+    inc = set_grade(ctx, inc.id, "II", "领导小组定级")       # version 2: IV → II
+    assert [c.grade for c in history_of([inc])[inc.id]] == ["IV", "II"]
+    store.close()
+    shutil.copy(tmp_path / "backup.db", path)             # restored
+    for extra in ("-wal", "-shm"):
+        (tmp_path / f"duty.db{extra}").unlink(missing_ok=True)
+    store = open_store(path)
+    try:
+        ctx = make_ctx(store, clock)
+        clock.advance(hours=1)
+        again = set_grade(ctx, inc.id, "III", "重新定级")      # version 2 again: IV → III
+        assert again.version == inc.version
+        assert [c.grade for c in history_of([again])[again.id]] == ["IV", "III"]
+    finally:
+        store.close()
