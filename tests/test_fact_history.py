@@ -14,8 +14,6 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from models import fact_history
 from models.clock import FixedClock
 from models.incidents import (IncidentInput, _HISTORY_CACHE, create_incident, fact_history as history_of,
@@ -200,21 +198,29 @@ def test_release_0_1_file_gets_the_table_filled_by_its_step(tmp_path):
         store.close()
 
 
-def test_a_file_from_the_build_before_the_table_gets_it_and_a_read_only_one_still_opens(tmp_path):
+def _as_a_build_before_left_it(db: Path, step: str, *sql: str) -> dict:
+    """A file with edited incidents, then what an earlier build left: ``sql`` undone, ``step``
+    not recorded. Returns the walked histories (what the file must give after its step)."""
     from models.migrations import STEPS_KEY, all_step_names
-    db = tmp_path / "duty.db"
     store = open_store(db)
     _edit_a_lot(store)
     walked = _walked()
     store.close()
-    # What the build before this one left: no table, no mark, no record of the step.
     con = sqlite3.connect(db)
-    con.execute("DROP TABLE fact_history")
-    con.execute("DELETE FROM schema_meta WHERE key = ?", (fact_history.MARK_KEY,))
+    for statement in sql:
+        con.execute(statement)
     con.execute("UPDATE schema_meta SET value = ? WHERE key = ?",
-                (json.dumps([n for n in all_step_names() if n != "_fact_history"]), STEPS_KEY))
+                (json.dumps([n for n in all_step_names() if n != step]), STEPS_KEY))
     con.commit()
     con.close()
+    return walked
+
+
+def test_a_file_from_the_build_before_the_table_gets_it_and_a_read_only_one_still_opens(tmp_path):
+    db = tmp_path / "duty.db"
+    # What the build before this one left: no table, no mark, no record of the step.
+    walked = _as_a_build_before_left_it(db, "_fact_history", "DROP TABLE fact_history",
+                                        f"DELETE FROM schema_meta WHERE key = '{fact_history.MARK_KEY}'")
     from tests.test_schema_steps import _make_read_only, _make_writable
     ro = tmp_path / "ro" / "duty.db"
     ro.parent.mkdir()
@@ -293,19 +299,9 @@ def test_statistics_judge_from_the_summaries_and_step_aside_for_a_bad_one(tmp_pa
 
 def test_a_table_from_the_build_before_the_summaries_gets_them(tmp_path):
     """The first build of the table had no ``last_at``/``facts``: its step adds and fills them."""
-    from models.migrations import STEPS_KEY, all_step_names
     db = tmp_path / "duty.db"
-    store = open_store(db)
-    _edit_a_lot(store)
-    walked = _walked()
-    store.close()
-    con = sqlite3.connect(db)
-    con.execute("ALTER TABLE fact_history DROP COLUMN last_at")
-    con.execute("ALTER TABLE fact_history DROP COLUMN facts")
-    con.execute("UPDATE schema_meta SET value = ? WHERE key = ?",
-                (json.dumps([n for n in all_step_names() if n != "_fact_history_summary"]), STEPS_KEY))
-    con.commit()
-    con.close()
+    walked = _as_a_build_before_left_it(db, "_fact_history_summary", "ALTER TABLE fact_history DROP COLUMN last_at",
+                                        "ALTER TABLE fact_history DROP COLUMN facts")
     store = open_store(db)
     try:
         assert store.backup_made is not None
