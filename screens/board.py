@@ -414,6 +414,8 @@ class BoardScreen(RoleKeys, Screen):
             keep = {r.key for r in rows}
             for key in [k for k in self._row_valid if k not in keep]:
                 del self._row_valid[key]
+            if bool(rows) != bool(self._rows):
+                self.call_later(self.refresh_bindings)     # ⏎ 打开 dimmed while nothing is listed
             self._rows = rows
         table.sync_rows(wanted, self._make_cell, structural=structural, cursor=cursor)
 
@@ -584,8 +586,8 @@ class BoardScreen(RoleKeys, Screen):
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "open_incident":
-            # Enter in the filter box confirms the filter instead.
-            return not isinstance(self.focused, Input)
+            # Enter in the filter box confirms the filter instead; with no incident listed, ⏎ 打开 is dimmed.
+            return False if isinstance(self.focused, Input) else (True if self._rows else None)
         if action == "ack_alarm" and not self._pending:
             return False
         return super().check_action(action, parameters)   # RoleKeys: dimmed for a viewer

@@ -70,6 +70,8 @@ class IncidentScreen(RoleKeys, ShowsPresence, Screen):
 
     # What a read-only view (the history screen's) leaves out: every key that changes the record.
     WRITE_ACTIONS = ("edit", "grade", "note", "evidence", "handled", "withdraw", "close_incident")
+    # The statuses in which each state change is possible (models/incidents.py refuses the others).
+    STATE_ACTIONS = {"handled": ("open",), "close_incident": ("handled",), "withdraw": ("open", "handled")}
     # The role each key's action needs: without it the footer shows the key dimmed, ? marks it with
     # the role (screens/help.py) and, pressed, it is refused with a notice (tui/role_keys.py); the
     # services check the role again.
@@ -144,8 +146,8 @@ class IncidentScreen(RoleKeys, ShowsPresence, Screen):
             self.render_timeline(entries)
         if self._changed("evidence", (locked, [ev.id for ev in evidence])):
             self.render_evidence(evidence)
-        if self._changed("keys", (bool(self.inc.is_drill), getattr(self.app.actor, "role", None))):
-            self.refresh_bindings()      # d 演练 only on a drill; a role's keys dimmed (check_action)
+        if self._changed("keys", (bool(self.inc.is_drill), self.inc.status, getattr(self.app.actor, "role", None))):
+            self.refresh_bindings()      # d 演练 only on a drill; h, c, w by status; a role's keys dimmed
 
     def _changed(self, section: str, signature: Any) -> bool:
         """Another session's autosave changes the database every few seconds; most sections did not."""
@@ -499,17 +501,35 @@ class IncidentScreen(RoleKeys, ShowsPresence, Screen):
             self.notify(message, markup=False)
         self.reload()
 
+    def _state_allows(self, action: str) -> bool | None:
+        """Whether the incident's status allows ``action``: True; None (dimmed) for 结案 before
+        handling is finished (it comes next); False (hidden) for what is past (处置结束 once marked,
+        撤销 and 结案 once closed or withdrawn). The services refuse the same."""
+        allowed = self.STATE_ACTIONS.get(action)
+        if allowed is None or self.inc is None or self.inc.status in allowed:
+            return True
+        return None if (action == "close_incident" and self.inc.status == "open") else False
+
     def check_action(self, action: str, parameters) -> bool | None:
         if self.read_only and action in self.WRITE_ACTIONS:
             return False
         if action == "drill":         # a drill's summary: only on a drill (pressed elsewhere, why_not says so)
             return self.inc is not None and bool(self.inc.is_drill)
-        return super().check_action(action, parameters)   # RoleKeys: a role the officer lacks → dimmed
+        state = self._state_allows(action)
+        if state is False:
+            return False
+        role = super().check_action(action, parameters)   # RoleKeys: a role the officer lacks → dimmed
+        return None if state is None else role
 
     def why_not(self, action: str, parameters) -> str | None:
         if action == "drill" and self.inc is not None and not self.inc.is_drill:
             return t("incident.not_a_drill")
-        return super().why_not(action, parameters)
+        role = super().why_not(action, parameters)
+        if role or self._state_allows(action) is True:
+            return role
+        if action == "close_incident" and self.inc.status == "open":
+            return t("error.close_needs_handled")
+        return t("error.not_open", status=t("status." + self.inc.status))
 
     def action_back(self) -> None:
         self.app.pop_screen()

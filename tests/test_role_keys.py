@@ -15,6 +15,24 @@ from tests.conftest import ROOT, T0, make_app, make_ctx
 from tests.ui_helpers import screen_ready, screen_text, wait_for
 
 
+def reading(app):
+    keys = app.screen.query(FooterKey)
+    return screen_text(app).splitlines()[-1], [(k.key, k.has_class("-disabled")) for k in keys]
+
+
+async def footer_drawn(app, pilot):
+    """The footer as drawn once it settles: it recomposes after a bindings change (rows listed, an
+    alarm), so it is read when it has keys and two readings a repaint apart agree."""
+    before = None
+    for _ in range(100):
+        await wait_for(pilot, lambda: bool(app.screen.query(FooterKey)) and bool(reading(app)[0].strip()))
+        now = reading(app)
+        if now == before:
+            return
+        before = now
+        await pilot.pause(0.05)
+
+
 def dimmed(app) -> set[str]:
     return {k.key_display or k.key for k in app.screen.query(FooterKey) if k.has_class("-disabled")}
 
@@ -51,7 +69,7 @@ async def open_screen(app, pilot, name, *args):
     app.open_screen(name, *args)
     await pilot.pause()
     await screen_ready(app)
-    await wait_for(pilot, lambda: bool(shown(app)))
+    await footer_drawn(app, pilot)
 
 
 async def test_an_officer_sees_the_leaders_keys_dimmed_and_pressing_one_names_the_role(db_path, clock):
@@ -77,10 +95,10 @@ async def test_a_leader_sees_them_plain_and_they_work(db_path, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         inc = incident(app, clock)
         await open_screen(app, pilot, "incident", inc.id)
-        assert not dimmed(app), dimmed(app)
-        await pilot.press("c")
+        assert dimmed(app) == {"c"}, dimmed(app)              # 结案 waits for 处置结束 (test_incident_state_keys)
+        await pilot.press("g")
         await pilot.pause()
-        assert type(app.screen).__name__ == "FormModal"
+        assert type(app.screen).__name__ == "GradeScreen"
 
 
 def footer_keys(app):
@@ -92,8 +110,9 @@ async def test_a_viewer_sees_every_write_key_dimmed_and_the_chinese_footers_fit(
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         inc = incident(app, clock)
         await screen_ready(app)
-        await wait_for(pilot, lambda: bool(shown(app)))
         board = app.screen
+        await wait_for(pilot, lambda: bool(board._rows) and "⏎" in shown(app) and "⏎" not in dimmed(app))
+        await footer_drawn(app, pilot)                                     # the incident listed
         assert dimmed(app) == DIMMED["viewer"]["board"], dimmed(app)      # n 新建: an officer's
         footer_fits(screen_text(app).splitlines()[-1], footer_keys(app))
         await pilot.press("n")
@@ -139,6 +158,7 @@ def test_the_english_footers_fit_80_columns_with_keys_dimmed(tmp_path):
     for role, screens in json.loads(done.stdout).items():
         assert set(screens) == {"board", "incident", "checks", "warnings", "ledger"}
         for name, seen in screens.items():
+            assert seen["shown"], (role, name, seen)             # the footer was drawn
             footer_fits(seen["line"], seen["shown"])
             assert "Edit" in seen["line"] or name in ("board", "ledger", "warnings"), seen["line"]   # English
-            assert set(seen["disabled"]) == DIMMED[role][name], (role, name, seen["disabled"])
+            assert set(seen["disabled"]) == DIMMED[role][name], (role, name, seen)
