@@ -85,6 +85,22 @@ def action_state(app, node, action: str) -> bool | None:
         return True
 
 
+def role_needed(screen: Screen | None, action: str) -> str | None:
+    """The role ``action`` (bound on ``screen``) needs: the screen's ``role_needed`` (tui/role_keys)
+    or its ``ACTION_ROLES``."""
+    if screen is None:
+        return None
+    from textual.actions import ActionError, parse
+    try:
+        namespace, name, params = parse(action)
+    except ActionError:
+        return None
+    if namespace and namespace != "screen":
+        return None
+    ask = getattr(screen, "role_needed", None)
+    return ask(name, params) if ask is not None else getattr(screen, "ACTION_ROLES", {}).get(name)
+
+
 def binding_lines(app, screen: Screen | None) -> list[tuple[str, str, bool]]:
     """(keys, description, works now) for the screen's bindings and the app's, grouped by action; only the
     keys that work now, and those the footer would grey out marked (``help.unavailable``)."""
@@ -96,7 +112,6 @@ def binding_lines(app, screen: Screen | None) -> list[tuple[str, str, bool]]:
     sources.append((app, getattr(type(app), "BINDINGS", [])))
     descriptions: dict[str, str] = {}
     state: dict[str, bool | None] = {}
-    roles = getattr(screen, "ACTION_ROLES", {}) if screen is not None else {}
     actor = getattr(app, "actor", None)
     for node, bindings in sources:
         for b in bindings:
@@ -121,7 +136,7 @@ def binding_lines(app, screen: Screen | None) -> list[tuple[str, str, bool]]:
     for action in order:
         desc = descriptions[action] or action
         works = state.get(action) is not None
-        needed = roles.get(action.rpartition(".")[2])
+        needed = role_needed(screen, action)
         if needed and actor is not None and not can(actor.role, needed):   # dimmed in the footer too
             lines.append((" ".join(groups[action]), t("help.needs_role", action=desc, role=t("role." + needed)),
                           False))

@@ -162,3 +162,30 @@ def test_the_english_footers_fit_80_columns_with_keys_dimmed(tmp_path):
             footer_fits(seen["line"], seen["shown"])
             assert "Edit" in seen["line"] or name in ("board", "ledger", "warnings"), seen["line"]   # English
             assert set(seen["disabled"]) == DIMMED[role][name], (role, name, seen)
+
+
+async def test_the_goto_menu_marks_the_screens_a_role_is_needed_for(db_path, clock):
+    from textual.widgets import DataTable, OptionList
+    app = make_app(db_path, clock, role="officer")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await screen_ready(app)
+        await pilot.press("g")
+        await pilot.pause()
+        menu = app.screen
+        assert type(menu).__name__ == "GotoScreen"
+        options = menu.query_one(OptionList)
+        prompts = {options.get_option_at_index(i).id: str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)}
+        assert prompts["accounts"] == "u  值守台账号（需管理员权限）", prompts
+        assert prompts["backup"] == "b  备份与恢复" and prompts["stats"] == "s  统计与年报", prompts
+        text = screen_text(app)
+        assert "值守台账号（需管理员权限）" in text, text
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.screen is menu
+        assert any("管理员" in n and "值班员" in n for n in notices(app)), notices(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        table = app.screen.query_one("#help-table", DataTable)
+        rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert rows["u"] == "值守台账号（需管理员权限）" and rows["s"] == "统计与年报", rows

@@ -8,7 +8,8 @@ key runs nothing. Textual drops a disabled (or hidden, ``False``) key in silence
 (an app mixin) asks the node whose binding it was ``why_not(action, parameters)`` and shows that
 notice instead (权限不足：此操作需要“领导”角色…), so a dimmed key pressed still says why.
 
-A screen may answer ``why_not`` for keys it hides for other reasons too (the incident's ``d``
+``? help`` asks ``role_needed`` to mark such a key with the role. A screen may answer ``why_not``
+for keys it hides for other reasons too (the incident's ``d``
 on an incident that is not a drill). The services check the role again (``models.roles.require``).
 """
 from __future__ import annotations
@@ -23,21 +24,26 @@ class RoleKeys:
 
     ACTION_ROLES: dict[str, str] = {}
 
-    def lacks_role(self, action: str) -> str | None:
+    def role_needed(self, action: str, parameters=()) -> str | None:
+        """The role ``action`` needs (a screen whose one action opens several things, the board's
+        ``g`` menu, answers by its parameters)."""
+        return self.ACTION_ROLES.get(action)
+
+    def lacks_role(self, action: str, parameters=()) -> str | None:
         """The role ``action`` needs that the officer lacks, or None."""
-        needed = self.ACTION_ROLES.get(action)
+        needed = self.role_needed(action, parameters)
         actor = getattr(self.app, "actor", None)
         if needed and actor is not None and not can(actor.role, needed):
             return needed
         return None
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if self.lacks_role(action):
+        if self.lacks_role(action, parameters):
             return None
         return super().check_action(action, parameters)
 
     def why_not(self, action: str, parameters) -> str | None:
-        needed = self.lacks_role(action)
+        needed = self.lacks_role(action, parameters)
         if needed:
             actor = self.app.actor
             return PermissionDenied(None, needed=t("role." + needed),
