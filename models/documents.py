@@ -573,9 +573,13 @@ def _facts(ctx: Context, report: Report, kind: str) -> list[str]:
         if report.receipt_confirmed_by:
             parts.append(f"确认人：{report.receipt_confirmed_by}")
     # The county's receipt (已签收), as the link brought it back: who signed and when.
-    from models.county.receipts import receipt_for
-    receipt = receipt_for(report)
-    if receipt is not None:
+    from models.county.receipts import receipt_status
+    state, receipt = receipt_status(report)
+    if state == "earlier":
+        # The bureau signed the version before this correction (county2): not this one.
+        parts.append(f"县级签收：更正前的第 {receipt.revision or 1} 版已于 {cn_time(receipt.signed_at, ctx.zone)} "
+                     f"由 {receipt.signed_by} 签收，本更正尚未签收")
+    if state == "signed":
         if kind != "oral" and not report.receipt_confirmed_by:
             parts.append(f"确认人：{receipt.signed_by}")
         elif receipt.signed_by != report.receipt_confirmed_by:

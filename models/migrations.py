@@ -164,6 +164,21 @@ def _fact_history_summary(db: SqliteDatabase) -> None:
 
 
 V2_STEPS.append(_fact_history_summary)
+
+
+def _county_receipt_revision(db: SqliteDatabase) -> None:
+    """A county receipt names the revision the bureau signed (county2): a correction submitted
+    after the signature no longer passes for signed. Old rows keep NULL (signed before receipts
+    named revisions; judged as before). A file without the table gets it whole later."""
+    from models.fields import UTCDateTimeField
+    from peewee import IntegerField
+    if not columns(db, "county_receipt"):
+        return
+    add_columns(db, "county_receipt", revision=IntegerField(null=True),
+                report_submitted_at=UTCDateTimeField(null=True))
+
+
+V2_STEPS.append(_county_receipt_revision)
 # Tables a read-only file may lack and still open for reading (derived: their readers fall back).
 SPEED_ONLY_TABLES = frozenset({"fact_history"})
 

@@ -612,6 +612,7 @@ def report_json(ctx: Context, r: Report) -> dict:
         "missing": [m.field for m in check(ctx, r)] if r.status == "draft" else [],
         "before_oral_reason": before_oral_reason(r),
         "county_receipt": _receipt_json(ctx, r),
+        **_earlier_json(ctx, r),
     }
 
 
@@ -627,6 +628,18 @@ def _receipt_json(ctx: Context, r: Report) -> dict | None:
     from models.timeparse import iso_local
     got = receipt_for(r)
     return {"signed_by": got.signed_by, "signed_at": iso_local(got.signed_at, ctx.zone)} if got else None
+
+
+def _earlier_json(ctx: Context, r: Report) -> dict:
+    """``county_receipt_earlier`` when the bureau signed the version before this correction (and
+    not this one: ``county_receipt`` is null); nothing otherwise (county2)."""
+    from models.county.receipts import receipt_status
+    from models.timeparse import iso_local
+    state, got = receipt_status(r)
+    if state != "earlier":
+        return {}
+    return {"county_receipt_earlier": {"signed_by": got.signed_by, "signed_at": iso_local(got.signed_at, ctx.zone),
+                                       "revision": got.revision or 1}}
 
 
 def before_oral_reason(r: Report) -> str | None:

@@ -387,6 +387,10 @@ class CountyReceipt(BaseModel):
     signed_by = TextField()
     signed_at = UTCDateTimeField()
     received_at = UTCDateTimeField()
+    # The revision signed and its submission time, as the county held them (county2); NULL: a
+    # receipt from before receipts named revisions (models.county.receipts.covers judges it).
+    revision = IntegerField(null=True)
+    report_submitted_at = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = ((("incident_code", "regime", "stage", "seq"), True),)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -685,8 +686,16 @@ class CountyBoardScreen(Screen):
         for s in sent:
             words = t("county.sign.sent", stage=vm.stage_name(s.regime, s.stage, s.seq),
                       when=fmt_when(s.submitted_at, zone, now, with_zone=False))
-            words += " · " + (t("county.sign.signed", by=s.signed_by, when=fmt_when(s.signed_at, zone, now, with_zone=False))
-                              if s.signed else t("county.sign.unsigned"))
+            if s.signed:
+                words += " · " + t("county.sign.signed", by=s.signed_by,
+                                   when=fmt_when(s.signed_at, zone, now, with_zone=False))
+            elif s.signed_earlier:
+                # Corrected after the signature: the correction waits for a signature again.
+                words += " · " + t("county2.sign.signed_earlier", revision=s.revision,
+                                   signed=s.signed_revision or 1, by=s.signed_by,
+                                   when=fmt_when(s.signed_at, zone, now, with_zone=False))
+            else:
+                words += " · " + t("county.sign.unsigned")
             parts.append(words)
         self._set_text("#county-sent", Text(" │ ".join(parts), no_wrap=True, overflow="ellipsis"))
 
@@ -756,7 +765,9 @@ class CountyBoardScreen(Screen):
     def _signed(self, got, before: bool) -> None:
         """The screen shows the receipt at once (its own write), then re-reads that school."""
         self._signing = False
-        self._sent[got.key] = tuple(got if (s.regime, s.stage, s.seq) == (got.regime, got.stage, got.seq) else s
+        self._sent[got.key] = tuple(replace(s, signed_by=got.signed_by, signed_at=got.signed_at,
+                                            signed_revision=got.signed_revision)
+                                    if (s.regime, s.stage, s.seq) == (got.regime, got.stage, got.seq) else s
                                     for s in self._sent.get(got.key, ()))
         now = self.app.clock.now()
         words = dict(school=got.school, incident=got.incident,

@@ -22,9 +22,12 @@ TCSS = Path(__file__).resolve().parent.parent / "assets" / "tcss" / "county_boar
 
 
 def report_words(sent: Sent, zone, now) -> str:
-    """``首报（12-01 21:57 报送）``: the stage's name and when it was submitted."""
-    return t("county.sign.report", stage=vm.stage_name(sent.regime, sent.stage, sent.seq),
-             when=fmt_when(sent.submitted_at, zone, now, with_zone=False))
+    """``首报（12-01 21:57 报送）``: the stage's name and when it was submitted; a correction
+    (``首报 第2版（12-01 22:10 报送）``) names its revision, the one the signature is for."""
+    stage = vm.stage_name(sent.regime, sent.stage, sent.seq)
+    if sent.revision > 1:
+        stage = t("county2.sign.revision", stage=stage, revision=sent.revision)
+    return t("county.sign.report", stage=stage, when=fmt_when(sent.submitted_at, zone, now, with_zone=False))
 
 
 class ConfirmSign(ModalScreen):

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from models.county.receipts import covers, receipts_for_incident
+from models.county.receipts import receipts_for_incident, standing
 from models.errors import DomainError, NotFound
 from models.evidence import add_evidence, default_collector, evidence_for
 from models.i18n import t
@@ -404,11 +404,13 @@ class IncidentScreen(RoleKeys, ShowsPresence, Screen):
         cells: dict[str, dict[str, Any]] = {}
         for key, ob in rows:
             report = latest.get(key)
-            receipt = None
+            receipt, earlier = None, None
             if report is not None and report.status != "draft":
                 receipt = self._receipts.get((report.regime, report.stage, int(report.seq or 1)))
-                if receipt is not None and not covers(receipt, report):
-                    receipt = None      # a correction sent after the signature: not what was signed for
+                state = standing(receipt, report) if receipt is not None else None
+                if state != "signed":
+                    # A correction sent after the signature: not what was signed for (county2: says so).
+                    receipt, earlier = None, (receipt if state == "earlier" else None)
             if report is None:
                 rep, rep_style = ("-", "-"), "dim"
             elif report.status == "draft":
@@ -417,9 +419,13 @@ class IncidentScreen(RoleKeys, ShowsPresence, Screen):
                 # Every stage the county signed for says so in its row (✓签收), the final report's too;
                 # the line under the table names who signed and when.
                 sent = fmt_when(report.submitted_at, ctx.zone, now, with_zone=False)
-                rep = ((t("incident.report_signed", at=sent), t("incident.report_signed.short", at=sent))
-                       if receipt is not None else (t("incident.report_sent", at=sent),) * 2)
-                rep_style = "bold green" if receipt is not None else "green"
+                if receipt is not None:
+                    rep = (t("incident.report_signed", at=sent), t("incident.report_signed.short", at=sent))
+                elif earlier is not None:
+                    rep = (t("county2.stage.signed_earlier", at=sent), t("county2.stage.signed_earlier.short", at=sent))
+                else:
+                    rep = (t("incident.report_sent", at=sent),) * 2
+                rep_style = "bold green" if receipt is not None else ("yellow" if earlier is not None else "green")
             if ob is None:
                 word = t("incident.no_deadline")
                 state_forms, style, detail, left = (word, word), "dim", "", Text("")
@@ -433,7 +439,10 @@ class IncidentScreen(RoleKeys, ShowsPresence, Screen):
                           "stage_style": "", "detail": detail,
                           "receipt": t("county.receipt.line", by=receipt.signed_by,
                                        at=fmt_when(receipt.signed_at, ctx.zone, now, with_zone=False))
-                          if receipt is not None else "",
+                          if receipt is not None else (
+                              t("county2.receipt.earlier", revision=earlier.revision or 1, by=earlier.signed_by,
+                                at=fmt_when(earlier.signed_at, ctx.zone, now, with_zone=False))
+                              if earlier is not None else ""),
                           "due": due.plain, "left": left.plain, "report": rep, "report_style": rep_style,
                           "_texts": (due, left)}
         self._cells = cells

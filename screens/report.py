@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
-from models.county.receipts import receipt_for
+from models.county.receipts import receipt_status
 from models.documents import export, file_stem, flagged_characters
 from models.messaging import plain_text, short_text
 from models.errors import ConflictError, DomainError, ValidationError
@@ -72,7 +72,9 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         self.stage = stage
         self.seq = seq
         self.report = None
-        self.receipt = None        # the county's receipt (已签收) for this stage, when one came back
+        # The county's receipt (已签收) for this stage, when one came back, and what it says of this
+        # report: ("signed", r) for this very revision, ("earlier", r) signed before this correction.
+        self.receipt: tuple = (None, None)
         self.version = 0
         self.dirty = False
         self.first_dirty = 0.0
@@ -98,7 +100,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
         try:
             with self.ctx.store.read():
                 self.report = open_report(self.ctx, self.incident_ref, self.regime, self.stage, self.seq)
-                self.receipt = receipt_for(self.report)
+                self.receipt = receipt_status(self.report)
         except DomainError as exc:
             self.query_one("#report-title", Static).update(Text(exc.message))
             self.error = exc.message
@@ -181,10 +183,16 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
                       recipient=r.recipient or ""))
         if r.receipt_confirmed_by:
             text.append("\n" + t("field.submit_confirmed_by") + ": " + r.receipt_confirmed_by)
-        if self.receipt is not None:
-            text.append("\n" + t("county.receipt.line", by=self.receipt.signed_by,
-                                  at=fmt_when(self.receipt.signed_at, self.ctx.zone, self.ctx.now())),
+        state, receipt = self.receipt
+        if state == "signed":
+            text.append("\n" + t("county.receipt.line", by=receipt.signed_by,
+                                  at=fmt_when(receipt.signed_at, self.ctx.zone, self.ctx.now())),
                         style="bold green")
+        elif state == "earlier":
+            # The bureau signed the version before this correction: it has not seen this one.
+            text.append("\n" + t("county2.receipt.earlier", revision=receipt.revision or 1, by=receipt.signed_by,
+                                  at=fmt_when(receipt.signed_at, self.ctx.zone, self.ctx.now())),
+                        style="bold yellow")
         if r.late_reason:
             text.append("\n" + t("field.submit_late_reason") + ": " + r.late_reason)
         if r.correction_reason:
@@ -286,7 +294,7 @@ class ReportScreen(ShowsPresence, FieldsInOrder):
                 fresh = get_report(self.report.id)
                 latest = open_report(self.ctx, self.report.incident_id, self.report.regime,
                                      self.report.stage, self.report.seq)
-                receipt = receipt_for(latest)
+                receipt = receipt_status(latest)
         except DomainError:
             return
         if receipt != self.receipt:

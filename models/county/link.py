@@ -547,32 +547,39 @@ def after_restore(store) -> int:
 
 
 def pull_receipts(store, conn) -> int:
-    """The bureau's receipts not yet here; written in one local transaction, only if any is new."""
+    """The bureau's receipts not yet here; written in one local transaction, only if any is new.
+    A receipt names the revision signed (county2): the bureau signing the school's correction
+    replaces the stage's receipt here too."""
     from models.county import server
     from models.tables import CountyReceipt
     with store.read():
-        held = {(r.incident_code, r.regime, r.stage, r.seq): (r.signed_by, r.signed_at)
+        held = {(r.incident_code, r.regime, r.stage, r.seq): (r.signed_by, r.signed_at, r.revision)
                 for r in CountyReceipt.select()}
-        last = max((at for _, at in held.values()), default=None)
+        last = max((h[1] for h in held.values()), default=None)
     # A window back from the newest one held: a receipt committed late with an earlier stamp still comes.
     since = last - timedelta(minutes=10) if last is not None else None
     new = []
     for r in server.receipts_for(conn, since):
         key = (r["incident_code"], r["regime"], r["stage"], int(r["seq"]))
         at = r["signed_at"].astimezone(timezone.utc)
-        if held.get(key) != (r["signed_by"], at):
-            new.append((key, r["signed_by"], at))
+        rev = r.get("revision")
+        sub = r.get("report_submitted_at")
+        sub = sub.astimezone(timezone.utc) if sub is not None else None
+        if held.get(key) != (r["signed_by"], at, rev):
+            new.append((key, r["signed_by"], at, rev, sub))
     if not new:
         return 0
     now = _now()
     with store.write():
-        for (code, regime, stage, seq), by, at in new:
+        for (code, regime, stage, seq), by, at, rev, sub in new:
             CountyReceipt.insert(incident_code=code, regime=regime, stage=stage, seq=seq, signed_by=by,
-                                 signed_at=at, received_at=now).on_conflict(
+                                 signed_at=at, received_at=now, revision=rev,
+                                 report_submitted_at=sub).on_conflict(
                 conflict_target=[CountyReceipt.incident_code, CountyReceipt.regime, CountyReceipt.stage,
                                  CountyReceipt.seq],
                 update={CountyReceipt.signed_by: by, CountyReceipt.signed_at: at,
-                        CountyReceipt.received_at: now}).execute()
+                        CountyReceipt.received_at: now, CountyReceipt.revision: rev,
+                        CountyReceipt.report_submitted_at: sub}).execute()
     return len(new)
 
 

@@ -8,9 +8,12 @@ Two ends, one meaning:
   link (``models.county.link``) brought back, read inside the caller's ``store.read()``. These
   need neither psycopg nor a county server: a school that never enrolled simply has none.
 
-A receipt is for a stage and its number (``seq``), not a revision. It is shown with a report
-submitted before it was signed: a correction submitted after the signature is not what the
-bureau signed for, so it shows none (the superseded report it replaced keeps it).
+A receipt is for a stage and its number (``seq``) and names the revision the bureau signed
+(county2: ``revision`` and that revision's submission time, as the county held them). It is
+shown as signed only with that very report; the school's newer correction shows "signed before
+the correction" (``receipt_status``: ``earlier``) until the bureau signs the correction, which
+replaces the receipt. A receipt from before receipts named revisions (``revision`` NULL) is
+judged as before: it covers a report submitted before it was signed.
 """
 from __future__ import annotations
 
@@ -30,37 +33,72 @@ class Receipt:
     seq: int
     signed_by: str
     signed_at: datetime | None
+    revision: int | None = None                  # None: signed before receipts named revisions
+    report_submitted_at: datetime | None = None  # the signed revision's submission, as the county held it
 
 
 def _from_row(row) -> Receipt:
+    rev = getattr(row, "revision", None)
     return Receipt(row.incident_code, row.regime, row.stage, int(row.seq or 1), row.signed_by or "",
-                   row.signed_at)
+                   row.signed_at, int(rev) if rev is not None else None, getattr(row, "report_submitted_at", None))
 
 
 # ------------------------------------------------------------------------------ the school's end
 
 def receipt_for(report) -> Receipt | None:
-    """The county's receipt for this submitted report (its stage and number), or None.
+    """The county's receipt for this very submitted report (its stage, number and revision), or None.
 
-    A draft (a correction being written) has none of its own yet, nor has a correction submitted
-    after the signature (the bureau signed for the version before it).
-    """
+    A draft (a correction being written) has none of its own yet, nor has a correction the bureau
+    has not signed (``receipt_status`` says ``earlier`` for it)."""
+    state, got = receipt_status(report)
+    return got if state == "signed" else None
+
+
+def receipt_status(report) -> tuple[str | None, Receipt | None]:
+    """``("signed", r)``: the bureau signed this report; ``("earlier", r)``: it signed an earlier
+    revision and this is the correction it has not signed; ``(None, None)`` otherwise."""
     from models.tables import CountyReceipt
     if report is None or report.status not in SHOWN_STATUSES:
-        return None
+        return None, None
     row = (CountyReceipt.select()
            .where((CountyReceipt.incident_code == report.incident.code)
                   & (CountyReceipt.regime == report.regime) & (CountyReceipt.stage == report.stage)
                   & (CountyReceipt.seq == int(report.seq or 1)))
            .first())
     if row is None:
-        return None
+        return None, None
     got = _from_row(row)
-    return got if covers(got, report) else None
+    return standing(got, report), got
+
+
+def _same_instant(a: datetime | None, b: datetime | None) -> bool:
+    if a is None or b is None:
+        return True          # nothing to tell them apart by
+    return abs((a - b).total_seconds()) < 1
+
+
+def standing(receipt: Receipt, report) -> str | None:
+    """What ``receipt`` says of ``report`` (a submitted or superseded revision of its stage):
+    ``signed`` (for this revision), ``earlier`` (for an older revision: this one, the newest the
+    school submitted, is a correction the bureau has not signed), or None (for another report:
+    a newer revision than this superseded one, or one numbered the same after a restore)."""
+    rev = int(report.revision or 1)
+    if receipt.revision is None:                 # from before receipts named revisions
+        if covers(receipt, report):
+            return "signed"
+        return "earlier" if report.status == "submitted" else None
+    if receipt.revision == rev:
+        return "signed" if _same_instant(receipt.report_submitted_at, report.submitted_at) else None
+    if receipt.revision < rev and report.status == "submitted":
+        return "earlier"
+    return None
 
 
 def covers(receipt: Receipt, report) -> bool:
-    """Whether the bureau's signature can be for this report: not for a correction sent after it."""
+    """A receipt from before receipts named revisions: whether it can be for this report (not
+    for a correction submitted after it). One that names its revision: ``standing``."""
+    if receipt.revision is not None:
+        return standing(receipt, report) == "signed"
     if int(report.revision or 1) == 1 or report.submitted_at is None or receipt.signed_at is None:
         return True
     return report.submitted_at <= receipt.signed_at
@@ -108,11 +146,14 @@ def resolve_stage(text: str, held: set[tuple[str, str]] | frozenset = frozenset(
     return found[0].regime, found[0].id
 
 
-def sign(url: str, school: str, incident: str, stage_text: str, seq: int = 1) -> dict:
-    """The bureau signs (已签收) over its own login; who = that login, when = the server's time.
+def sign(url: str, school: str, incident: str, stage_text: str, seq: int = 1,
+         revision: int | None = None) -> dict:
+    """The bureau signs (已签收) over its own login; who = that login, when = the server's time;
+    ``revision``: the one the bureau read (default: the newest the county holds).
 
-    Returns the receipt with ``already`` true when it had been signed before (the first
-    signature stands: who signed first and when).
+    Returns the receipt (with the ``revision`` signed and the ``latest`` the county holds) and
+    ``already`` true when that revision (or a newer one) had been signed before (the first
+    signature stands: who signed first and when). A correction is signed by signing again.
     """
     from models.county import schema, server
 
@@ -131,16 +172,13 @@ def sign(url: str, school: str, incident: str, stage_text: str, seq: int = 1) ->
                 "UNION SELECT regime, stage FROM county.report WHERE school = %s AND incident_code = %s",
                 (school, incident, school, incident)).fetchall()}
             regime, stage = resolve_stage(stage_text, held)
-            before = conn.execute(
-                "SELECT signed_by, signed_at FROM county.receipt WHERE school = %s AND incident_code = %s "
-                "AND regime = %s AND stage = %s AND seq = %s", (school, incident, regime, stage, seq)).fetchone()
             conn.commit()
             who = conn.execute("SELECT session_user").fetchone()[0]
             conn.commit()
-            got = server.add_receipt(conn, school, incident, regime, stage, seq, who)
-            got["already"] = before is not None
-            return got
+            return server.add_receipt(conn, school, incident, regime, stage, seq, who, revision)
 
     if seq < 1:
         raise DomainError("county.receipt.bad_seq", seq=seq)
+    if revision is not None and revision < 1:
+        raise DomainError("county2.error.bad_revision", revision=revision)
     return run()

@@ -171,6 +171,42 @@ STEPS: list[tuple[int, str, list[str]]] = [
         "CREATE TRIGGER receipts_of_removed AFTER UPDATE OF removed_at ON county.incident "
         "FOR EACH ROW EXECUTE FUNCTION county.receipts_of_removed()",
     ]),
+    # A receipt was for a stage, not for what was signed: a correction the school submitted after
+    # the signature showed as signed on the school's side and on the board (county2). A receipt
+    # names the revision the county held and signed (and that revision's submission time, so a
+    # report numbered the same after a restore is not taken for it); signing a newer revision
+    # replaces it. Receipts signed before this step: the newest revision submitted (by the
+    # school's clock) before the signature, else the first (the rule the school used so far).
+    (1, "receipt_revision", [
+        "ALTER TABLE county.receipt ADD COLUMN IF NOT EXISTS revision integer",
+        "ALTER TABLE county.receipt ADD COLUMN IF NOT EXISTS report_submitted_at timestamptz",
+        "ALTER TABLE county.receipt_removed ADD COLUMN IF NOT EXISTS revision integer",
+        "ALTER TABLE county.receipt_removed ADD COLUMN IF NOT EXISTS report_submitted_at timestamptz",
+        """UPDATE county.receipt c SET revision = COALESCE((
+              SELECT max(r.revision) FROM county.report r
+              WHERE r.school = c.school AND r.incident_code = c.incident_code AND r.regime = c.regime
+                AND r.stage = c.stage AND r.seq = c.seq
+                AND (r.revision = 1 OR r.submitted_at IS NULL OR r.submitted_at <= c.signed_at)), 1)
+           WHERE c.revision IS NULL""",
+        """UPDATE county.receipt c SET report_submitted_at = r.submitted_at FROM county.report r
+           WHERE c.report_submitted_at IS NULL AND r.school = c.school AND r.incident_code = c.incident_code
+             AND r.regime = c.regime AND r.stage = c.stage AND r.seq = c.seq AND r.revision = c.revision""",
+        """CREATE OR REPLACE FUNCTION county.receipts_of_removed() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = county, pg_temp AS $$
+            BEGIN
+              IF OLD.removed_at IS NOT NULL AND NEW.removed_at IS NULL THEN
+                INSERT INTO county.receipt_removed (school, incident_code, regime, stage, seq, signed_by,
+                                                    signed_at, removed_at, revision, report_submitted_at)
+                  SELECT school, incident_code, regime, stage, seq, signed_by, signed_at, OLD.removed_at,
+                         revision, report_submitted_at
+                  FROM county.receipt WHERE school = OLD.school AND incident_code = OLD.code
+                  ON CONFLICT DO NOTHING;
+                DELETE FROM county.receipt WHERE school = OLD.school AND incident_code = OLD.code;
+              END IF;
+              RETURN NULL;
+            END $$""",
+        "REVOKE ALL ON FUNCTION county.receipts_of_removed() FROM PUBLIC",
+    ]),
 ]
 
 import json as _json  # noqa: E402

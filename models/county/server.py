@@ -122,8 +122,13 @@ def apply_changes(conn, school: str, changes: Iterable[tuple[str, int, dict]]) -
 
 
 def add_receipt(conn, school: str, incident_code: str, regime: str, stage: str, seq: int,
-                signed_by: str) -> dict:
-    """The bureau signs for a submitted report (已签收); refused unless the county holds it."""
+                signed_by: str, revision: int | None = None) -> dict:
+    """The bureau signs for a submitted report (已签收); refused unless the county holds it.
+
+    The receipt names what was signed: ``revision`` (default: the newest the county holds) and
+    that revision's submission time. A stage's receipt is replaced by a signature for a newer
+    revision (the school corrected its report: the bureau signs the correction); for the same
+    revision or an older one the signature held stands (``already``: who signed and when)."""
     from models.errors import DomainError
     with conn.transaction():
         gone = conn.execute("SELECT removed_at FROM county.incident WHERE school = %s AND code = %s",
@@ -131,25 +136,43 @@ def add_receipt(conn, school: str, incident_code: str, regime: str, stage: str, 
         if gone is not None and gone[0] is not None:
             raise DomainError("county.error.incident_removed", school=school, incident=incident_code,
                               at=gone[0].isoformat(timespec="minutes"))
-        sent = conn.execute(
-            "SELECT 1 FROM county.report WHERE school = %s AND incident_code = %s AND regime = %s "
-            "AND stage = %s AND seq = %s LIMIT 1", (school, incident_code, regime, stage, seq)).fetchone()
-        if sent is None:
+        held = conn.execute(
+            "SELECT revision, submitted_at FROM county.report WHERE school = %s AND incident_code = %s "
+            "AND regime = %s AND stage = %s AND seq = %s ORDER BY revision DESC",
+            (school, incident_code, regime, stage, seq)).fetchall()
+        if not held:
             raise DomainError("county.error.no_such_report", school=school, incident=incident_code,
                               stage=f"{regime}.{stage}", seq=seq)
+        latest = int(held[0][0])
+        target = next((h for h in held if revision is None or int(h[0]) == revision), None)
+        if target is None:
+            raise DomainError("county2.error.no_such_revision", school=school, incident=incident_code,
+                              stage=f"{regime}.{stage}", seq=seq, revision=revision, latest=latest)
         row = conn.execute(
-            "INSERT INTO county.receipt (school, incident_code, regime, stage, seq, signed_by) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (school, incident_code, regime, stage, seq) "
-            "DO UPDATE SET signed_by = county.receipt.signed_by "
-            "RETURNING signed_by, signed_at", (school, incident_code, regime, stage, seq, signed_by)).fetchone()
+            "INSERT INTO county.receipt (school, incident_code, regime, stage, seq, signed_by, revision, "
+            "report_submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (school, incident_code, regime, stage, seq) DO UPDATE SET "
+            "signed_by = EXCLUDED.signed_by, signed_at = now(), revision = EXCLUDED.revision, "
+            "report_submitted_at = EXCLUDED.report_submitted_at "
+            "WHERE county.receipt.revision IS NULL OR county.receipt.revision < EXCLUDED.revision "
+            "RETURNING signed_by, signed_at, revision, report_submitted_at",
+            (school, incident_code, regime, stage, seq, signed_by, int(target[0]), target[1])).fetchone()
+        already = row is None
+        if already:
+            row = conn.execute(
+                "SELECT signed_by, signed_at, revision, report_submitted_at FROM county.receipt "
+                "WHERE school = %s AND incident_code = %s AND regime = %s AND stage = %s AND seq = %s",
+                (school, incident_code, regime, stage, seq)).fetchone()
     return {"school": school, "incident": incident_code, "regime": regime, "stage": stage, "seq": seq,
-            "signed_by": row[0], "signed_at": row[1]}
+            "signed_by": row[0], "signed_at": row[1], "revision": row[2], "report_submitted_at": row[3],
+            "latest": latest, "already": already}
 
 
 def receipts_for(conn, since: datetime | None = None) -> list[dict]:
     """Receipts the caller may read (a school: its own), oldest first, after ``since``; none for an
     incident the school's record no longer has (removed: its receipts are not the school's now)."""
-    sql = ("SELECT r.school, r.incident_code, r.regime, r.stage, r.seq, r.signed_by, r.signed_at "
+    sql = ("SELECT r.school, r.incident_code, r.regime, r.stage, r.seq, r.signed_by, r.signed_at, "
+           "r.revision, r.report_submitted_at "
            "FROM county.receipt r LEFT JOIN county.incident i ON i.school = r.school AND i.code = r.incident_code "
            "WHERE i.removed_at IS NULL")
     args: tuple = ()
@@ -157,5 +180,6 @@ def receipts_for(conn, since: datetime | None = None) -> list[dict]:
         sql += " AND r.signed_at > %s"
         args = (since,)
     sql += " ORDER BY r.signed_at, r.school, r.incident_code"
-    keys = ("school", "incident_code", "regime", "stage", "seq", "signed_by", "signed_at")
+    keys = ("school", "incident_code", "regime", "stage", "seq", "signed_by", "signed_at", "revision",
+            "report_submitted_at")
     return [dict(zip(keys, row)) for row in conn.execute(sql, args).fetchall()]

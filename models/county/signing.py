@@ -27,6 +27,8 @@ class Sent:
     submitted_at: datetime | None
     signed_by: str | None = None
     signed_at: datetime | None = None
+    revision: int = 1                      # the newest the county holds
+    signed_revision: int | None = None     # the one the receipt is for (county2)
 
     @property
     def key(self) -> str:
@@ -35,13 +37,20 @@ class Sent:
 
     @property
     def signed(self) -> bool:
-        return self.signed_by is not None
+        """Signed for the revision the county holds now (a correction after the signature: not)."""
+        return self.signed_by is not None and (self.signed_revision or 1) >= self.revision
+
+    @property
+    def signed_earlier(self) -> bool:
+        """The bureau signed an earlier revision; this one (the school's correction) waits again."""
+        return self.signed_by is not None and not self.signed
 
 
 _SENT_SQL = f"""
 SELECT * FROM (
 SELECT DISTINCT ON (r.school, r.incident_code, r.regime, r.stage, r.seq)
-       r.school, r.incident_code, r.regime, r.stage, r.seq, r.submitted_at, c.signed_by, c.signed_at
+       r.school, r.incident_code, r.regime, r.stage, r.seq, r.submitted_at, c.signed_by, c.signed_at,
+       r.revision, c.revision AS signed_revision
 FROM county.report r
 JOIN county.incident i ON i.school = r.school AND i.code = r.incident_code
 LEFT JOIN county.receipt c
@@ -62,8 +71,9 @@ def sent_reports(conn, schools: list[str] | None = None) -> dict[str, tuple[Sent
     out: dict[str, list[Sent]] = {}
     with conn.cursor(binary=True) as cur:
         rows = cur.execute(_SENT_SQL.format(only=only), args).fetchall()
-    for school, code, regime, stage, seq, submitted, by, at in rows:
-        sent = Sent(school, code, regime, stage, int(seq or 1), submitted, by, at)
+    for school, code, regime, stage, seq, submitted, by, at, rev, signed_rev in rows:
+        sent = Sent(school, code, regime, stage, int(seq or 1), submitted, by, at, int(rev or 1),
+                    int(signed_rev) if signed_rev is not None else None)
         out.setdefault(sent.key, []).append(sent)
     return {key: tuple(items) for key, items in out.items()}
 
@@ -81,5 +91,7 @@ def sign(conn, sent: Sent) -> tuple[Sent, bool]:
     who = conn.execute("SELECT session_user").fetchone()[0]
     if not conn.autocommit:
         conn.commit()
-    got = server.add_receipt(conn, sent.school, sent.incident, sent.regime, sent.stage, sent.seq, who)
-    return replace(sent, signed_by=got["signed_by"], signed_at=got["signed_at"]), got["signed_by"] != who
+    got = server.add_receipt(conn, sent.school, sent.incident, sent.regime, sent.stage, sent.seq, who,
+                             sent.revision)
+    return (replace(sent, signed_by=got["signed_by"], signed_at=got["signed_at"], signed_revision=got["revision"]),
+            got["already"])

@@ -18,6 +18,7 @@ def register_county(county_sub, add_common) -> None:
     p.add_argument("incident", help=t("county.receipt.cli.incident"))
     p.add_argument("stage", help=t("county.receipt.cli.stage"))
     p.add_argument("--seq", type=int, default=1, help=t("county.receipt.cli.seq"))
+    p.add_argument("--revision", type=int, default=None, help=t("county2.receipt.cli.revision_help"))
     add_url(p)
     p.add_argument("--json", action="store_true", help=t("cli.json"))
     p.set_defaults(func=cmd_receipt)
@@ -28,14 +29,20 @@ def cmd_receipt(env) -> int:
     from models.timeparse import fmt_local
     from tui.commands.county import county_url
     a = env.args
-    got = sign(county_url(env), a.school.strip(), a.incident.strip(), a.stage, a.seq)
+    got = sign(county_url(env), a.school.strip(), a.incident.strip(), a.stage, a.seq, a.revision)
     at = got["signed_at"]
     if a.json:
         print_json({"school": got["school"], "incident": got["incident"], "regime": got["regime"],
                     "stage": got["stage"], "seq": got["seq"], "signed_by": got["signed_by"],
-                    "signed_at": at.isoformat() if at is not None else None, "already": got["already"]})
+                    "signed_at": at.isoformat() if at is not None else None, "already": got["already"],
+                    "revision": got["revision"], "latest": got["latest"]})
         return 0
     key = "county.receipt.cli.already" if got["already"] else "county.receipt.cli.signed"
     print(t(key, school=got["school"], incident=got["incident"], stage=f"{got['regime']}.{got['stage']}",
             seq=got["seq"], by=got["signed_by"], at=fmt_local(at, env.settings.zone, with_zone=True)))
+    # Which revision the signature is for (county2): a correction the school sent later waits.
+    print(t("county2.receipt.cli.revision", revision=got["revision"]))
+    if got["latest"] > (got["revision"] or 1):
+        print(t("county2.receipt.cli.newer", latest=got["latest"], school=got["school"],
+                incident=got["incident"], stage=f"{got['regime']}.{got['stage']}"))
     return 0

@@ -102,10 +102,13 @@ def _print_report(ctx, r) -> None:
     why_first = before_oral_reason(r)
     if why_first:
         print("  " + t("field.submit_before_oral_reason") + ": " + why_first)
-    from models.county.receipts import receipt_for
-    receipt = receipt_for(r)
-    if receipt is not None:
+    from models.county.receipts import receipt_status
+    state, receipt = receipt_status(r)
+    if state == "signed":
         print("  " + t("county.receipt.line", by=receipt.signed_by, at=fmt_local(receipt.signed_at, ctx.zone)))
+    elif state == "earlier":
+        print("  " + t("county2.receipt.earlier", revision=receipt.revision or 1, by=receipt.signed_by,
+                       at=fmt_local(receipt.signed_at, ctx.zone)))
     if r.late_reason:
         print("  " + t("field.submit_late_reason") + ": " + r.late_reason)
     if r.correction_reason:
