@@ -24,10 +24,10 @@ from models.contacts import (display_name, grouped, in_quiet_hours, is_placehold
 from models.errors import DomainError
 from models.i18n import t
 from models.incidents import get_incident
-from models.roles import can
 from models.tables import CallLog, Contact, Incident
 from models.timeparse import fmt_local, fmt_when
 from tui.palette import BindingCommands
+from tui.role_keys import RoleKeys
 from tui.widgets.notice_room import NoticeRoom
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -49,7 +49,7 @@ def big_number(number: str) -> tuple[str, str]:
     return main, rest
 
 
-class ContactsScreen(Screen):
+class ContactsScreen(RoleKeys, Screen):
     CSS_PATH = [ASSETS / "tcss" / "contacts.tcss"]
     COMMANDS = {BindingCommands}
     BINDINGS = [
@@ -302,13 +302,15 @@ class ContactsScreen(Screen):
 
     # ------------------------------------------------------------ actions
 
+    # The role each key's action needs. Here a key without it is left out (not dimmed: the panel's
+    # footer and ? help stay the officer's own); pressed, it says the role (tui/role_keys.RoleKeys).
+    ACTION_ROLES = {"edit": "admin", "add": "admin", "remove": "admin", "edit_tree": "admin", "log_call": "officer"}
+
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ("edit", "add", "remove", "edit_tree"):
-            return True if can(self.app.actor.role, "admin") else False
+        if self.lacks_role(action):
+            return False
         if action in ("goto_next", "history"):
             return True if self.incident is not None else False
-        if action == "log_call":
-            return True if can(self.app.actor.role, "officer") else False
         return True
 
     def action_back(self) -> None:

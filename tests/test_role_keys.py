@@ -189,3 +189,18 @@ async def test_the_goto_menu_marks_the_screens_a_role_is_needed_for(db_path, clo
         table = app.screen.query_one("#help-table", DataTable)
         rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
         assert rows["u"] == "值守台账号（需管理员权限）" and rows["s"] == "统计与年报", rows
+
+
+async def test_the_contacts_panels_admin_keys_are_left_out_for_an_officer_and_pressed_say_why(db_path, clock):
+    app = make_app(db_path, clock, role="officer")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        inc = incident(app, clock)
+        await open_screen(app, pilot, "contacts", inc.id)
+        panel = app.screen
+        assert "l" in shown(app) and not dimmed(app), (shown(app), dimmed(app))
+        for key in ("e", "a", "o"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is panel, (key, app.screen)
+            assert any("管理员" in n for n in notices(app)), (key, notices(app))
