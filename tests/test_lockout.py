@@ -10,17 +10,36 @@ from models import accounts, audit
 from models.errors import LockedOut
 from models.tables import AuditEvent, LoginFailure, User
 from tests.conftest import make_ctx, run_cli
+from tests.db_templates import copy_of
 
 PW = "Haifeng-2026"
 ZPW = "Zhang-pass-2026"
 
 
+def _make_accounts(path) -> None:
+    from models.clock import FixedClock
+    from models.store import open_store
+    from tests.conftest import T0
+    store = open_store(path)
+    try:
+        clock = FixedClock(T0)
+        accounts.bootstrap_admin(make_ctx(store, clock, username="-"), "admin", "王校长", PW)
+        accounts.create_user(make_ctx(store, clock, role="admin", username="admin"), "zhang", "officer", "张老师", ZPW)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def db_path(tmp_path_factory, tmp_path):
+    """Overrides conftest's: a copy of the database with the admin and zhang, made once (their two
+    scrypt verifiers, slow on purpose, were ~1.4 s of each test here)."""
+    return copy_of("test_lockout.admin", "duty.db", _make_accounts, tmp_path_factory, tmp_path)
+
+
 @pytest.fixture
 def admin(store, clock):
-    accounts.bootstrap_admin(make_ctx(store, clock, username="-"), "admin", "王校长", PW)
-    ctx = make_ctx(store, clock, role="admin", username="admin")
-    accounts.create_user(ctx, "zhang", "officer", "张老师", ZPW)
-    return ctx
+    assert {u.username: u.role for u in User.select()} == {"admin": "admin", "zhang": "officer"}
+    return make_ctx(store, clock, role="admin", username="admin")
 
 
 def anon(store, clock):

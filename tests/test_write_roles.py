@@ -20,6 +20,7 @@ from models import accounts
 from models.errors import PermissionDenied
 from models.tables import AuditEvent, Draft, User
 from tests.conftest import make_ctx
+from tests.db_templates import copy_of
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 PW = "Haifeng-2026"
@@ -94,32 +95,24 @@ def test_the_enumeration_finds_the_writing_services():
     assert not stale, f"allowed writers that no longer exist: {stale}"
 
 
-@pytest.fixture(scope="module")
-def _with_accounts(tmp_path_factory):
-    """The folder of a database with the admin and the viewer, made by the first test that asks."""
-    return {"folder": tmp_path_factory.mktemp("write-roles") / "base", "made": False}
+def _make_accounts(path: Path) -> None:
+    from models.store import open_store
+    from tests.conftest import T0, FixedClock
+    store = open_store(path)
+    try:
+        clock = FixedClock(T0)
+        accounts.bootstrap_admin(make_ctx(store, clock, username="-"), "admin", "王校长", PW)
+        admin = make_ctx(store, clock, role="admin", username="admin")
+        accounts.create_user(admin, "guest", "viewer", "", "Guest-pass-2026")
+    finally:
+        store.close()
 
 
 @pytest.fixture
-def db_path(_with_accounts, tmp_path, clock):
-    """Overrides conftest's: each test gets its own copy of a database holding the admin and the
-    viewer ``guest``, made once per module (two scrypt verifiers, slow on purpose, were ~1.3 s
-    of each of these ~80 tests). The whole folder is copied: the audit key file is beside it."""
-    import shutil
-
-    from models.store import open_store
-    base = _with_accounts["folder"]
-    if not _with_accounts["made"]:
-        store = open_store(base / "duty.db")
-        try:
-            accounts.bootstrap_admin(make_ctx(store, clock, username="-"), "admin", "王校长", PW)
-            admin = make_ctx(store, clock, role="admin", username="admin")
-            accounts.create_user(admin, "guest", "viewer", "", "Guest-pass-2026")
-        finally:
-            store.close()
-        _with_accounts["made"] = True
-    shutil.copytree(base, tmp_path / "copy")
-    return tmp_path / "copy" / "duty.db"
+def db_path(tmp_path_factory, tmp_path):
+    """Overrides conftest's: a copy of the database holding the admin and the viewer ``guest``,
+    made once (two scrypt verifiers, slow on purpose, were ~1.3 s of each of these 40 tests)."""
+    return copy_of("test_write_roles.viewer", "duty.db", _make_accounts, tmp_path_factory, tmp_path)
 
 
 @pytest.fixture
