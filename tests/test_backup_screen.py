@@ -68,10 +68,11 @@ async def test_backup_verify_and_restore_as_admin(db_path, clock):
 
 async def test_roles_viewer_refused_officer_cannot_restore(db_path, clock):
     app = make_app(db_path, clock, role="viewer", username="viewer")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("g", "b")
         await pilot.pause()
-        assert type(app.screen).__name__ == "BoardScreen"
+        assert type(app.screen).__name__ == "GotoScreen"       # marked （需值班员权限）: refused in the menu
+        assert any("值班员" in n.message for n in app._notifications)
     app = make_app(db_path, clock, role="officer", username="li")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("g", "b")
