@@ -21,21 +21,43 @@ from models.incidents import IncidentInput, create_incident, update_incident
 from models.store import open_store
 from models.tables import AuditEvent
 from tests.conftest import T0, make_ctx, run_cli
+from tests.db_templates import copy_of
 
 PW = "Haifeng-2026"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def _make_desk(path: Path) -> None:
+    from models.clock import FixedClock
+    store = open_store(path)
+    try:
+        clock = FixedClock(T0)
+        accounts.bootstrap_admin(make_ctx(store, clock, username="-"), "admin", "王校长", PW)
+        admin = make_ctx(store, clock, role="admin", username="admin")
+        accounts.create_user(admin, "zhang", "officer", "张老师", "Zhang-pass-2026")
+        for i in range(3):
+            inc = create_incident(admin, IncidentInput(title=f"学籍系统异常 {i}", category="malware",
+                                                       occurred_at=T0 - timedelta(minutes=30), discovered_at=T0))
+            update_incident(admin, inc.code, inc.version, {"location": "教务处"})
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def db_path(request, tmp_path_factory, tmp_path):
+    """Overrides conftest's: for the tests of ``desk``, a copy of its database, made once (its two
+    scrypt verifiers, slow on purpose, were most of each test's set-up)."""
+    if "desk" not in request.fixturenames:
+        return tmp_path / "duty.db"
+    return copy_of("test_audit_keyed.desk", "duty.db", _make_desk, tmp_path_factory, tmp_path)
+
+
 @pytest.fixture
 def desk(store, clock):
-    accounts.bootstrap_admin(make_ctx(store, clock, username="-"), "admin", "王校长", PW)
-    admin = make_ctx(store, clock, role="admin", username="admin")
-    accounts.create_user(admin, "zhang", "officer", "张老师", "Zhang-pass-2026")
-    for i in range(3):
-        inc = create_incident(admin, IncidentInput(title=f"学籍系统异常 {i}", category="malware",
-                                                   occurred_at=T0 - timedelta(minutes=30), discovered_at=T0))
-        update_incident(admin, inc.code, inc.version, {"location": "教务处"})
-    return admin
+    """The admin of a desk with the admin, zhang and three incidents edited once each."""
+    from models.tables import Incident, User
+    assert sorted(u.username for u in User.select()) == ["admin", "zhang"] and Incident.select().count() == 3
+    return make_ctx(store, clock, role="admin", username="admin")
 
 
 def both_detect(db_path: Path, words: str) -> None:
