@@ -7,20 +7,25 @@ import sqlite3
 import pytest
 
 from tests.conftest import run_cli
+from tests.db_templates import copy_of
 
 PW = "Admin-pass-2026"
 ZPW = "Zhang-pass-2026"
 NEW = ["incident", "new", "--title", "学籍账号异常登录", "--category", "network_attack", "--occurred", "-10m"]
 
 
-@pytest.fixture
-def db(tmp_path):
-    path = str(tmp_path / "acc.db")
+def _init(path) -> None:
     r = run_cli("init", "--school", "海峰中学", "--admin", "admin", "--name", "王老师", "--password-stdin",
-                "--db", path, input=PW + "\n")
+                "--db", str(path), input=PW + "\n")
     assert r.returncode == 0, r.stderr
     assert "admin" in r.stdout
-    return path
+
+
+@pytest.fixture
+def db(tmp_path_factory, tmp_path):
+    """A copy of a database the real ``init`` made once with its admin (a process and a scrypt
+    verifier, ~1.4 s, for each test)."""
+    return str(copy_of("test_accounts_cli.db", "acc.db", _init, tmp_path_factory, tmp_path))
 
 
 def audit_rows(db, action):
