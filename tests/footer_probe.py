@@ -52,13 +52,7 @@ async def main(lang: str, role: str, db: Path) -> dict:
             await pilot.pause()
             await screen_ready(app)
             drawn = lambda: bool(app.screen.query(FooterKey)) and bool(screen_text(app).splitlines()[-1].strip())
-            nudged = False
-            if not await wait_for(pilot, drawn, timeout=10):
-                # Seen once under load: the board's first footer never drawn (Textual's Footer skips a
-                # bindings change while the app has no focus). Asked again, and said so in the output.
-                nudged = True
-                app.screen.refresh_bindings()
-                await wait_for(pilot, drawn, timeout=10)
+            await wait_for(pilot, drawn, timeout=30)
             if name == "board":       # the incident listed (⏎ 打开 is dimmed on an empty board)
                 await wait_for(pilot, lambda: bool(app.screen._rows) and all(
                     not k.has_class("-disabled") for k in app.screen.query(FooterKey) if k.key == "enter"), timeout=30)
@@ -66,7 +60,7 @@ async def main(lang: str, role: str, db: Path) -> dict:
 
             def reading() -> dict:
                 keys = list(app.screen.query(FooterKey))
-                return {"line": screen_text(app).splitlines()[-1], "nudged": nudged,
+                return {"line": screen_text(app).splitlines()[-1],
                         "shown": [[k.key_display or k.key, k.description] for k in keys],
                         "disabled": [k.key_display or k.key for k in keys if k.has_class("-disabled")]}
             # The footer recomposes after a bindings change (rows listed, an alarm): read it once it is
