@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import ROOT
+from tests.db_templates import copy_of
 
 PW = "Duty-passw0rd!"
 ENV = {"PYTHONPATH": str(ROOT)}
@@ -48,15 +49,19 @@ def cli(*args, input: str = "", db=None) -> Ran:
     return Ran(code, out.getvalue(), err.getvalue())
 
 
-@pytest.fixture
-def desk(tmp_path, memory_keyring):
-    db = tmp_path / "d.db"
+def _make_desk(db) -> None:
     r = cli("init", "--school", "海峰中学", "--admin", "admin", "--password-stdin", db=db, input=f"{PW}\n{PW}\n")
     assert r.returncode == 0, r.stderr
     r = cli("incident", "new", "--title", "学籍账号异常登录", "--category", "malware", "--occurred", "-20m",
             "--user", "admin", "--password-stdin", db=db, input=PW + "\n")
     assert r.returncode == 0, r.stderr
-    return db
+
+
+@pytest.fixture
+def desk(tmp_path_factory, tmp_path, memory_keyring):
+    """A copy of a desk with its admin and one incident, made once (two scrypt verifications,
+    slow on purpose, were ~1 s of each test's set-up)."""
+    return copy_of("test_no_traceback.desk", "d.db", _make_desk, tmp_path_factory, tmp_path)
 
 
 def _no_traceback(r) -> str:
