@@ -234,15 +234,23 @@ async def test_ctrl_l_locks_at_once_and_switch_user_logs_out(tmp_path, clock):
 async def test_a_viewer_cannot_write_through_the_tui(tmp_path, clock, monkeypatch):
     env = seeded(tmp_path / "v.db", clock, ("guest", "viewer"))
     app = DutyApp(env, clock=clock)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause()
         await log_in(pilot, "guest", PW)
         assert await wait_for(pilot, lambda: screen_name(app) == "BoardScreen")
         assert app.actor.role == "viewer"
-        # A real form from another feature: completing a prevention check is refused by the domain.
+        # A real form from another feature: completing a prevention check. The key is dimmed for a
+        # viewer and, pressed, names the role at once (tui.role_keys) instead of opening the form.
         await pilot.press("x")
         assert await wait_for(pilot, lambda: screen_name(app) == "ChecksScreen")
         await pilot.press("enter")
+        assert await wait_for(pilot, lambda: any("权限不足" in str(n.message) and "值班员" in str(n.message)
+                                                 for n in app._notifications))
+        assert screen_name(app) == "ChecksScreen"
+        # The form itself still refuses a viewer's save in the domain (opened another way).
+        from models.tables import Check
+        from screens.checks import CompleteCheckScreen
+        app.push_screen(CompleteCheckScreen(Check.select().first().id))
         assert await wait_for(pilot, lambda: screen_name(app) == "CompleteCheckScreen")
         await pilot.press("ctrl+s")
         assert await wait_for(pilot, lambda: "值班员" in text_of(app, "#complete-error"))
