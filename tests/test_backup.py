@@ -9,7 +9,7 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from models import audit
+from models import audit, fact_history
 from models.archive import ArchiveError
 from models.backup import (banners, create_backup, key_lookup, prune, restore_backup, run_auto_backup,
                            verify_archive)
@@ -59,6 +59,12 @@ def test_round_trip_gives_back_identical_content_and_a_valid_chain(full, db_path
     # The backup's own record and audit event were written after its snapshot: all else is equal.
     assert before["audit_event"][-1][4] == "backup.create"
     assert after["audit_event"] == before["audit_event"][:-1]
+    # The derived history table's mark (models.fact_history) follows the trail: the backup's
+    # event moved it after the snapshot, so each file's mark is its own last event.
+    mark = fact_history.MARK_KEY
+    for state in (before, after):
+        assert dict(state["schema_meta"])[mark] == str(state["audit_event"][-1][0])
+        state["schema_meta"] = [row for row in state["schema_meta"] if row[0] != mark]
     assert {k: v for k, v in after.items() if k not in ("backup_record", "audit_event")} == \
            {k: v for k, v in before.items() if k not in ("backup_record", "audit_event")}
     assert files_of(ctx.store.evidence_dir) == before_files

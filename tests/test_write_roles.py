@@ -50,6 +50,10 @@ VIEWER_MAY = {
     "reports.drop_stash": "the caller's own stash",
     "export.import_into": "takes no actor: only into an empty database (a new one, from the CLI)",
     "setup.first_run": "only on a database without accounts (refused once anyone exists)",
+    "integrity.check_history": "rebuilds only the derived grade history (models.fact_history) from the "
+                               "audit trail when it differs, never a record: the check's own repair",
+    "integrity.run_checks": "the same repair, inside `xueji-duty check` (full form only)",
+    "integrity.startup_check": "the quick form: no history check, so nothing is written",
     # Not a service but the engine services write through, after their own role check:
     "merge.merge_save": "the field-level merge; takes a model class, called by editing services after require()",
 }
