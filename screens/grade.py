@@ -138,7 +138,7 @@ class GradeScreen(Screen):
         for name in ("grade", "reason"):
             self._message(name, "")
         picker = self.query_one("#grade", Picker)
-        grade = picker.value if picker.value is not None else picker.text
+        grade = picker.choice()
         if not grade:
             self._message("grade", t("error.required"))
             return

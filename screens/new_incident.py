@@ -452,9 +452,10 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
 
         def picked(name: str, index: int | None = None):
             picker = self.query_one(f"#{name}", Picker)
-            if picker.value is not None:
-                return picker.value[index] if index is not None else picker.value
-            return picker.text
+            value = picker.choice()
+            if index is not None and isinstance(value, tuple):
+                return value[index]
+            return value
 
         data = IncidentInput(
             title=self.query_one("#title", Input).value, category=picked("category", 0),

@@ -82,6 +82,16 @@ class Picker(Vertical):
             index = next((i for i, c in enumerate(self._choices) if c[0] == self.value), 0)
             lst.highlighted = index
 
+    def choice(self) -> Any:
+        """What the field holds: the value picked; else the one choice whose label the typed
+        text is, spaces around it aside (a stray space after 未定 is still 未定); else the text
+        as typed, for the domain to read or refuse with its own message."""
+        if self.value is not None:
+            return self.value
+        typed = self.text.strip()
+        exact = [value for value, shown, _ in self.source(typed) if shown.strip() == typed]
+        return exact[0] if len(exact) == 1 else self.text
+
     def set_value(self, value: Any, shown: str) -> None:
         """Set programmatically (a restored draft, a pick elsewhere): no ``Edited`` message."""
         self.value = value
