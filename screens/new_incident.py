@@ -124,6 +124,10 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
         super().__init__()
         self._dirty = False
         self._loading = False
+        # When each time field was last typed in: a relative time ("-40m", "1.5h ago") means that
+        # long before the typing, not before the autosave or the Ctrl+S minutes later (the
+        # occurrence is the 3-hour report's anchor).
+        self._typed_at: dict[str, datetime] = {}
         self._pristine: dict[str, Any] = {}
         self._saved = False
         self.confirm_pending = False
@@ -264,7 +268,7 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
                 # A relative time ("-40m", "now") would mean something else when the draft is
                 # reopened later: keep the instant it was read as.
                 try:
-                    value = _local_text(parse_time(value, now=ctx.now(), zone=ctx.zone), ctx.zone)
+                    value = _local_text(parse_time(value, now=self._typed_now(name), zone=ctx.zone), ctx.zone)
                 except ValidationError:
                     pass
             data[name] = value
@@ -333,6 +337,8 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
     def on_input_changed(self, event: Input.Changed) -> None:
         name = event.input.id
         if name in TIME_FIELDS:
+            if not self._loading:
+                self._typed_at[name] = self.app.ctx.now()
             self._time_hint(name)
             self._update_delay_row()
         elif name in self.FIELDS:
@@ -378,11 +384,15 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()        # Enter moves to the next field (action_next_field); ctrl+s records
 
+    def _typed_now(self, name: str) -> datetime:
+        """The "now" a time field's relative text is read against: when it was typed."""
+        return self._typed_at.get(name) or self.app.ctx.now()
+
     def _time_hint(self, name: str) -> None:
         ctx = self.app.ctx
         text = self.query_one(f"#{name}", Input).value
         try:
-            at = parse_time(text, now=ctx.now(), zone=ctx.zone, field=name)
+            at = parse_time(text, now=self._typed_now(name), zone=ctx.zone, field=name)
         except ValidationError as exc:
             self._message(name, exc.field_messages().get(name, exc.message))
             return
@@ -397,7 +407,8 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
         out = []
         for name in TIME_FIELDS:
             try:
-                out.append(parse_time(self.query_one(f"#{name}", Input).value, now=ctx.now(), zone=ctx.zone))
+                out.append(parse_time(self.query_one(f"#{name}", Input).value, now=self._typed_now(name),
+                                      zone=ctx.zone))
             except ValidationError:
                 out.append(None)
         return out[0], out[1]
@@ -444,7 +455,7 @@ class NewIncidentScreen(ShowsPresence, FieldsInOrder):
         times: dict[str, datetime] = {}
         for name in TIME_FIELDS:
             try:
-                times[name] = parse_time(self.query_one(f"#{name}", Input).value, now=ctx.now(),
+                times[name] = parse_time(self.query_one(f"#{name}", Input).value, now=self._typed_now(name),
                                          zone=ctx.zone, field=name)
             except ValidationError as exc:
                 errors.update(exc.fields)
