@@ -3,7 +3,8 @@
 from models.backup import create_backup
 from models.integrity import run_checks, startup_banners
 from models.tables import AuditEvent, Evidence
-from tests.conftest import env_for, make_app
+from models.i18n import t
+from tests.conftest import env_for, make_app, run_cli
 from tests.safety_data import populate
 from tests.ui_helpers import wait_for
 from tui.commands import _integrity
@@ -114,3 +115,27 @@ async def test_daily_backup_runs_at_app_start(ctx, db_path, clock, monkeypatch, 
         await pilot.press("ctrl+q")
     backups = list((db_path.parent / "duty-backups").glob("*-auto.zip"))
     assert len(backups) == 1
+
+
+def test_every_check_has_a_name_in_both_languages_and_the_cli_lines_up(ctx, db_path):
+    """The names are looked up by each finding's name (a key no static scan sees): the history
+    check once printed as integrity.name.history. The columns line up in terminal cells."""
+    from rich.cells import cell_len
+    from models.i18n import set_language
+    names = [f.name for f in run_checks(ctx)]
+    assert "history" in names
+    try:
+        for lang in ("zh", "en"):
+            set_language(lang)
+            for name in names:
+                assert t(f"integrity.name.{name}") != f"integrity.name.{name}", (lang, name)
+    finally:
+        set_language("zh")
+    out = run_cli("--db", str(db_path), "check")
+    lines = [ln for ln in out.stdout.splitlines() if ln[:1] in ("✓", "✗", "!")]
+    assert len(lines) == len(names)
+    starts = set()
+    for ln in lines:
+        message = next(f for f in run_checks(ctx) if ln.endswith(f.message)).message
+        starts.add(cell_len(ln[: len(ln) - len(message)]))
+    assert len(starts) == 1, lines

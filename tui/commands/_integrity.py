@@ -12,10 +12,14 @@ def run(env) -> int:
 
     ctx = env.context()
     findings = run_checks(ctx, quick=bool(getattr(env.args, "quick", False)))
-    width = max(len(t(f"integrity.name.{f.name}")) for f in findings)
+    from rich.cells import cell_len     # columns on the terminal: a Chinese character takes two
+
+    names = {f.name: t(f"integrity.name.{f.name}") for f in findings}
+    width = max(cell_len(n) for n in names.values())
     for f in findings:
         mark = t("integrity.mark_ok") if f.ok else t("integrity.mark_bad")
-        print(f"{mark} {t(f'integrity.name.{f.name}'):<{width}}  {f.message}")
+        name = names[f.name]
+        print(f"{mark} {name}{' ' * (width - cell_len(name))}  {f.message}")
     bad = [f for f in findings if not f.ok]
     if bad:
         sys.stderr.write(t("integrity.summary_bad", n=len(bad)) + "\n")
