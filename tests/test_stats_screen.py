@@ -10,16 +10,16 @@ async def test_board_g_menu_opens_statistics_and_periods_move(db_path, clock, tm
     app = make_app(db_path, clock, role="viewer", username="viewer")
     seed_year(make_ctx(app.store, clock))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        # The footer is drawn after the board's first repaint: waited for, not read after one pause
+        # (under load it was still empty).
+        assert await wait_for(pilot, lambda: "g 转到" in screen_text(app).splitlines()[-1])
         board_footer = screen_text(app).splitlines()[-1]
         assert "g 转到" in board_footer and len(board_footer) <= 80
         await pilot.press("g")
-        await pilot.pause()
-        assert "统计与年报" in screen_text(app)
+        assert await wait_for(pilot, lambda: "统计与年报" in screen_text(app))
         await pilot.press("s")
-        await pilot.pause()
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "StatsScreen")
         screen = app.screen
-        assert type(screen).__name__ == "StatsScreen"
         # Computed in a thread worker: "计算中…" first, the figures when it finishes.
         assert await wait_for(pilot, lambda: "真实事件 5 起" in screen_text(app))
         text = screen_text(app)
